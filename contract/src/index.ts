@@ -1,0 +1,17 @@
+export { LIMITS, type Limits } from './limits';
+export {
+  EVENT_TYPES,
+  type EventType,
+  type Properties,
+  type EventContext,
+  type ClientEvent,
+  type EventBatch,
+  type PulseEvent,
+} from './event';
+export {
+  ERROR_CODES,
+  type ErrorCode,
+  type RejectedEvent,
+  type IngestResponse,
+  type ErrorResponse,
+} from './response';

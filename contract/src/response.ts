@@ -1,0 +1,36 @@
+/** Stable codes for a rejected event or a failed request. */
+export const ERROR_CODES = {
+  invalidJson: 'invalid_json',
+  invalidBatch: 'invalid_batch',
+  invalidEvent: 'invalid_event',
+  eventTooLarge: 'event_too_large',
+  payloadTooLarge: 'payload_too_large',
+  unsupportedMediaType: 'unsupported_media_type',
+  missingKey: 'missing_key',
+  invalidKey: 'invalid_key',
+  originNotAllowed: 'origin_not_allowed',
+  rateLimited: 'rate_limited',
+  unavailable: 'unavailable',
+  notFound: 'not_found',
+  internal: 'internal',
+} as const;
+export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
+
+/** One event the edge refused, by its position in the request. Not to be retried. */
+export interface RejectedEvent {
+  index: number;
+  event_id: string | null;
+  code: ErrorCode;
+  message: string;
+}
+
+/** `200` from the edge: every accepted event is durable. */
+export interface IngestResponse {
+  accepted: number;
+  rejected: RejectedEvent[];
+}
+
+/** Every non-200 answer of the edge and backend. */
+export interface ErrorResponse {
+  error: { code: ErrorCode; message: string };
+}
