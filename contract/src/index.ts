@@ -15,3 +15,11 @@ export {
   type IngestResponse,
   type ErrorResponse,
 } from './response';
+export type { DeadLetter, SinkBatch, Sink } from './sink';
+export {
+  SIGNATURE_HEADER,
+  SIGNATURE_TOLERANCE_SECONDS,
+  signBody,
+  verifyBody,
+  type SignatureCheck,
+} from './signature';
