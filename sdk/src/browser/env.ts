@@ -52,6 +52,11 @@ export const browserEnv = (emit: (name: string, payload: unknown) => void): Clie
         () => document.visibilityState == 'hidden' && delivery.hide(false),
       );
       addEventListener('pagehide', () => delivery.hide(true));
+      // A navigation away starts before pagehide: sending now gives the edge's answer a chance
+      // to arrive while the page still runs, so fewer events are resent on the next load.
+      (window as { navigation?: EventTarget }).navigation?.addEventListener('navigate', () =>
+        delivery.hide(true),
+      );
       return delivery;
     },
     start(c, o) {

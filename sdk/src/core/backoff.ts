@@ -1,19 +1,17 @@
 /**
- * Delay before retry number `attempt` (0-based): exponential with full jitter, capped
- * (the AWS "full jitter" scheme: a random point in [0, min(cap, base·2^attempt)]).
+ * Wait before retry number `attempt` (0-based): "full jitter", a uniform draw in
+ * [0, min(cap, base·2^attempt)), so that many clients recovering at once spread out.
  */
-export const backoffDelay = (
-  attempt: number,
-  base: number,
-  cap: number,
-  random = Math.random,
-): number => Math.floor(random() * Math.min(cap, base * 2 ** attempt));
+export const backoff = (attempt: number, base: number, cap: number, rand: () => number): number =>
+  rand() * Math.min(cap, base * 2 ** attempt);
 
-/** Milliseconds to wait from a `Retry-After` header (seconds or an HTTP date), or undefined. */
-export const parseRetryAfter = (value: string | null, now = Date.now()): number | undefined => {
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (value.trim() && seconds >= 0) return seconds * 1000;
-  const date = Date.parse(value);
-  return date ? Math.max(0, date - now) : undefined;
+/**
+ * Milliseconds to wait from a `Retry-After` header (delta-seconds or an HTTP date, RFC 9110
+ * section 10.2.3); undefined when absent or unreadable, 0 for a date in the past.
+ */
+export const retryAfter = (value: string | null, now: number): number | undefined => {
+  if (!value?.trim()) return;
+  const seconds = +value;
+  const ms = isNaN(seconds) ? Date.parse(value) - now : seconds * 1000;
+  return isNaN(ms) ? undefined : Math.max(0, ms);
 };

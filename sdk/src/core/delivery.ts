@@ -1,262 +1,349 @@
-import { backoffDelay } from './backoff';
-import { batchBody, takeBatch, type Entry } from './batch';
-import type { Kv } from './session';
-import type { Store } from '../queue/store';
-import type { Outcome } from '../transport/send';
-import { utf8Bytes } from './safe-json';
+import type { ErrorResponse, IngestResponse } from '@pulse/contract';
+import { backoff, retryAfter } from './backoff';
+import type { Settings } from './options';
+import type { Emit, Env, Report, Reply, Row } from './types';
 
-/** Delivery settings; see PulseOptions for their meaning and defaults. */
-export interface DeliveryOptions {
-  key: string;
-  flushInterval: number;
-  maxBatchEvents: number;
-  maxBatchBytes: number;
-  maxQueueEvents: number;
-  maxQueueBytes: number;
-  retryBase: number;
-  retryCap: number;
+/** Fetch allows 64 KiB of keepalive request bodies in flight per page; we stay under it. */
+const KEEPALIVE_BUDGET = 64000;
+
+const utf8 = (s: string) => new TextEncoder().encode(s).length;
+
+export interface Delivery {
+  /** Queues one serialised event (already checked for size). */
+  add(id: string, json: string): void;
+  /** Sends what is queued now; resolves when the edge has answered. */
+  flush(): Promise<void>;
+  /** Sends at once, without waiting for the queue write (the page may be about to go). */
+  push(): void;
+  /** Page hidden or leaving: journal synchronously, then keepalive/beacon what is unsent. */
+  hide(): void;
+  /** Back online: retry at once. */
+  online(): void;
+  /** Another tab wrote to the queue (storage event on `key`). */
+  poked(key: string): void;
+  /** Consent given: store what waited in memory and start sending. */
+  start(): void;
+  /** Consent withdrawn: forget every queued event. */
+  clear(): Promise<void>;
 }
-
-/** What delivery is handed: the browser glue provides it, tests provide fakes. */
-export interface DeliveryEnv {
-  /** Store factories in fallback order; the last must not fail (memory). */
-  stores: Array<() => Store>;
-  kv: Kv;
-  send(body: string, keepalive: boolean): Promise<Outcome>;
-  /** Fire-and-forget send for a page being torn down; false if the browser refused it. */
-  beacon(body: string): boolean;
-  /** Runs `fn` while no other tab of the origin sends (Web Locks or a fallback). */
-  lock(fn: () => Promise<void>): Promise<void>;
-  /** Tells other tabs which ids the edge acknowledged. */
-  announce(ids: string[]): void;
-  emit(name: string, payload: unknown): void;
-  now(): number;
-}
-
-const KEEPALIVE_BUDGET = 60_000; // below the browser's 64 KB for all in-flight keepalive bodies
 
 /**
- * The durable queue and its sender. Invariant: an event leaves the store only after the edge's
- * 200 for its batch (or a refusal that can never succeed, which is reported).
+ * The delivery pipeline: a persistent queue shared by the site's tabs, batches, retries and
+ * the page-hide path. Invariant: an event leaves the queue only after the edge's 200 for its
+ * batch (accepted or rejected as invalid); until then it is in the store, or in this page's
+ * memory with a synchronous journal in localStorage written whenever the page is hidden.
  */
-export const createDelivery = (o: DeliveryOptions, env: DeliveryEnv) => {
-  const { kv, emit } = env;
-  const droppedKey = `pulse:d:${o.key}`;
-  const journalPrefix = `pulse:j:${o.key}:`;
-  const journalKey = journalPrefix + Math.random().toString(36).slice(2); // one journal per tab
-  let storeAt = -1;
-  let store: Store;
-  const unsaved: Entry[] = [];
-  const mine = new Map<string, string>(); // this tab's events not yet acknowledged
-  const flying = new Set<string>();
+export const createDelivery = (
+  o: Settings,
+  env: Env,
+  emit: Emit,
+  report: Report,
+  granted: () => boolean,
+  tab: string,
+): Delivery => {
+  const { kv, store, now } = env;
+  const url = `${o.endpoint.replace(/\/+$/, '')}/v1/events?key=${encodeURIComponent(o.key)}`;
+  const jprefix = `pulse.j.${o.key}.`;
+  const jkey = jprefix + tab;
+  const pokeKey = `pulse.p.${o.key}`;
+  const dropKey = `pulse.d.${o.key}`;
+  /** Events this page must commit or send: id → JSON, in queue order. */
+  const pend = new Map<string, string>();
+  /** Made here and not yet committed to the store. */
+  const wal = new Set<string>();
+  /** In a request now. */
+  const flight = new Set<string>();
+  /** Acknowledged in this page: never queued or sent again from here. */
+  const done = new Set<string>();
+  /** Acknowledged, but their deletion from the store is not committed yet. */
+  const undel = new Set<string>();
+  let bytes = 0;
+  let keepalive = 0;
   let attempt = 0;
-  let retryAt = 0;
-  let splitMax = 0;
-  let timer: ReturnType<typeof setTimeout> | 0 = 0;
-  let stopped = false;
-  let chain = Promise.resolve();
+  let hold = 0; // no request before this time (backoff or Retry-After)
+  let hard = false; // the hold is the edge's Retry-After: nothing overrides it
+  let stopped = false; // 401/403 or another final 4xx: keep the events for a later page
+  let limit = o.maxBatchEvents;
+  let journaled = false;
+  let due = Infinity;
+  let timer: unknown;
+  let busy: Promise<void> | undefined;
+  let committing: Promise<void> | undefined;
+  let loading: Promise<void> = Promise.resolve();
+  let decide: () => void;
+  const decided = new Promise<void>((r) => (decide = r));
+  let held = () => false;
+  let started = false;
+  let droppedInMemory = 0;
 
-  const nextStore = (err?: unknown): void => {
-    if (err) emit('error', err);
-    while (++storeAt < env.stores.length) {
+  const sender = () => !store.shared || held();
+  const dropped = () => +(kv.get(dropKey) || 0);
+
+  const remove = (id: string) => {
+    const json = pend.get(id);
+    if (json != null) bytes -= json.length;
+    pend.delete(id);
+  };
+
+  const full = (json: string) =>
+    pend.size >= o.maxQueueEvents || bytes + json.length > o.maxQueueBytes;
+
+  const drop = (count: number) => {
+    if (granted()) kv.set(dropKey, String(dropped() + count));
+    else droppedInMemory += count;
+    report('storage', `queue full, ${count} event(s) dropped`);
+    emit('dropped', { count });
+  };
+
+  /** Writes (or removes) this page's journal: events not yet in the store, acks not yet applied. */
+  const journal = (force?: boolean) => {
+    if (!(force || journaled) || !granted()) return;
+    journaled = !!(wal.size || undel.size);
+    if (journaled)
+      kv.set(jkey, JSON.stringify([[...wal].map((id) => [id, pend.get(id)]), [...undel]]));
+    else kv.del(jkey);
+  };
+
+  const schedule = (ms: number) => {
+    const t = now();
+    const at = Math.max(t + ms, hold);
+    if (at < due) {
+      env.cancel(timer);
+      due = at;
+      timer = env.later(() => {
+        due = Infinity;
+        void pump();
+      }, at - t);
+    }
+  };
+
+  const commit = () =>
+    (committing ||= Promise.resolve().then(async () => {
+      const rows = [...wal].map((id): Row => [id, pend.get(id)!]);
       try {
-        store = env.stores[storeAt]!();
+        await store.put(rows);
+      } catch (error) {
+        // Even memory refused: the events stay in this page's memory and journal.
+        report('storage', `queue write failed (${error})`);
+        committing = undefined;
         return;
-      } catch (e) {
-        emit('error', e);
       }
-    }
-  };
-  nextStore();
-
-  const addDropped = (n: number) => {
-    kv.set(droppedKey, String((Number(kv.get(droppedKey)) || 0) + n));
-    emit('dropped', n);
-  };
-
-  const persist = async (): Promise<void> => {
-    while (unsaved.length) {
-      const list = unsaved.slice();
-      try {
-        await store.put(list);
-        unsaved.splice(0, list.length);
-        if (!unsaved.length) kv.del(journalKey); // all of it is in the store now
-      } catch (e) {
-        if (storeAt >= env.stores.length - 1) return;
-        nextStore(e);
+      const mine = sender();
+      for (const [id] of rows) {
+        wal.delete(id);
+        // Another tab sends what is in the store; this page forgets it.
+        if (!mine) remove(id);
       }
+      committing = undefined;
+      journal();
+      if (!mine) kv.set(pokeKey, `${tab} ${now()}`);
+      if (wal.size && granted()) void commit();
+    }));
+
+  const ack = (ids: string[]) => {
+    for (const id of ids) {
+      remove(id);
+      wal.delete(id);
+      done.add(id);
+      undel.add(id);
     }
+    void store.del(ids).then(() => {
+      for (const id of ids) undel.delete(id);
+      journal();
+    });
   };
 
-  const remove = async (ids: string[]): Promise<void> => {
-    await store.del(ids);
-    for (const id of ids) mine.delete(id);
-    env.announce(ids);
+  /** Next batch: unsent events in queue order, within the event and size limits. */
+  const pick = (skip: Set<string>) => {
+    const ids: string[] = [];
+    let size = 0;
+    for (const [id, json] of pend) {
+      if (skip.has(id)) continue;
+      if (ids.length && (ids.length >= limit || size + json.length > o.maxBatchBytes)) break;
+      ids.push(id);
+      size += json.length;
+    }
+    return ids;
   };
 
-  /** Oldest events beyond the queue's bounds are dropped, counted and reported. */
-  const bound = async (all: Entry[]): Promise<Entry[]> => {
-    let bytes = 0;
-    let keep = all.length;
-    while (
-      keep > 0 &&
-      (bytes += utf8Bytes(all[keep - 1]![1])) <= o.maxQueueBytes &&
-      all.length - keep < o.maxQueueEvents
-    )
-      keep--;
-    const cut = keep && all.slice(0, keep);
-    if (!cut) return all;
-    await remove(cut.map((e) => e[0]));
-    addDropped(cut.length);
-    return all.slice(keep);
-  };
+  const body = (ids: string[], lost: number) =>
+    `{"sent_at":"${new Date(now()).toISOString()}","events":[${ids.map((id) => pend.get(id)).join()}]${lost ? `,"dropped":${lost}` : ''}}`;
 
-  const schedule = (ms: number): void => {
-    if (timer || stopped) return;
-    timer = setTimeout(
-      () => {
-        timer = 0;
-        void flush();
-      },
-      Math.max(ms, retryAt - env.now()),
-    );
-  };
-
-  const handle = async (out: Outcome, batch: Entry[], dropped: number): Promise<boolean> => {
-    const ids = batch.map((e) => e[0]);
-    if (out.k === 'ok') {
-      attempt = splitMax = 0;
-      await remove(ids);
-      if (dropped) kv.set(droppedKey, String((Number(kv.get(droppedKey)) || 0) - dropped));
-      emit('sent', ids);
-      for (const r of out.rejected) {
-        console.warn('pulse: event rejected', r);
+  /** Sends one batch and applies the answer; resolves true when the next batch may go now. */
+  const post = async (ids: string[], keep?: boolean): Promise<boolean> => {
+    const lost = dropped();
+    const text = body(ids, lost);
+    const size = utf8(text);
+    keep ||= keepalive + size <= KEEPALIVE_BUDGET;
+    if (keep) keepalive += size;
+    for (const id of ids) flight.add(id);
+    let reply: Reply | undefined;
+    try {
+      reply = await env.send(url, text, keep);
+    } catch {
+      // A network error: retried below like a 5xx.
+    }
+    if (keep) keepalive -= size;
+    for (const id of ids) flight.delete(id);
+    const status = reply?.status || 0;
+    const why = (reply?.body as ErrorResponse | undefined)?.error?.message || '';
+    if (status == 200) {
+      attempt = 0;
+      limit = o.maxBatchEvents;
+      if (lost) kv.set(dropKey, String(Math.max(0, dropped() - lost)));
+      const rejected = (reply!.body as IngestResponse | undefined)?.rejected || [];
+      const refused = new Set<string | undefined>();
+      for (const r of rejected) {
+        const id = ids[r.index];
+        refused.add(id);
+        console.warn(`pulse: event ${id} rejected: ${r.code} ${r.message}`);
         emit('rejected', r);
       }
+      ack(ids);
+      emit('sent', { ids: ids.filter((id) => !refused.has(id)) });
       return true;
     }
-    if (out.k === 'split' && batch.length > 1) {
-      splitMax = Math.ceil(batch.length / 2);
+    if (status == 400 || status == 413) {
+      // The batch as a whole was refused: halve it until the offending event is alone, then drop it.
+      if (ids.length > 1) limit = Math.ceil(ids.length / 2);
+      else {
+        ack(ids);
+        report('delivery', `event ${ids[0]} refused by the edge (${status} ${why}), dropped`);
+      }
       return true;
     }
-    if (out.k === 'stop') {
+    if (status > 399 && status < 500 && status != 408 && status != 429) {
       stopped = true;
-      emit('error', new Error(`pulse: key refused (${out.status}); events kept for the next page`));
+      report(
+        'delivery',
+        `edge answered ${status} ${why}; sending stops in this page, events stay queued`,
+      );
       return false;
     }
-    if (out.k !== 'retry') {
-      await remove(ids);
-      emit('error', new Error(`pulse: ${ids.length} event(s) refused with ${out.status}`));
-      return true;
-    }
-    retryAt = env.now() + (out.after ?? backoffDelay(attempt++, o.retryBase, o.retryCap));
-    schedule(0);
+    const wait = status == 429 || status == 503 ? retryAfter(reply!.retryAfter, now()) : undefined;
+    hard = wait != null;
+    const ms = wait ?? backoff(attempt++, o.retryBase, o.retryCap, env.rand);
+    hold = now() + ms;
+    schedule(ms);
+    report('delivery', `edge answered ${status || 'network error'}; retry in ${ms | 0} ms`, true);
     return false;
   };
 
-  const run = async (keepalive: boolean): Promise<void> => {
-    await persist();
-    if (stopped || env.now() < retryAt) return schedule(0);
-    const send = async (): Promise<void> => {
-      for (;;) {
-        let all: Entry[];
-        try {
-          all = await bound(await store.all());
-        } catch (e) {
-          if (storeAt >= env.stores.length - 1) return;
-          unsaved.push(...mine);
-          nextStore(e);
-          await persist();
-          continue;
+  const pump = (): Promise<void> =>
+    (busy ||= Promise.resolve()
+      .then(async () => {
+        while (granted() && !stopped && sender() && now() >= hold) {
+          const ids = pick(flight);
+          if (!ids.length || !(await post(ids))) break;
         }
-        const pending = all.filter((e) => !flying.has(e[0]));
-        if (!pending.length) return;
-        const batch = takeBatch(pending, splitMax || o.maxBatchEvents, o.maxBatchBytes);
-        const dropped = Number(kv.get(droppedKey)) || 0;
-        const body = batchBody(batch, new Date(env.now()).toISOString(), dropped);
-        for (const e of batch) flying.add(e[0]);
-        const out = await env.send(body, keepalive);
-        for (const e of batch) flying.delete(e[0]);
-        if (!(await handle(out, batch, dropped))) return;
-      }
-    };
-    // A store of this tab alone needs no lock; a shared one is sent from by one tab at a time.
-    await (store.shared ? env.lock(send) : send());
+      })
+      .finally(() => (busy = undefined)));
+
+  /** The sender rebuilds its view from the store, adopting journals of pages that are gone. */
+  const reload = () =>
+    (loading = loading
+      .then(async () => {
+        if (!granted() || !sender()) return;
+        for (const k of kv.keys()) {
+          if (!k.startsWith(jprefix) || k == jkey) continue;
+          try {
+            const [rows, acked] = JSON.parse(kv.get(k)!) as [Row[], string[]];
+            await store.put(rows.filter(([id]) => !done.has(id)));
+            await store.del(acked);
+          } catch {
+            // A torn or foreign journal: nothing to adopt from it.
+          }
+          kv.del(k);
+        }
+        const rows = await store.all();
+        for (const id of [...pend.keys()]) if (!wal.has(id) && !flight.has(id)) remove(id);
+        const extra: string[] = [];
+        for (const [id, json] of rows) {
+          if (pend.has(id) || done.has(id)) continue;
+          if (full(json)) extra.push(id);
+          else {
+            pend.set(id, json);
+            bytes += json.length;
+          }
+        }
+        if (extra.length) {
+          await store.del(extra);
+          drop(extra.length);
+        }
+        void pump();
+      })
+      .catch((error: unknown) => report('storage', `queue read failed (${error})`)));
+
+  const start = () => {
+    if (droppedInMemory) kv.set(dropKey, String(dropped() + droppedInMemory));
+    droppedInMemory = 0;
+    if (!started) {
+      started = true;
+      held = env.elect(`pulse:${o.key}`, (mine) => {
+        decide();
+        if (mine) void reload();
+      });
+    }
+    void commit();
   };
 
-  /** Sends everything queued; resolves when the edge has answered (or a retry is scheduled). */
-  const flush = (keepalive = false): Promise<void> =>
-    (chain = chain.then(() => run(keepalive)).catch((e: unknown) => emit('error', e)));
+  const soft = () => {
+    if (!hard) hold = 0;
+  };
 
   return {
-    /** Queues one serialised event; it is durable once `persist` has run. */
-    enqueue(entry: Entry): void {
-      unsaved.push(entry);
-      mine.set(entry[0], entry[1]);
-      if (unsaved.length >= o.maxBatchEvents) {
-        clearTimeout(timer);
-        timer = 0;
-      }
-      schedule(unsaved.length >= o.maxBatchEvents ? 0 : o.flushInterval);
+    add: (id, json) => {
+      if (full(json)) return drop(1);
+      pend.set(id, json);
+      bytes += json.length;
+      wal.add(id);
+      if (!granted()) return;
+      void commit();
+      if (pend.size - flight.size >= limit || bytes >= o.maxBatchBytes) void pump();
+      else schedule(o.flushInterval);
     },
-    flush,
-    /** Back online (or told to hurry): retry now instead of waiting out the backoff. */
-    resume(): void {
-      retryAt = attempt = 0;
-      clearTimeout(timer);
-      timer = 0;
-      schedule(0);
+    flush: async () => {
+      if (!granted()) return;
+      soft();
+      await decided;
+      await committing;
+      await loading;
+      await pump();
     },
-    /** Another tab had these acknowledged. */
-    acked(ids: string[]): void {
-      for (const id of ids) mine.delete(id);
+    push: () => {
+      soft();
+      void pump();
     },
-    /** Merges what an earlier page journaled at unload back into the queue. */
-    recover(): void {
-      for (const k of kv.keys(journalPrefix)) {
-        try {
-          for (const e of JSON.parse(kv.get(k) || '[]') as Entry[]) unsaved.push(e);
-        } catch {
-          // an unreadable journal has nothing to give back
-        }
-        kv.del(k);
-      }
-      schedule(0);
-    },
-    /**
-     * The page is being hidden (`final`: torn down). Synchronously journals what is not yet
-     * in the store, then sends this tab's unacknowledged events with keepalive fetch within
-     * the 64 KB budget, the rest by sendBeacon. They stay queued until acknowledged.
-     */
-    hide(final: boolean): void {
-      if (unsaved.length) kv.set(journalKey, JSON.stringify(unsaved));
-      if (!final || stopped) return void flush(true);
-      let rest = [...mine].filter((e) => !flying.has(e[0])).sort() as Entry[];
-      let budget = KEEPALIVE_BUDGET;
-      while (rest.length) {
-        const batch = takeBatch(rest, o.maxBatchEvents, o.maxBatchBytes);
-        rest = rest.slice(batch.length);
-        const body = batchBody(batch, new Date(env.now()).toISOString(), 0);
-        const size = utf8Bytes(body);
-        for (const e of batch) flying.add(e[0]);
-        if (size <= budget) {
-          budget -= size;
-          void env.send(body, true).then((out) => {
-            for (const e of batch) flying.delete(e[0]);
-            if (out.k == 'ok') return remove(batch.map((e) => e[0]));
-          });
-        } else env.beacon(body);
+    hide: () => {
+      if (!granted()) return;
+      journal(true);
+      if (!sender() || stopped || (hard && now() < hold)) return;
+      // Everything unsent goes now: keepalive fetch while the budget lasts (its answer still
+      // removes the events if the page survives), then sendBeacon. The events stay queued
+      // until acknowledged, so the next page resends any the edge did not answer for.
+      const skip = new Set(flight);
+      for (let ids = pick(skip); ids.length; ids = pick(skip)) {
+        for (const id of ids) skip.add(id);
+        const text = body(ids, 0);
+        if (keepalive + utf8(text) <= KEEPALIVE_BUDGET) void post(ids, true);
+        else if (!env.beacon(url, text)) break;
       }
     },
-    /** Consent withdrawn: forget everything queued. */
-    async clear(): Promise<void> {
-      unsaved.length = 0;
-      mine.clear();
-      kv.del(journalKey);
-      kv.del(droppedKey);
+    online: () => {
+      soft();
+      attempt = 0;
+      void pump();
+    },
+    poked: (key) => {
+      if (key == pokeKey || key.startsWith(jprefix)) void reload();
+    },
+    start,
+    clear: async () => {
+      pend.clear();
+      wal.clear();
+      bytes = 0;
+      droppedInMemory = 0;
       await store.clear();
     },
   };
 };
-
-export type Delivery = ReturnType<typeof createDelivery>;

@@ -1,0 +1,61 @@
+import type { Kv } from './types';
+
+/** Storage keys shared by every instance on the site: one visitor, one user, one session. */
+const VISITOR = 'pulse.v';
+const USER = 'pulse.u';
+const SESSION = 'pulse.s';
+
+export interface Identity {
+  visitor(): string;
+  user(): string | null;
+  setUser(id: string): void;
+  /** The session id for an event now; starts a new one after `timeout` ms idle. */
+  session(): string;
+  reset(): void;
+  /** Writes the ids kept in memory so far (on consent). */
+  save(): void;
+}
+
+/**
+ * Visitor, user and session ids. They are read from storage on every event, so tabs of the
+ * same site share them (a reset in one tab holds in all); until `persist()` (consent) they
+ * live in memory only.
+ */
+export const createIdentity = (
+  kv: Kv,
+  now: () => number,
+  newId: () => string,
+  timeout: number,
+  persist: () => boolean,
+): Identity => {
+  const mem: Record<string, string | undefined> = {};
+  const get = (k: string) => (persist() && kv.get(k)) || mem[k] || null;
+  const set = (k: string, v?: string) => {
+    mem[k] = v;
+    if (persist()) {
+      if (v) kv.set(k, v);
+      else kv.del(k);
+    }
+    return v!;
+  };
+  return {
+    visitor: () => get(VISITOR) || set(VISITOR, newId()),
+    user: () => get(USER),
+    setUser: (id) => set(USER, id),
+    session: () => {
+      const [id, at] = (get(SESSION) || '').split(' ');
+      const t = now();
+      const sid = id && t - +at! < timeout ? id : newId();
+      set(SESSION, `${sid} ${t}`);
+      return sid;
+    },
+    reset: () => {
+      set(USER);
+      set(SESSION);
+      set(VISITOR, newId());
+    },
+    save: () => {
+      for (const k in mem) set(k, mem[k]);
+    },
+  };
+};

@@ -1,0 +1,84 @@
+/** Options of `pulse.init()`. Only `key` and `endpoint` are required. */
+export interface PulseOptions {
+  /** Write key of your Pulse project (`pk_live_…`); sent as `?key=`. */
+  key: string;
+  /** Base URL of the Pulse edge collector, e.g. `https://collect.example.com`. */
+  endpoint: string;
+  /**
+   * Send a page view on load and on every SPA navigation (history.pushState, replaceState
+   * and popstate that change the path or query).
+   * @default true
+   */
+  autoPageViews?: boolean;
+  /**
+   * Send a `click` event for clicks on elements with `data-pulse-event`, links and buttons;
+   * `data-pulse-*` attributes become properties.
+   * @default false
+   */
+  captureClicks?: boolean;
+  /**
+   * Store and send nothing (no ids, no queue) until `consent(true)`; events tracked before
+   * that wait in memory.
+   * @default false
+   */
+  requireConsent?: boolean;
+  /**
+   * Milliseconds an event waits for others before its batch is sent.
+   * @default 200
+   */
+  flushInterval?: number;
+  /**
+   * Events per request (the edge takes at most 1,000); a full batch is sent at once.
+   * @default 100
+   */
+  maxBatchEvents?: number;
+  /**
+   * Serialised size of the events of one request, in characters; the default keeps each
+   * request inside the browsers' 64 KB budget for `keepalive` requests.
+   * @default 60000
+   */
+  maxBatchBytes?: number;
+  /**
+   * Events kept in the persistent queue; beyond it new events are dropped, counted, emitted
+   * as `dropped` and reported to the edge in the next batch.
+   * @default 2000
+   */
+  maxQueueEvents?: number;
+  /**
+   * Serialised size of the persistent queue, in characters (same handling as `maxQueueEvents`).
+   * @default 2000000
+   */
+  maxQueueBytes?: number;
+  /**
+   * First retry delay in milliseconds; each failure doubles it (full jitter) up to `retryCap`.
+   * @default 1000
+   */
+  retryBase?: number;
+  /**
+   * Longest retry delay in milliseconds (a `Retry-After` from the edge is honoured as given).
+   * @default 60000
+   */
+  retryCap?: number;
+  /**
+   * Idle milliseconds after which the next event starts a new session.
+   * @default 1800000 (30 minutes)
+   */
+  sessionTimeout?: number;
+}
+
+/** Options with every default filled in. */
+export type Settings = Required<PulseOptions>;
+
+export const DEFAULTS: Omit<Settings, 'key' | 'endpoint'> = {
+  autoPageViews: true,
+  captureClicks: false,
+  requireConsent: false,
+  flushInterval: 200,
+  maxBatchEvents: 100,
+  maxBatchBytes: 60000,
+  maxQueueEvents: 2000,
+  maxQueueBytes: 2e6,
+  retryBase: 1000,
+  retryCap: 60000,
+  sessionTimeout: 18e5,
+};

@@ -1,0 +1,119 @@
+import type { ClientEvent, EventContext, Properties, RejectedEvent } from '@pulse/contract';
+import type { PulseOptions } from './options';
+
+/**
+ * Middleware run on every event before it is queued: return the event (changed or not) to
+ * keep it, or `null`/`undefined` to drop it. A plugin that throws is skipped for that event.
+ */
+export type Plugin = (event: ClientEvent) => ClientEvent | null | undefined;
+
+/** Stable codes of the errors passed to `on('error')`. */
+export type PulseErrorCode =
+  | 'invalid_call'
+  | 'invalid_options'
+  | 'invalid_properties'
+  | 'event_too_large'
+  | 'plugin'
+  | 'storage'
+  | 'delivery'
+  | 'internal';
+
+/** What `on('error')` receives. The SDK never throws into the host page. */
+export interface PulseError {
+  code: PulseErrorCode;
+  message: string;
+}
+
+/** Payloads of the events of `pulse.on()`. */
+export interface PulseEventMap {
+  /** Bad input, storage or delivery trouble; also logged with console.warn unless routine. */
+  error: PulseError;
+  /** The edge acknowledged these event ids: they are durable and left the queue. */
+  sent: { ids: string[] };
+  /** The edge refused one event as invalid; it is not retried. */
+  rejected: RejectedEvent;
+  /** Events dropped because the queue was full; reported to the edge in the next batch. */
+  dropped: { count: number };
+}
+
+export type PulseEventName = keyof PulseEventMap;
+
+/** The SDK. Every method is safe to call at any time and never throws. */
+export interface Pulse {
+  /** Starts the SDK. Calls made before it are buffered and run right after. */
+  init(options: PulseOptions): void;
+  /** A custom event. @example pulse.track('signup_clicked', { plan: 'pro' }) */
+  track(name: string, properties?: Properties): void;
+  /** A page view; `name` defaults to the path. Sent automatically unless `autoPageViews: false`. */
+  page(name?: string, properties?: Properties): void;
+  /** Links this visitor to a user (after login); the user id is kept for later visits. */
+  identify(userId: string, traits?: Properties): void;
+  /** Merges `previousId` (default: the current user or visitor id) into `userId`. */
+  alias(userId: string, previousId?: string): void;
+  /** Logout: a new visitor id and session, no user. */
+  reset(): void;
+  /** Sends what is queued now; resolves once the edge has answered (never rejects). */
+  flush(): Promise<void>;
+  /** Grants or withdraws consent; `false` clears the stored queue and ids and stops sending. */
+  consent(granted: boolean): void;
+  /** Adds a middleware that can enrich, filter or drop events. */
+  use(plugin: Plugin): void;
+  /** Subscribes to `error`, `sent`, `rejected` or `dropped`; returns the unsubscribe function. */
+  on<K extends PulseEventName>(name: K, callback: (data: PulseEventMap[K]) => void): () => void;
+}
+
+/** A reply of the edge, reduced to what delivery needs. */
+export interface Reply {
+  status: number;
+  retryAfter: string | null;
+  body: unknown;
+}
+
+/** Synchronous string storage (localStorage, or memory when it is unavailable). */
+export interface Kv {
+  get(key: string): string | null;
+  set(key: string, value: string): void;
+  del(key: string): void;
+  keys(): string[];
+}
+
+/** A queue row: event id and the event's JSON. */
+export type Row = [id: string, json: string];
+
+/** The persistent queue. `shared` is false when only this page can see it (memory). */
+export interface Store {
+  readonly shared: boolean;
+  all(): Promise<Row[]>;
+  put(rows: Row[]): Promise<void>;
+  del(ids: string[]): Promise<void>;
+  clear(): Promise<void>;
+}
+
+/**
+ * Everything the core needs from the outside world, handed in so that the core knows
+ * nothing of browser globals and runs in tests with fakes.
+ */
+export interface Env {
+  now(): number;
+  /** Uniform in [0, 1). */
+  rand(): number;
+  kv: Kv;
+  store: Store;
+  /** POST a body; rejects on network errors. */
+  send(url: string, body: string, keepalive: boolean): Promise<Reply>;
+  /** navigator.sendBeacon: true when the browser queued it. */
+  beacon(url: string, body: string): boolean;
+  later(fn: () => void, ms: number): unknown;
+  cancel(handle: unknown): void;
+  context(): EventContext;
+  /**
+   * Elects the one tab that sends: `onChange(true)` when this tab becomes the sender,
+   * `onChange(false)` when another tab holds it. Returns whether this tab holds it now.
+   */
+  elect(name: string, onChange: (sender: boolean) => void): () => boolean;
+}
+
+/** Reports an error: console.warn (unless quiet) and `on('error')`. */
+export type Report = (code: PulseErrorCode, message: string, quiet?: boolean) => void;
+
+export type Emit = <K extends PulseEventName>(name: K, data: PulseEventMap[K]) => void;
