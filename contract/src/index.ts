@@ -21,5 +21,6 @@ export {
   SIGNATURE_TOLERANCE_SECONDS,
   signBody,
   verifyBody,
+  hmacHex,
   type SignatureCheck,
 } from './signature';

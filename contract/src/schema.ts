@@ -48,3 +48,33 @@ export function describeIssues(error: z.ZodError): string {
     .map((issue) => `${issue.path.join('.') || '(event)'}: ${issue.message}`)
     .join('; ');
 }
+
+/** An event after the edge (PulseEvent), as backend ingest receives it. */
+export const pulseEventSchema = clientEventSchema.extend({
+  customer_id: id,
+  user_id: id.nullable(),
+  session_id: id.nullable(),
+  previous_id: id.nullable(),
+  properties: z.record(z.string(), z.unknown()),
+  context: eventContextSchema,
+  original_timestamp: isoTime,
+  sent_at: isoTime,
+  received_at: isoTime,
+});
+
+/** What the edge sends to backend ingest: contract SinkBatch. */
+export const sinkBatchSchema = z.object({
+  customer_id: id,
+  events: z.array(pulseEventSchema),
+  dead_letters: z.array(
+    z.object({
+      customer_id: id,
+      index: z.number().int().min(0),
+      event_id: z.string().nullable(),
+      code: z.string(),
+      message: z.string(),
+      raw: z.unknown(),
+      received_at: isoTime,
+    }),
+  ),
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { signBody, verifyBody, SIGNATURE_TOLERANCE_SECONDS } from './signature';
+import { hmacHex, signBody, verifyBody, SIGNATURE_TOLERANCE_SECONDS } from './signature';
 
 describe('batch signatures', () => {
   const secret = 'test-secret';
@@ -38,5 +38,13 @@ describe('batch signatures', () => {
       ok: false,
       code: 'stale_signature',
     });
+  });
+});
+
+describe('hmacHex', () => {
+  it('matches the HMAC-SHA256 vector of RFC 4231, test case 2', async () => {
+    expect(await hmacHex('Jefe', 'what do ya want for nothing?')).toBe(
+      '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843',
+    );
   });
 });

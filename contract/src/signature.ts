@@ -26,7 +26,8 @@ function hmacKey(secret: string): Promise<CryptoKey> {
   return key;
 }
 
-async function hmacHex(secret: string, message: string): Promise<string> {
+/** Lower-case hex HMAC-SHA256 of `message` under `secret` (WebCrypto; Workers and Node). */
+export async function hmacHex(secret: string, message: string): Promise<string> {
   const mac = await crypto.subtle.sign('HMAC', await hmacKey(secret), encoder.encode(message));
   let hex = '';
   for (const byte of new Uint8Array(mac)) hex += byte.toString(16).padStart(2, '0');

@@ -1,0 +1,55 @@
+import { Hono, type Handler } from 'hono';
+import type { EdgeDeps, EdgeEnv } from './deps';
+import { notFound, onError } from './errors/respond';
+import { authenticate } from './middleware/auth';
+import { readBody } from './middleware/body';
+import { exposeToOrigin, preflight, requireAllowedOrigin } from './middleware/cors';
+import { rateLimit } from './middleware/rate-limit';
+import { routeByCustomer } from './middleware/routing';
+import { createIngestPipeline } from './pipeline/ingest';
+import { countNativeEvents, nativeEvents } from './routes/events';
+import { countSegmentMessages, segmentBatch, segmentCall } from './routes/segment';
+import { SEGMENT_CALLS } from './segment/segment-call';
+
+/**
+ * The Pulse edge collector: one Hono app, the same on Workers and on Node; only the deps
+ * differ. Every ingest endpoint runs the same chain:
+ *
+ * body (415, 413, 400) → key (401) → origin (403) → rate limit (429) → routing → endpoint
+ *
+ * and every error is answered by the one `onError` as JSON `{ error: { code, message } }`.
+ *
+ * @example
+ * const app = createApp({ config, limiter, sink, legacy, ipSalt });
+ * const res = await app.request('/v1/events?key=pk_test', { method: 'POST', body });
+ */
+export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
+  const app = new Hono<EdgeEnv>();
+  app.onError(onError);
+  app.notFound(notFound);
+  app.use('*', exposeToOrigin());
+
+  const pipeline = createIngestPipeline(deps);
+  const retryAfterSeconds = deps.unavailableRetryAfterSeconds ?? 5;
+  const endpoint = (
+    path: string,
+    countEvents: (body: unknown) => number,
+    handler: Handler<EdgeEnv>,
+  ) => {
+    app.options(path, preflight(deps.config));
+    app.post(
+      path,
+      readBody(),
+      authenticate(deps.config),
+      requireAllowedOrigin(),
+      rateLimit(deps.limiter, countEvents),
+      routeByCustomer(deps.legacy, retryAfterSeconds),
+      handler,
+    );
+  };
+
+  endpoint('/v1/events', countNativeEvents, nativeEvents(pipeline));
+  endpoint('/v1/batch', countSegmentMessages, segmentBatch(pipeline));
+  for (const call of SEGMENT_CALLS) endpoint(`/v1/${call}`, () => 1, segmentCall(pipeline, call));
+  return app;
+}

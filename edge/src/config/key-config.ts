@@ -1,0 +1,59 @@
+import { z } from 'zod';
+
+/** How a customer's traffic flows (shared/DESIGN.md, "Routing per customer"). */
+export const ROUTING_MODES = ['new', 'shadow', 'legacy'] as const;
+export type RoutingMode = (typeof ROUTING_MODES)[number];
+
+/** Token bucket of one customer: `per_second` events refill it, up to `burst` events. */
+export interface RateLimit {
+  per_second: number;
+  burst: number;
+}
+
+/**
+ * What a write key means. Stored as JSON under the key (Workers KV, or a file/env on Node);
+ * `customer_id` always comes from here, never from a request body.
+ */
+export interface KeyConfig {
+  customer_id: string;
+  /**
+   * Browser origins allowed to send with this key: exact origins (`https://shop.example`),
+   * `https://*.example.com` for subdomains, or `*` for any. Requests without `Origin`
+   * (servers, Segment server libraries) are not restricted.
+   */
+  allowed_origins: string[];
+  rate: RateLimit;
+  routing: RoutingMode;
+  /** Base URL of the legacy pipeline; the request path is appended. Required unless `new`. */
+  legacy_url?: string;
+}
+
+const keyConfigSchema = z
+  .object({
+    customer_id: z.string().min(1).max(200),
+    allowed_origins: z.array(z.string().min(1)),
+    rate: z.object({ per_second: z.number().positive(), burst: z.number().min(1) }),
+    routing: z.enum(ROUTING_MODES),
+    legacy_url: z.url({ protocol: /^https?$/ }).optional(),
+  })
+  .refine((config) => config.routing === 'new' || config.legacy_url !== undefined, {
+    message: 'legacy_url is required for shadow and legacy routing',
+    path: ['legacy_url'],
+  });
+
+/** Checks config read from storage; an operator's typo must not pass as a working key. */
+export function parseKeyConfig(
+  value: unknown,
+): { ok: true; config: KeyConfig } | { ok: false; message: string } {
+  const result = keyConfigSchema.safeParse(value);
+  if (result.success) return { ok: true, config: result.data };
+  const reason = result.error.issues
+    .map((issue) => `${issue.path.join('.') || '(config)'}: ${issue.message}`)
+    .join('; ');
+  return { ok: false, message: reason };
+}
+
+/** Where key config lives: Workers KV, a file, env, memory. `null` means no such key. */
+export interface KeyConfigStore {
+  get(key: string): Promise<KeyConfig | null>;
+}

@@ -1,0 +1,165 @@
+import {
+  LIMITS,
+  type DeadLetter,
+  type EventContext,
+  type PulseEvent,
+  type RejectedEvent,
+} from '@pulse/contract';
+import { clientEventSchema, describeIssues, type ClientEventInput } from '@pulse/contract/schema';
+import { correctTimestamp } from '../enrich/skew';
+import type { RequestFacts } from '../enrich/request-facts';
+import { isJsonObject } from '../json/is-json-object';
+import { utf8LengthOver } from '../json/utf8-length';
+import type { Candidate } from './candidate';
+
+/** The schema's error type, from the contract's own zod. */
+type SchemaError = NonNullable<ReturnType<typeof clientEventSchema.safeParse>['error']>;
+
+/** How to read the items of one request. */
+export interface CollectOptions {
+  /** The request's `sent_at`, if the client sent a valid one. */
+  sentAt: string | undefined;
+  /**
+   * Whether items may be over `LIMITS.maxEventBytes`. A body no larger than the limit cannot
+   * hold a larger event (re-serialising parsed JSON never makes it longer), so small bodies
+   * skip the per-event measurement.
+   */
+  checkEventSize: boolean;
+  /** Maps a raw item to a candidate; without it the item is its own candidate. */
+  toCandidate?: (raw: unknown) => Candidate | Promise<Candidate>;
+  /** The id reported for a rejected item, from its raw form. */
+  rawEventId: (raw: unknown) => string | null;
+}
+
+/** The outcome of one request: events to deliver, and what was refused and why. */
+export interface Collected {
+  events: PulseEvent[];
+  deadLetters: DeadLetter[];
+  rejected: RejectedEvent[];
+}
+
+/**
+ * Validates each item once with the contract schema and enriches the valid ones; one bad item
+ * never costs its neighbours. Refused items become dead letters with their reason and their
+ * raw payload (minus any raw IP).
+ */
+export async function collect(
+  items: readonly unknown[],
+  facts: RequestFacts,
+  options: CollectOptions,
+): Promise<Collected> {
+  const events: PulseEvent[] = [];
+  const deadLetters: DeadLetter[] = [];
+  const rejected: RejectedEvent[] = [];
+  const batchSentAt = options.sentAt ?? facts.receivedAt;
+  const batchSentMs = Date.parse(batchSentAt);
+
+  const reject = async (
+    index: number,
+    raw: unknown,
+    code: RejectedEvent['code'],
+    message: string,
+  ) => {
+    const event_id = options.rawEventId(raw);
+    rejected.push({ index, event_id, code, message });
+    await scrubRawIp(raw, facts);
+    deadLetters.push({
+      customer_id: facts.customerId,
+      index,
+      event_id,
+      code,
+      message,
+      raw,
+      received_at: facts.receivedAt,
+    });
+  };
+
+  for (let index = 0; index < items.length; index++) {
+    const raw = items[index];
+    if (options.checkEventSize && utf8LengthOver(JSON.stringify(raw) ?? '', LIMITS.maxEventBytes)) {
+      await reject(index, raw, 'event_too_large', `event is over ${LIMITS.maxEventBytes} bytes`);
+      continue;
+    }
+    const candidate: Candidate = options.toCandidate
+      ? await options.toCandidate(raw)
+      : { ok: true, event: raw };
+    if (!candidate.ok) {
+      await reject(index, raw, candidate.code, candidate.message);
+      continue;
+    }
+    const parsed = clientEventSchema.safeParse(candidate.event);
+    if (!parsed.success) {
+      const reason = describeIssues(renameFields(parsed.error, candidate.fieldNames));
+      await reject(index, raw, 'invalid_event', reason);
+      continue;
+    }
+    const sentAt = candidate.sentAt ?? batchSentAt;
+    const sentMs = candidate.sentAt === undefined ? batchSentMs : Date.parse(sentAt);
+    events.push(await enrich(parsed.data, facts, sentAt, sentMs));
+  }
+  return { events, deadLetters, rejected };
+}
+
+/** A validated client event, completed with what only the edge knows. */
+async function enrich(
+  event: ClientEventInput,
+  facts: RequestFacts,
+  sentAt: string,
+  sentMs: number,
+): Promise<PulseEvent> {
+  // The schema's output is a fresh object: completing it in place copies nothing.
+  const context = (event.context ?? {}) as EventContext;
+  const clientIp = context.ip;
+  if (typeof clientIp === 'string' && clientIp) context.ip = await facts.hashIp(clientIp);
+  else if (facts.ipHash !== undefined) context.ip = facts.ipHash;
+  else delete context.ip;
+  if (context.user_agent === undefined && facts.userAgent !== undefined) {
+    context.user_agent = facts.userAgent;
+  }
+  if (context.locale === undefined && facts.locale !== undefined) context.locale = facts.locale;
+  if (facts.geo !== undefined) context.geo = facts.geo;
+
+  return {
+    event_id: event.event_id,
+    customer_id: facts.customerId,
+    visitor_id: event.visitor_id,
+    user_id: event.user_id ?? null,
+    session_id: event.session_id ?? null,
+    event_type: event.event_type,
+    event_name: event.event_name,
+    properties: event.properties ?? {},
+    previous_id: event.previous_id ?? null,
+    context,
+    timestamp: correctTimestamp(
+      event.timestamp,
+      Date.parse(event.timestamp),
+      sentMs,
+      facts.receivedMs,
+    ),
+    original_timestamp: event.timestamp,
+    sent_at: sentAt,
+    received_at: facts.receivedAt,
+  };
+}
+
+/** A dead letter keeps the raw payload, but an IP in it is hashed like everywhere else. */
+async function scrubRawIp(raw: unknown, facts: RequestFacts): Promise<void> {
+  if (!isJsonObject(raw) || !isJsonObject(raw.context) || !('ip' in raw.context)) return;
+  const ip = raw.context.ip;
+  if (typeof ip === 'string' && ip) raw.context.ip = await facts.hashIp(ip);
+  else delete raw.context.ip;
+}
+
+/** Puts the client's field names into a schema error (`visitor_id` → `anonymousId`). */
+function renameFields(
+  error: SchemaError,
+  names: Readonly<Record<string, string>> | undefined,
+): SchemaError {
+  if (!names) return error;
+  for (const issue of error.issues) {
+    const first = issue.path[0];
+    const renamed = typeof first === 'string' ? names[first] : undefined;
+    if (renamed !== undefined) (issue.path as PropertyKey[])[0] = renamed;
+  }
+  return error;
+}

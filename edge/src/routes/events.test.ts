@@ -1,0 +1,251 @@
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { LIMITS, type ErrorResponse, type IngestResponse } from '@pulse/contract';
+import { createTestEdge } from '../../test/support/test-app';
+import { KEYS, nativeEvent } from '../../test/support/fixtures';
+
+const path = `/v1/events?key=${KEYS.open}`;
+const sentAt = '2025-01-21T10:30:00.000Z';
+
+async function errorOf(res: Response): Promise<ErrorResponse['error']> {
+  expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+  return ((await res.json()) as ErrorResponse).error;
+}
+
+describe('POST /v1/events', () => {
+  it('accepts a native batch and hands every event, enriched, to the sink before answering', async () => {
+    const edge = createTestEdge();
+    const events = [nativeEvent(), nativeEvent({ event_type: 'custom', event_name: 'signup' })];
+    const res = await edge.post(path, { sent_at: sentAt, events });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ accepted: 2, rejected: [] } satisfies IngestResponse);
+    const delivered = edge.sink.events();
+    expect(delivered.map((e) => e.event_id)).toEqual(events.map((e) => e.event_id));
+    expect(delivered[0]).toMatchObject({
+      customer_id: 'cust_open',
+      visitor_id: 'visitor-1',
+      user_id: null,
+      session_id: 'session-1',
+      event_type: 'page_view',
+      event_name: 'pricing_page',
+      properties: { url: '/pricing', referrer: '/features' },
+      previous_id: null,
+      original_timestamp: '2025-01-21T10:29:59.000Z',
+      sent_at: sentAt,
+      received_at: '2025-01-21T10:30:00.050Z',
+    });
+    expect(edge.sink.batches).toHaveLength(1);
+    expect(edge.sink.batches[0]?.customer_id).toBe('cust_open');
+  });
+
+  it('takes customer_id from the key, never from the body', async () => {
+    const edge = createTestEdge();
+    const res = await edge.post(path, {
+      customer_id: 'cust_forged',
+      events: [nativeEvent({ customer_id: 'cust_forged' })],
+    });
+    expect(res.status).toBe(200);
+    expect(edge.sink.events()[0]?.customer_id).toBe('cust_open');
+    expect(JSON.stringify(edge.sink.batches)).not.toContain('cust_forged');
+  });
+
+  it('rejects bad events one by one, dead-letters them with reason and raw payload, and delivers their valid neighbours', async () => {
+    const edge = createTestEdge();
+    const good1 = nativeEvent();
+    const badType = nativeEvent({ event_type: 'purchase' });
+    const notObject = 42;
+    const good2 = nativeEvent({ event_type: 'identify', event_name: 'identify', user_id: 'u1' });
+    const badTime = nativeEvent({ timestamp: 'yesterday' });
+    const res = await edge.post(path, {
+      sent_at: sentAt,
+      events: [good1, badType, notObject, good2, badTime],
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as IngestResponse;
+    expect(body.accepted).toBe(2);
+    expect(body.rejected).toEqual([
+      {
+        index: 1,
+        event_id: badType.event_id,
+        code: 'invalid_event',
+        message: expect.stringMatching(/^event_type: /),
+      },
+      { index: 2, event_id: null, code: 'invalid_event', message: expect.any(String) },
+      {
+        index: 4,
+        event_id: badTime.event_id,
+        code: 'invalid_event',
+        message: expect.stringMatching(/^timestamp: /),
+      },
+    ]);
+    expect(edge.sink.events().map((e) => e.event_id)).toEqual([good1.event_id, good2.event_id]);
+    const letters = edge.sink.deadLetters();
+    expect(letters.map((l) => [l.index, l.code, l.raw])).toEqual([
+      [1, 'invalid_event', badType],
+      [2, 'invalid_event', 42],
+      [4, 'invalid_event', badTime],
+    ]);
+    for (const letter of letters) {
+      expect(letter.customer_id).toBe('cust_open');
+      expect(letter.received_at).toBe('2025-01-21T10:30:00.050Z');
+      expect(letter.message.length).toBeGreaterThan(5);
+    }
+    // Dead letters and events travel in the same durable write.
+    expect(edge.sink.batches).toHaveLength(1);
+  });
+
+  it('rejects an event over 32 KB inside a batch and keeps the others', async () => {
+    const edge = createTestEdge();
+    const big = nativeEvent({ properties: { blob: 'x'.repeat(LIMITS.maxEventBytes) } });
+    const small = nativeEvent();
+    const res = await edge.post(path, { events: [big, small] });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      accepted: 1,
+      rejected: [
+        { index: 0, event_id: big.event_id, code: 'event_too_large', message: expect.any(String) },
+      ],
+    });
+    expect(edge.sink.deadLetters()[0]?.code).toBe('event_too_large');
+  });
+
+  it('answers 503 with Retry-After and acknowledges nothing when the sink fails', async () => {
+    const edge = createTestEdge();
+    edge.sink.failing = true;
+    const res = await edge.post(path, { events: [nativeEvent()] });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('5');
+    expect(await errorOf(res)).toEqual({ code: 'unavailable', message: expect.any(String) });
+    expect(edge.sink.batches).toHaveLength(0);
+
+    edge.sink.failing = false;
+    const retried = await edge.post(path, { events: [nativeEvent()] });
+    expect(retried.status).toBe(200);
+  });
+
+  it('answers 400 invalid_json for a body that is not JSON, or empty', async () => {
+    const edge = createTestEdge();
+    for (const body of ['{"events": [', '', 'undefined', '\u0000']) {
+      const res = await edge.post(path, body);
+      expect(res.status).toBe(400);
+      expect((await errorOf(res)).code).toBe('invalid_json');
+    }
+    expect(edge.sink.batches).toHaveLength(0);
+  });
+
+  it('answers 400 invalid_batch for JSON that is not a batch envelope', async () => {
+    const edge = createTestEdge();
+    const cases = [
+      [nativeEvent()],
+      'just a string',
+      null,
+      {},
+      { events: 'all of them' },
+      { events: [] },
+      { sent_at: 'not a time', events: [nativeEvent()] },
+      { dropped: -1, events: [nativeEvent()] },
+    ];
+    for (const body of cases) {
+      const res = await edge.post(path, JSON.stringify(body));
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      const error = await errorOf(res);
+      expect(error.code).toBe('invalid_batch');
+      expect(error.message.length).toBeGreaterThan(5);
+    }
+    expect(edge.sink.batches).toHaveLength(0);
+  });
+
+  it('answers 413 past the event limit of a native batch', async () => {
+    const edge = createTestEdge();
+    const events = Array.from({ length: LIMITS.maxBatchEvents + 1 }, () => ({ event_id: 'e' }));
+    const res = await edge.post(path, { events });
+    expect(res.status).toBe(413);
+    expect((await errorOf(res)).code).toBe('payload_too_large');
+    const atLimit = Array.from({ length: LIMITS.maxBatchEvents }, () => nativeEvent());
+    expect((await edge.post(path, { events: atLimit })).status).toBe(200);
+    expect(edge.sink.events()).toHaveLength(LIMITS.maxBatchEvents);
+  });
+
+  it('answers 413 past 500 KB, whether Content-Length says so or the body is streamed', async () => {
+    const edge = createTestEdge();
+    const huge = JSON.stringify({
+      events: [nativeEvent({ properties: { x: 'y'.repeat(LIMITS.maxRequestBytes) } })],
+    });
+    const declared = await edge.post(path, huge);
+    expect(declared.status).toBe(413);
+    expect((await errorOf(declared)).code).toBe('payload_too_large');
+
+    const bytes = new TextEncoder().encode(huge);
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < bytes.length; i += 64 * 1024)
+          controller.enqueue(bytes.slice(i, i + 64 * 1024));
+        controller.close();
+      },
+    });
+    const streamed = await edge.app.request(path, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: stream,
+      duplex: 'half',
+    } as RequestInit);
+    expect(streamed.status).toBe(413);
+    expect(edge.sink.batches).toHaveLength(0);
+  });
+
+  it('answers 415 for content types other than JSON and text/plain, and accepts both with parameters', async () => {
+    const edge = createTestEdge();
+    const body = JSON.stringify({ events: [nativeEvent()] });
+    for (const type of [
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      'text/html',
+    ]) {
+      const res = await edge.post(path, body, { 'content-type': type });
+      expect(res.status, type).toBe(415);
+      expect((await errorOf(res)).code).toBe('unsupported_media_type');
+    }
+    const untyped = await edge.app.request(path, { method: 'POST', body: new Blob([body]) });
+    expect(untyped.status).toBe(415);
+    for (const type of [
+      'application/json',
+      'application/json; charset=utf-8',
+      'text/plain;charset=UTF-8',
+    ]) {
+      const res = await edge.post(path, JSON.stringify({ events: [nativeEvent()] }), {
+        'content-type': type,
+      });
+      expect(res.status, type).toBe(200);
+    }
+  });
+
+  it('reads a gzip-compressed body and refuses an unknown encoding', async () => {
+    const edge = createTestEdge();
+    const event = nativeEvent();
+    const res = await edge.app.request(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: gzipSync(JSON.stringify({ events: [event] })),
+    });
+    expect(res.status).toBe(200);
+    expect(edge.sink.events()[0]?.event_id).toBe(event.event_id);
+    const brotli = await edge.post(path, '{}', { 'content-encoding': 'br' });
+    expect(brotli.status).toBe(415);
+    const corrupt = await edge.post(path, 'not gzip at all', { 'content-encoding': 'gzip' });
+    expect(corrupt.status).toBe(400);
+  });
+
+  it('answers JSON 404 for unknown paths and methods', async () => {
+    const edge = createTestEdge();
+    for (const [method, url] of [
+      ['POST', '/v1/unknown'],
+      ['GET', '/v1/events'],
+      ['PUT', '/v1/track'],
+      ['GET', '/'],
+    ] as const) {
+      const res = await edge.app.request(url, { method });
+      expect(res.status, `${method} ${url}`).toBe(404);
+      expect((await errorOf(res)).code).toBe('not_found');
+    }
+  });
+});

@@ -1,0 +1,54 @@
+import { SIGNATURE_HEADER, signBody, type Sink, type SinkBatch } from '@pulse/contract';
+
+/** Options of {@link createHttpIngestSink}. */
+export interface HttpIngestSinkOptions {
+  /** Backend ingest endpoint, e.g. `https://ingest.internal/internal/ingest`. */
+  url: string;
+  /** Shared secret of the HMAC signature (contract `signBody`). */
+  secret: string;
+  /** @default globalThis.fetch */
+  fetch?: typeof fetch;
+  /** A write that takes longer fails, and the edge answers 503. @default 10_000 */
+  timeoutMs?: number;
+}
+
+/** Why a write to backend ingest failed; the edge turns it into a 503. */
+export class IngestWriteError extends Error {
+  override readonly name = 'IngestWriteError';
+}
+
+/**
+ * The Workers edge's sink: POSTs each batch as JSON, signed with the contract's HMAC
+ * signature, to backend ingest, which answers 200 only after Kafka acknowledged every record.
+ * `write` resolves on that 200 alone: any other status, a timeout or a network error rejects.
+ */
+export function createHttpIngestSink(options: HttpIngestSinkOptions): Sink {
+  const { url, secret, fetch: fetchImpl = globalThis.fetch, timeoutMs = 10_000 } = options;
+  return {
+    async write(batch: SinkBatch) {
+      const body = JSON.stringify(batch);
+      let response: Response;
+      try {
+        response = await fetchImpl(url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            [SIGNATURE_HEADER]: await signBody(secret, body),
+          },
+          body,
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new IngestWriteError(`ingest unreachable: POST ${url}: ${reason}`);
+      }
+      // Read the answer whole so the connection can be reused.
+      const answer = await response.text().catch(() => '');
+      if (response.status !== 200) {
+        throw new IngestWriteError(
+          `ingest answered ${response.status}: POST ${url}: ${answer.slice(0, 200)}`,
+        );
+      }
+    },
+  };
+}
