@@ -1,50 +1,57 @@
-import { readFileSync } from 'node:fs';
-import { nodeResolve } from '@rollup/plugin-node-resolve';
+import { fileURLToPath } from 'node:url';
+import nodeResolve from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 import type { RollupOptions } from 'rollup';
 import dts from 'rollup-plugin-dts';
 import esbuild from 'rollup-plugin-esbuild';
 
 /**
- * Builds @pulse/sdk (run from sdk/ by `npm run build -w @pulse/sdk`): ESM and CJS for bundlers
- * (idb-keyval stays a dependency), the self-contained IIFE for script tags, the snippet, and one
- * .d.ts with the contract's types inlined (the SDK imports them as types only: zero bytes).
+ * Builds @pulse/sdk from sdk/src into sdk/dist: ESM and CJS for bundlers (idb-keyval stays a
+ * dependency), the IIFE for script tags (everything inlined, minified, global `pulse`), the
+ * inline snippet, and one bundled .d.ts. The IIFE's gzip budget is enforced by
+ * sdk/test/size-budget.test.ts.
  */
-const version = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
-const ts = () => esbuild({ target: 'es2020', define: { __VERSION__: JSON.stringify(version) } });
-const min = () =>
-  terser({
-    ecma: 2020,
-    toplevel: true,
-    compress: { passes: 3, unsafe_arrows: true },
-    format: { comments: false },
-  });
+const sdk = (path: string) => fileURLToPath(new URL(`./sdk/${path}`, import.meta.url));
+
+const target = 'es2020';
+
+const minify = terser({
+  ecma: 2020,
+  compress: { passes: 3, pure_getters: true, unsafe_arrows: true, unsafe_methods: true },
+  format: { comments: false },
+});
 
 const config: RollupOptions[] = [
   {
-    input: 'src/index.ts',
+    input: sdk('src/index.ts'),
     external: ['idb-keyval'],
-    plugins: [ts()],
+    plugins: [esbuild({ target })],
     output: [
-      { file: 'dist/pulse.mjs', format: 'es' },
-      { file: 'dist/pulse.cjs', format: 'cjs' },
+      { file: sdk('dist/pulse.mjs'), format: 'es' },
+      { file: sdk('dist/pulse.cjs'), format: 'cjs' },
     ],
   },
   {
-    input: 'src/iife.ts',
-    plugins: [nodeResolve({ browser: true }), ts(), min()],
-    output: { file: 'dist/pulse.iife.js', format: 'iife' },
+    input: sdk('src/iife.ts'),
+    plugins: [nodeResolve(), esbuild({ target }), minify],
+    output: { file: sdk('dist/pulse.iife.js'), format: 'iife' },
   },
   {
-    input: 'src/snippet/snippet.js',
-    plugins: [min()],
-    output: { file: 'dist/snippet.min.js', format: 'es' },
+    input: sdk('src/snippet/snippet.ts'),
+    plugins: [esbuild({ target: 'es2020' }), minify],
+    output: { file: sdk('dist/snippet.min.js'), format: 'iife' },
   },
   {
-    input: 'src/index.ts',
+    input: sdk('src/index.ts'),
     external: ['idb-keyval'],
-    plugins: [dts({ respectExternal: true, tsconfig: 'tsconfig.json' })],
-    output: { file: 'dist/index.d.ts', format: 'es' },
+    plugins: [
+      // Inline the contract's types: consumers never see the private @pulse/contract package.
+      dts({
+        respectExternal: true,
+        compilerOptions: { paths: { '@pulse/contract': [sdk('../contract/src/index.ts')] } },
+      }),
+    ],
+    output: { file: sdk('dist/index.d.ts'), format: 'es' },
   },
 ];
 

@@ -1,9 +1,17 @@
 import { pulse } from './index';
+import type { Pulse } from './core/types';
 
-type Call = [method: keyof typeof pulse, args: unknown[]];
-const w = window as unknown as { pulse?: { _q?: Call[] } | typeof pulse };
+/** A call the snippet's stub recorded: method, arguments, and the resolver of its promise. */
+type Recorded = [keyof Pulse, unknown[], (value: unknown) => void];
 
-// The snippet's stub recorded calls made before this bundle loaded: replay them in order.
-const recorded = (w.pulse as { _q?: Call[] } | undefined)?._q || [];
-w.pulse = pulse;
-for (const [method, args] of recorded) (pulse[method] as (...a: unknown[]) => unknown)?.(...args);
+const w = window as unknown as { pulse?: Pulse & { _q?: Recorded[] } };
+const stub = w.pulse;
+
+// Replace the stub (or nothing) and replay its calls in order; a second copy of the bundle
+// leaves the first one in place.
+if (!stub || stub._q) {
+  w.pulse = pulse;
+  for (const [method, args, resolve] of stub?._q || []) {
+    resolve((pulse[method] as (...a: unknown[]) => unknown)(...args));
+  }
+}

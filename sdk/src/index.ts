@@ -1,21 +1,41 @@
+import { createBrowserPlatform } from './browser/browser-platform';
+import { createInstance } from './core/create-instance';
+import type { PulseOptions } from './core/options';
+import type { Pulse } from './core/types';
+
+export type { PulseOptions } from './core/options';
+export type {
+  Plugin,
+  Pulse,
+  PulseError,
+  PulseErrorCode,
+  PulseEventMap,
+  PulseEventName,
+} from './core/types';
+export type {
+  ClientEvent,
+  EventBatch,
+  EventContext,
+  Properties,
+  RejectedEvent,
+} from '@pulse/contract';
+
 /**
- * @pulse/sdk — product analytics that never loses an event.
- *
+ * A separate Pulse instance (its own key, queue and subscriptions); initialised at once when
+ * given options. Most sites use the `pulse` singleton instead.
+ */
+export const createPulse = (options?: PulseOptions): Pulse => {
+  const instance = createInstance(createBrowserPlatform());
+  if (options) instance.init(options);
+  return instance;
+};
+
+/**
+ * The SDK singleton.
  * @example
- * import { pulse } from '@pulse/sdk';
  * pulse.init({ key: 'pk_live_…', endpoint: 'https://collect.example.com' });
  * pulse.track('signup_clicked', { plan: 'pro' });
  */
-import { createBrowserClient } from './browser/env';
-
-export type { PulseOptions } from './options';
-export type { Plugin, PulseClient } from './core/client';
-export type { ClientEvent, EventContext, Properties, RejectedEvent } from '@pulse/contract';
-
-/** A separate SDK instance (most sites want the shared `pulse`). */
-export const createPulse = createBrowserClient;
-
-/** The shared SDK instance. */
-export const pulse = /* @__PURE__ */ createBrowserClient();
+export const pulse: Pulse = /* @__PURE__ */ createPulse();
 
 export const { init, track, page, identify, alias, reset, flush, consent, use, on } = pulse;

@@ -1,23 +1,27 @@
 /**
- * Calls `onPage` on load and on every SPA navigation (pushState, replaceState to another path,
- * popstate, hashchange is left to the app).
+ * Automatic page views: one now, and one whenever history.pushState, replaceState or
+ * popstate change the path or query (not the hash alone, so in-page anchors do not count).
  */
-export const watchPageViews = (onPage: () => void): void => {
-  let last = location.pathname + location.search;
+export const watchPageViews = (page: () => void, navigated: (from: string) => void): void => {
+  const where = () => location.pathname + location.search;
+  let last = where();
+  let href = location.href;
   const check = () => {
-    const now = location.pathname + location.search;
-    if (now !== last) {
-      last = now;
-      onPage();
+    if (where() != last) {
+      last = where();
+      navigated(href);
+      page();
     }
+    href = location.href;
   };
   for (const method of ['pushState', 'replaceState'] as const) {
     const original = history[method];
     history[method] = function (this: History, ...args: Parameters<History['pushState']>) {
-      original.apply(this, args);
+      const result = original.apply(this, args);
       check();
+      return result;
     };
   }
   addEventListener('popstate', check);
-  onPage();
+  page();
 };

@@ -1,172 +1,154 @@
-import type { ClientEvent, EventContext, EventType, Properties } from '@pulse/contract';
-import type { Delivery } from './delivery';
-import { createEmitter, type Listener } from './emitter';
-import { safeJson, utf8Bytes } from './safe-json';
-import { touchSession, type Kv } from './session';
-import { uuidv7 } from './uuid';
-import { DEFAULTS, type PulseOptions, type ResolvedOptions } from '../options';
+import type { ClientEvent, EventType, Properties } from '@pulse/contract';
+import { createDelivery } from './delivery';
+import { createIdentity } from './identity';
+import type { Settings } from './options';
+import { serialise } from './serialise';
+import type { Emit, Env, Plugin, Pulse, Report } from './types';
+import { utf8Length } from './utf8-length';
+import { uuidv7 } from './uuid-v7';
 
-/** Enriches, changes or drops (by returning null) each event before it is queued. */
-export type Plugin = (event: ClientEvent) => ClientEvent | null | undefined | void;
+/** LIMITS.maxEventBytes of @pulse/contract (a test keeps them equal; the SDK imports types only). */
+export const MAX_EVENT_BYTES = 32768;
 
-/** What the client is handed by the browser glue (or by tests). */
-export interface ClientEnv {
-  kv: Kv;
-  context(): EventContext;
-  delivery(options: ResolvedOptions): Delivery;
-  /** Called once after init: page views, clicks, page-hide and online listeners. */
-  start(client: PulseClient, options: ResolvedOptions): void;
-}
+const CONSENT = 'pulse:c';
 
-const MAX_EVENT_BYTES = 32 * 1024; // contract LIMITS.maxEventBytes (tests check they agree)
-const MAX_EARLY_CALLS = 1000;
+/** The initialised SDK: the public calls plus the hooks the browser glue drives. */
+export type Client = Omit<Pulse, 'init' | 'use' | 'on'> & {
+  /** A click captured on the page. */
+  click(name: string, properties: Properties): void;
+  hide(): void;
+  online(): void;
+  push(): void;
+  poked(key: string): void;
+};
 
-export type PulseClient = ReturnType<typeof createClient>;
+const isProps = (p: unknown) => p == null || (typeof p == 'object' && !Array.isArray(p));
 
 /**
- * The public API. Every method catches everything: the SDK never throws into the host page;
- * problems go to `console.warn` and `on('error')`.
+ * Builds events (ids, session, context, plugins, size check) and hands them to delivery.
+ * Every entry point catches: nothing reaches the host page but reports.
  */
-export const createClient = (env: ClientEnv) => {
+export const createClient = (
+  o: Settings,
+  env: Env,
+  emit: Emit,
+  report: Report,
+  plugins: Plugin[],
+): Client => {
   const { kv } = env;
-  const events = createEmitter();
-  const plugins: Plugin[] = [];
-  const early: Array<() => void> = [];
-  let opts: ResolvedOptions | undefined;
-  let delivery: Delivery | undefined;
-  let granted = false;
+  const choice = kv.get(CONSENT);
+  let granted = choice == '1' || (choice != '0' && !o.requireConsent);
+  const newId = () => uuidv7(env.now(), env.rand);
+  const id = createIdentity(kv, env.now, newId, o.sessionTimeout, () => granted);
+  const delivery = createDelivery(o, env, emit, report, () => granted, newId());
 
-  const fail = (error: unknown): void => {
-    console.warn('pulse:', error);
-    events.emit('error', error);
-  };
-  const guard =
-    <A extends unknown[], R>(fn: (...args: A) => R, needsInit = true) =>
+  const safe =
+    <A extends unknown[], R>(fn: (...args: A) => R) =>
     (...args: A): R | undefined => {
       try {
-        if (!needsInit || opts) return fn(...args);
-        if (early.length < MAX_EARLY_CALLS) early.push(() => fn(...args));
-        else fail(new Error('called before init; call dropped'));
-      } catch (e) {
-        fail(e);
+        return fn(...args);
+      } catch (error) {
+        report('internal', String(error));
       }
     };
 
-  // Ids are kept in memory until consent allows storing them.
-  const ids: Record<string, string> = {};
-  const id = (name: string, make = uuidv7): string => {
-    const stored = granted ? kv.get(name) : null;
-    const value = ids[name] || stored || make();
-    ids[name] = value;
-    if (granted && stored !== value) kv.set(name, value);
-    return value;
-  };
-
-  const emitEvent = (
+  const send = (
     type: EventType,
-    name: string,
-    properties: Properties = {},
+    name: unknown,
+    props: unknown,
     extra?: Partial<ClientEvent>,
-  ) => {
-    if (!granted || !delivery) return;
-    const now = Date.now();
-    let event: ClientEvent | null | undefined | void = {
-      event_id: uuidv7(now),
-      visitor_id: id('pulse:v'),
-      user_id: ids['pulse:u'] || kv.get('pulse:u'),
-      session_id: touchSession(kv, now, uuidv7),
+  ): void => {
+    if (typeof name != 'string' || !isProps(props)) {
+      return report('invalid_call', `${type} needs a name string and a properties object`);
+    }
+    const context = env.context();
+    let event: ClientEvent | null | undefined = {
+      event_id: newId(),
+      visitor_id: id.visitor(),
+      user_id: id.user(),
+      session_id: id.session(),
       event_type: type,
       event_name: name,
-      properties,
-      context: env.context(),
-      timestamp: new Date(now).toISOString(),
+      properties:
+        type == 'page_view'
+          ? { ...context.page, ...(props as Properties) }
+          : (props as Properties) || {},
+      context,
+      timestamp: new Date(env.now()).toISOString(),
       ...extra,
     };
     for (const plugin of plugins) {
       try {
         event = plugin(event);
-      } catch (e) {
-        fail(e); // a broken plugin must not lose the event
+      } catch (error) {
+        report('plugin', `plugin failed, skipped (${error})`);
       }
       if (!event) return;
     }
-    const json = safeJson(event);
-    if (!json) return fail(new Error(`event ${name} cannot be serialised`));
-    if (utf8Bytes(json) > MAX_EVENT_BYTES)
-      return fail(new Error(`event ${name} is over 32 KB; not sent`));
-    delivery.enqueue([event.event_id, json]);
+    const json = serialise(event, report);
+    if (json == null) return;
+    const size = utf8Length(json);
+    if (size > MAX_EVENT_BYTES) {
+      return report(
+        'event_too_large',
+        `event ${name} is ${size} bytes (limit ${MAX_EVENT_BYTES}), not sent`,
+      );
+    }
+    delivery.add(String(event.event_id), json);
   };
 
-  const start = () => {
-    delivery = env.delivery(opts!);
-    delivery.recover();
-    env.start(client, opts!);
-    for (const call of early.splice(0)) call();
+  const user = (userId: unknown) => {
+    const ok = typeof userId == 'string' && !!userId;
+    if (!ok) report('invalid_call', 'user id must be a non-empty string');
+    return ok;
   };
 
-  const client = {
-    /** Starts the SDK. Calls made before it are kept and run after it, in order. */
-    init: guard((options: PulseOptions) => {
-      if (opts) return fail(new Error('init called twice'));
-      if (!options?.key || !options.endpoint) return fail(new Error('init needs key and endpoint'));
-      opts = { ...DEFAULTS, ...options };
-      const consent = kv.get('pulse:c');
-      granted = opts.requireConsent ? consent === '1' : consent !== '0';
-      if (granted) start();
-    }, false),
-    /** A custom event. */
-    track: guard((name: string, properties?: Properties) =>
-      emitEvent('custom', String(name), properties),
-    ),
-    /** A page view; `name` defaults to the document title. */
-    page: guard((name?: string, properties?: Properties) => {
-      const page = env.context().page || {};
-      emitEvent('page_view', name || page.title || page.path || '', { ...page, ...properties });
+  if (granted) delivery.start();
+
+  return {
+    track: safe((name: string, props?: Properties) => send('custom', name, props)),
+    page: safe((name?: string | Properties, props?: Properties) => {
+      if (typeof name == 'object') [name, props] = [undefined, name];
+      send('page_view', name ?? env.context().page?.path ?? '', props);
     }),
-    /** Links this visitor to `userId` (after login). */
-    identify: guard((userId: string, traits?: Properties) => {
-      ids['pulse:u'] = String(userId);
-      if (granted) kv.set('pulse:u', String(userId));
-      emitEvent('identify', 'identify', traits, { user_id: String(userId) });
+    click: safe((name: string, props: Properties) => send('click', name, props)),
+    identify: safe((userId: string, traits?: Properties) => {
+      if (!user(userId)) return;
+      id.setUser(userId);
+      send('identify', 'identify', traits);
     }),
-    /** Merges `previousId` (default: this visitor) into `userId`. */
-    alias: guard((userId: string, previousId?: string) =>
-      emitEvent(
-        'alias',
-        'alias',
-        {},
-        { user_id: String(userId), previous_id: previousId || id('pulse:v') },
-      ),
-    ),
-    /** Logout: a new visitor and session, and no user. */
-    reset: guard(() => {
-      for (const k of ['pulse:u', 'pulse:v', 'pulse:s']) {
-        delete ids[k];
-        kv.del(k);
+    alias: safe((userId: string, previousId?: string) => {
+      if (!user(userId)) return;
+      send('alias', 'alias', undefined, {
+        user_id: userId,
+        previous_id: previousId || id.user() || id.visitor(),
+      });
+    }),
+    reset: safe(() => id.reset()),
+    flush: async () => {
+      try {
+        await delivery.flush();
+      } catch (error) {
+        report('internal', String(error));
       }
-    }),
-    /** Sends what is queued now; resolves once the edge has answered. */
-    flush: guard(() => delivery?.flush() ?? Promise.resolve()),
-    /** Grants or withdraws consent; withdrawing clears everything queued. */
-    consent: guard((yes: boolean) => {
-      kv.set('pulse:c', yes ? '1' : '0');
-      if (yes && !granted) {
-        granted = true;
-        if (!delivery) start();
-      } else if (!yes) {
-        granted = false;
-        for (const k of ['pulse:u', 'pulse:v', 'pulse:s']) kv.del(k);
-        void delivery?.clear().catch(fail);
+    },
+    consent: safe((yes: boolean) => {
+      granted = !!yes;
+      if (granted) {
+        kv.set(CONSENT, '1');
+        id.save();
+        delivery.start();
+        return;
       }
+      // Withdrawn: forget the queue, the journals and the ids; remember only the refusal.
+      void delivery.clear();
+      for (const k of kv.keys()) if (k.startsWith('pulse:')) kv.del(k);
+      kv.set(CONSENT, '0');
+      id.reset();
     }),
-    /** Adds a plugin: `(event) => event | null`. */
-    use: guard((plugin: Plugin) => void plugins.push(plugin), false),
-    /** Listens to 'error', 'sent', 'rejected' or 'dropped'; returns an unsubscribe function. */
-    on: guard((name: string, listener: Listener) => events.on(name, listener), false),
-    /** @internal used by the browser glue */
-    emit: events.emit,
-    /** @internal used by the browser glue */
-    event: emitEvent,
+    hide: safe(delivery.hide),
+    online: safe(delivery.online),
+    push: safe(delivery.push),
+    poked: safe(delivery.poked),
   };
-  return client;
 };

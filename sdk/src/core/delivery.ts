@@ -2,11 +2,10 @@ import type { ErrorResponse, IngestResponse } from '@pulse/contract';
 import { backoff, retryAfter } from './backoff';
 import type { Settings } from './options';
 import type { Emit, Env, Report, Reply, Row } from './types';
+import { utf8Length as utf8 } from './utf8-length';
 
 /** Fetch allows 64 KiB of keepalive request bodies in flight per page; we stay under it. */
 const KEEPALIVE_BUDGET = 64000;
-
-const utf8 = (s: string) => new TextEncoder().encode(s).length;
 
 export interface Delivery {
   /** Queues one serialised event (already checked for size). */
@@ -43,10 +42,10 @@ export const createDelivery = (
 ): Delivery => {
   const { kv, store, now } = env;
   const url = `${o.endpoint.replace(/\/+$/, '')}/v1/events?key=${encodeURIComponent(o.key)}`;
-  const jprefix = `pulse.j.${o.key}.`;
+  const jprefix = `pulse:j:${o.key}:`;
   const jkey = jprefix + tab;
-  const pokeKey = `pulse.p.${o.key}`;
-  const dropKey = `pulse.d.${o.key}`;
+  const pokeKey = `pulse:p:${o.key}`;
+  const dropKey = `pulse:d:${o.key}`;
   /** Events this page must commit or send: id → JSON, in queue order. */
   const pend = new Map<string, string>();
   /** Made here and not yet committed to the store. */
@@ -147,6 +146,8 @@ export const createDelivery = (
       done.add(id);
       undel.add(id);
     }
+    // The journal must never name an acknowledged event as unsent: the next page would resend it.
+    journal();
     void store.del(ids).then(() => {
       for (const id of ids) undel.delete(id);
       journal();
@@ -187,9 +188,8 @@ export const createDelivery = (
     for (const id of ids) flight.delete(id);
     const status = reply?.status || 0;
     const why = (reply?.body as ErrorResponse | undefined)?.error?.message || '';
-    if (status == 200) {
+    if (status > 199 && status < 300) {
       attempt = 0;
-      limit = o.maxBatchEvents;
       if (lost) kv.set(dropKey, String(Math.max(0, dropped() - lost)));
       const rejected = (reply!.body as IngestResponse | undefined)?.rejected || [];
       const refused = new Set<string | undefined>();
@@ -207,6 +207,7 @@ export const createDelivery = (
       // The batch as a whole was refused: halve it until the offending event is alone, then drop it.
       if (ids.length > 1) limit = Math.ceil(ids.length / 2);
       else {
+        limit = o.maxBatchEvents;
         ack(ids);
         report('delivery', `event ${ids[0]} refused by the edge (${status} ${why}), dropped`);
       }
@@ -232,7 +233,9 @@ export const createDelivery = (
   const pump = (): Promise<void> =>
     (busy ||= Promise.resolve()
       .then(async () => {
-        while (granted() && !stopped && sender() && now() >= hold) {
+        while (granted() && !stopped && sender()) {
+          // A timer may fire a little before the hold ends: wait for the rest of it.
+          if (now() < hold) return schedule(0);
           const ids = pick(flight);
           if (!ids.length || !(await post(ids))) break;
         }
@@ -326,7 +329,11 @@ export const createDelivery = (
         for (const id of ids) skip.add(id);
         const text = body(ids, 0);
         if (keepalive + utf8(text) <= KEEPALIVE_BUDGET) void post(ids, true);
-        else if (!env.beacon(url, text)) break;
+        else if (env.beacon(url, text)) {
+          // No answer will come: if the page lives on, wait a while before resending them.
+          for (const id of ids) flight.add(id);
+          env.later(() => ids.forEach((id) => flight.delete(id)), 1e4);
+        } else break;
       }
     },
     online: () => {

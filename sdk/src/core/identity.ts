@@ -1,9 +1,9 @@
 import type { Kv } from './types';
 
 /** Storage keys shared by every instance on the site: one visitor, one user, one session. */
-const VISITOR = 'pulse.v';
-const USER = 'pulse.u';
-const SESSION = 'pulse.s';
+const VISITOR = 'pulse:v';
+const USER = 'pulse:u';
+const SESSION = 'pulse:s';
 
 export interface Identity {
   visitor(): string;

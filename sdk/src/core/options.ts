@@ -60,6 +60,11 @@ export interface PulseOptions {
    */
   retryCap?: number;
   /**
+   * Milliseconds a request may take before it is abandoned and retried.
+   * @default 15000
+   */
+  timeout?: number;
+  /**
    * Idle milliseconds after which the next event starts a new session.
    * @default 1800000 (30 minutes)
    */
@@ -80,5 +85,6 @@ export const DEFAULTS: Omit<Settings, 'key' | 'endpoint'> = {
   maxQueueBytes: 2e6,
   retryBase: 1000,
   retryCap: 60000,
+  timeout: 15000,
   sessionTimeout: 18e5,
 };

@@ -1,13 +1,17 @@
 import { clear, createStore, delMany, entries, setMany } from 'idb-keyval';
-import { byId, type Store } from './store';
+import type { Row, Store } from '../core/types';
 
-/** The queue in IndexedDB (one object store per write key), shared by the origin's tabs. */
-export const createIdbStore = (key: string): Store => {
-  const db = createStore(`pulse:${key}`, 'q');
+/**
+ * The queue in IndexedDB (one database per write key, rows keyed by event id, so they come
+ * back in UUIDv7 order). Shared by every tab of the site. Throws or rejects where IndexedDB
+ * is missing or refuses, which makes the fallback store move on.
+ */
+export const createIdbStore = (name: string): Store => {
+  const db = createStore(name, 'q');
   return {
     shared: true,
-    all: async () => (await entries<string, string>(db)).sort(byId),
-    put: (list) => setMany(list, db),
+    all: () => entries<string, string>(db) as Promise<Row[]>,
+    put: (rows) => setMany(rows, db),
     del: (ids) => delMany(ids, db),
     clear: () => clear(db),
   };

@@ -1,0 +1,49 @@
+import type { Platform } from '../core/create-instance';
+import { createFallbackStore } from '../queue/fallback-store';
+import { createIdbStore } from '../queue/idb-store';
+import { createLocalStore, createMemoryStore } from '../queue/record-store';
+import { sendBeacon } from '../transport/send-beacon';
+import { sendFetch } from '../transport/send-fetch';
+import { captureClicks } from './click-capture';
+import { electSender } from './elect-sender';
+import { watchLifecycle } from './lifecycle';
+import { createLocalKv } from './local-kv';
+import { createPageContext, type PageContext } from './page-context';
+import { watchPageViews } from './page-views';
+
+/** The browser: its globals handed to the core, and the listeners that feed it. */
+export const createBrowserPlatform = (): Platform => {
+  let page: PageContext;
+  return {
+    env: (s, report) => {
+      page = createPageContext();
+      const kv = createLocalKv();
+      const u32 = new Uint32Array(1);
+      const rand = () => crypto.getRandomValues(u32)[0]! / 2 ** 32;
+      return {
+        now: Date.now,
+        rand,
+        kv,
+        store: createFallbackStore(
+          [
+            () => createIdbStore('pulse:' + s.key),
+            () => createLocalStore('pulse:q:' + s.key),
+            createMemoryStore,
+          ],
+          (error) => report('storage', `queue storage failed, falling back (${error})`),
+        ),
+        send: (url, body, keepalive) => sendFetch(url, body, keepalive, s.timeout),
+        beacon: sendBeacon,
+        later: (fn, ms) => setTimeout(fn, ms),
+        cancel: (h) => clearTimeout(h as number),
+        context: page.get,
+        elect: electSender(kv, rand().toString(36).slice(2)),
+      };
+    },
+    attach: (client, s) => {
+      watchLifecycle(client);
+      if (s.captureClicks) captureClicks(client.click);
+      if (s.autoPageViews) watchPageViews(() => client.page(), page.navigated);
+    },
+  };
+};

@@ -1,0 +1,25 @@
+import type { Client } from '../core/client';
+
+/**
+ * Page lifecycle → delivery: hidden or leaving (visibilitychange, pagehide, freeze) journals
+ * and sends what is unsent; beforeunload sends at once, so the answer may still arrive before
+ * the page goes; online retries at once; a storage event from another tab pokes the sender.
+ */
+export const watchLifecycle = (client: Client): void => {
+  const on = addEventListener;
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState == 'hidden') client.hide();
+  });
+  on('pagehide', client.hide);
+  document.addEventListener('freeze', client.hide);
+  on('beforeunload', client.push);
+  // The Navigation API announces a link click before the new page is even requested.
+  (window as { navigation?: EventTarget }).navigation?.addEventListener('navigate', (e) => {
+    if (!(e as Event & { destination: { sameDocument: boolean } }).destination.sameDocument)
+      client.push();
+  });
+  on('online', client.online);
+  on('storage', (e) => {
+    if (e.key) client.poked(e.key);
+  });
+};

@@ -1,0 +1,43 @@
+import type { EventContext } from '@pulse/contract';
+import { VERSION } from '../core/version';
+
+const UTM = ['source', 'medium', 'campaign', 'term', 'content'] as const;
+
+export interface PageContext {
+  get(): EventContext;
+  /** An SPA navigation happened: the page we left becomes the referrer. */
+  navigated(from: string): void;
+}
+
+/** The context of each event: locale, timezone, page, screen, campaign (utm_*), library. */
+export const createPageContext = (): PageContext => {
+  let referrer = document.referrer;
+  let timezone: string | undefined;
+  try {
+    timezone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  } catch {
+    // Left out where Intl is missing.
+  }
+  return {
+    get: () => {
+      const l = location;
+      const query = new URLSearchParams(l.search);
+      const campaign: Record<string, string> = {};
+      for (const k of UTM) {
+        const v = query.get('utm_' + k);
+        if (v) campaign[k == 'campaign' ? 'name' : k] = v;
+      }
+      return {
+        locale: navigator.language,
+        timezone,
+        page: { url: l.href, path: l.pathname, title: document.title, referrer, search: l.search },
+        screen: { width: screen.width, height: screen.height, density: devicePixelRatio },
+        campaign,
+        library: { name: '@pulse/sdk', version: VERSION },
+      };
+    },
+    navigated: (from) => {
+      referrer = from;
+    },
+  };
+};

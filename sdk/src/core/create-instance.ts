@@ -1,0 +1,93 @@
+import { createClient, type Client } from './client';
+import { DEFAULTS, type PulseOptions, type Settings } from './options';
+import type { Emit, Env, Plugin, Pulse, PulseEventName, Report } from './types';
+
+/** What a runtime supplies: its globals as an Env, and the glue that feeds the client. */
+export interface Platform {
+  env(settings: Settings, report: Report): Env;
+  attach(client: Client, settings: Settings, env: Env): void;
+}
+
+/** Calls buffered before init(); beyond this many they are dropped with a warning. */
+const MAX_EARLY_CALLS = 100;
+
+type Buffered = Exclude<keyof Pulse, 'init' | 'use' | 'on'>;
+
+/**
+ * A Pulse instance: subscriptions and plugins work at once; the other calls are buffered
+ * until init() and then run in order.
+ */
+export const createInstance = (platform: Platform): Pulse => {
+  type Listener = (data: unknown) => void;
+  const subs: Partial<Record<PulseEventName, Listener[]>> = {};
+  const plugins: Plugin[] = [];
+  const early: Array<() => void> = [];
+  let client: Client | undefined;
+
+  const emit: Emit = (name, data) => {
+    for (const cb of subs[name] || []) {
+      try {
+        cb(data);
+      } catch {
+        // A subscriber's own error stays with it; it must not break delivery.
+      }
+    }
+  };
+  const report: Report = (code, message, quiet) => {
+    if (!quiet) console.warn(`pulse: ${message}`);
+    emit('error', { code, message });
+  };
+
+  const call =
+    <K extends Buffered>(name: K) =>
+    (...args: Parameters<Pulse[K]>): ReturnType<Pulse[K]> => {
+      const run = () => (client![name] as (...a: typeof args) => ReturnType<Pulse[K]>)(...args);
+      if (client) return run();
+      if (early.length < MAX_EARLY_CALLS) {
+        // flush() before init resolves once the buffered flush has run.
+        return new Promise<void>((resolve) =>
+          early.push(() => resolve(run() as void)),
+        ) as ReturnType<Pulse[K]>;
+      }
+      report('invalid_call', `${name}() before init(), dropped`);
+      return undefined as ReturnType<Pulse[K]>;
+    };
+
+  return {
+    init: (options) => {
+      try {
+        if (client) return report('invalid_call', 'init() called twice, ignored');
+        const { key, endpoint } = (options || {}) as Partial<PulseOptions>;
+        if (!key || typeof key != 'string' || !endpoint || typeof endpoint != 'string') {
+          return report('invalid_options', 'init() needs { key, endpoint } strings');
+        }
+        const settings: Settings = { ...DEFAULTS, ...options };
+        const env = platform.env(settings, report);
+        client = createClient(settings, env, emit, report, plugins);
+        platform.attach(client, settings, env);
+        for (const run of early.splice(0)) run();
+      } catch (error) {
+        report('internal', `init() failed (${error})`);
+      }
+    },
+    track: call('track'),
+    page: call('page'),
+    identify: call('identify'),
+    alias: call('alias'),
+    reset: call('reset'),
+    flush: call('flush'),
+    consent: call('consent'),
+    use: (plugin) => {
+      if (typeof plugin == 'function') plugins.push(plugin);
+      else report('invalid_call', 'use() needs a function');
+    },
+    on: (name, callback) => {
+      const list: Listener[] = (subs[name as PulseEventName] ||= []);
+      list.push(callback as Listener);
+      return () => {
+        const i = list.indexOf(callback as Listener);
+        if (i >= 0) list.splice(i, 1);
+      };
+    },
+  };
+};
