@@ -1,0 +1,60 @@
+import { Hono } from 'hono';
+import type { ErrorCode, ErrorResponse, Sink, SinkBatch } from '@pulse/contract';
+import { SIGNATURE_HEADER, verifyBody } from '@pulse/contract';
+import { describeIssues, sinkBatchSchema } from '@pulse/contract/schema';
+
+export interface IngestAppOptions {
+  /** Shared secret of the HMAC signatures the edge puts on each batch. */
+  secret: string;
+  sink: Sink;
+  /** Called for every batch that could not be made durable (for logs and metrics). */
+  onSinkError?: (error: unknown) => void;
+}
+
+const fail = (code: ErrorCode | 'invalid_signature', message: string): ErrorResponse =>
+  ({ error: { code, message } }) as ErrorResponse;
+
+/**
+ * Backend ingest: `POST /internal/ingest` takes a signed SinkBatch from the edge and answers
+ * 200 only after the sink (Kafka, acks=all) has made all of it durable.
+ */
+export function createIngestApp({ secret, sink, onSinkError }: IngestAppOptions): Hono {
+  const app = new Hono();
+
+  app.get('/healthz', (c) => c.json({ ok: true }));
+
+  app.post('/internal/ingest', async (c) => {
+    const body = await c.req.text();
+    const check = await verifyBody(secret, c.req.header(SIGNATURE_HEADER), body);
+    if (!check.ok)
+      return c.json(fail('invalid_signature', `signature refused: ${check.code}`), 401);
+    let json: unknown;
+    try {
+      json = JSON.parse(body);
+    } catch {
+      return c.json(fail('invalid_json', 'body is not JSON'), 400);
+    }
+    const parsed = sinkBatchSchema.safeParse(json);
+    if (!parsed.success) return c.json(fail('invalid_batch', describeIssues(parsed.error)), 400);
+    const batch = parsed.data as SinkBatch;
+    try {
+      await sink.write(batch);
+    } catch (error) {
+      onSinkError?.(error);
+      c.header('Retry-After', '1');
+      return c.json(fail('unavailable', 'events could not be made durable; retry'), 503);
+    }
+    return c.json({
+      ok: true,
+      events: batch.events.length,
+      dead_letters: batch.dead_letters.length,
+    });
+  });
+
+  app.notFound((c) => c.json(fail('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
+  app.onError((error, c) => {
+    onSinkError?.(error);
+    return c.json(fail('internal', 'internal error'), 500);
+  });
+  return app;
+}

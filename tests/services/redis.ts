@@ -1,0 +1,40 @@
+import { spawn } from 'node:child_process';
+import { createConnection } from 'node:net';
+import { freePort, waitUntil } from './free-port';
+
+/** A real `redis-server` on a free loopback port, without persistence, owned by a test suite. */
+export interface RedisServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+const ping = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port }, () => socket.write('PING\r\n'));
+    socket.on('data', (d) => {
+      socket.destroy();
+      resolve(d.toString().startsWith('+PONG'));
+    });
+    socket.on('error', () => resolve(false));
+  });
+
+export async function startRedis(): Promise<RedisServer> {
+  const port = await freePort();
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: 'ignore',
+    },
+  );
+  await waitUntil(`redis-server on ${port}`, () => ping(port), 20_000);
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode != null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
