@@ -8,21 +8,34 @@ import { EVENT_TYPE_BY_CALL, SEGMENT_CALLS, isSegmentCall, type SegmentCall } fr
 /** Longest user agent kept from a message's context (the contract's limit). */
 const MAX_USER_AGENT = 1024;
 
-/** Segment's names for our fields, for rejection reasons, per call. */
-const COMMON_NAMES = {
-  event_id: 'messageId',
-  visitor_id: 'anonymousId',
-  user_id: 'userId',
-  previous_id: 'previousId',
-};
-const FIELD_NAMES: Readonly<Record<SegmentCall, Readonly<Record<string, string>>>> = {
-  track: { ...COMMON_NAMES, event_name: 'event' },
-  page: { ...COMMON_NAMES, event_name: 'name' },
-  screen: { ...COMMON_NAMES, event_name: 'name' },
-  identify: { ...COMMON_NAMES, properties: 'traits' },
-  alias: COMMON_NAMES,
-  group: { ...COMMON_NAMES, properties: 'traits' },
-};
+/** Where `visitor_id` came from: the first of these the message has. */
+type VisitorSource = 'anonymousId' | 'userId' | 'previousId';
+
+/** Segment's names for our fields, per call and visitor source, for rejection reasons. */
+const FIELD_NAMES = Object.fromEntries(
+  SEGMENT_CALLS.map((call) => {
+    const perCall: Record<string, string> = {
+      event_id: 'messageId',
+      user_id: 'userId',
+      previous_id: 'previousId',
+    };
+    if (call === 'track') perCall.event_name = 'event';
+    if (call === 'page' || call === 'screen') perCall.event_name = 'name';
+    if (call === 'identify' || call === 'group') perCall.properties = 'traits';
+    const bySource = (source: VisitorSource): Readonly<Record<string, string>> => ({
+      ...perCall,
+      visitor_id: source,
+    });
+    return [
+      call,
+      {
+        anonymousId: bySource('anonymousId'),
+        userId: bySource('userId'),
+        previousId: bySource('previousId'),
+      },
+    ];
+  }),
+) as Record<SegmentCall, Record<VisitorSource, Readonly<Record<string, string>>>>;
 
 /** Where a Segment message comes from: a single-call endpoint, or an item of `/v1/batch`. */
 export interface SegmentSource {
@@ -53,8 +66,21 @@ export async function segmentCandidate(
   const userId = idOf(raw.userId);
   const anonymousId = idOf(raw.anonymousId);
   const previousId = idOf(raw.previousId);
-  const visitorId = anonymousId ?? userId ?? (call === 'alias' ? previousId : undefined);
-  if (visitorId === undefined) return refuse('anonymousId or userId is required');
+  const visitorSource: VisitorSource | undefined =
+    anonymousId !== undefined
+      ? 'anonymousId'
+      : userId !== undefined
+        ? 'userId'
+        : call === 'alias' && previousId !== undefined
+          ? 'previousId'
+          : undefined;
+  if (visitorSource === undefined) return refuse('anonymousId or userId is required');
+  const visitorId =
+    visitorSource === 'anonymousId'
+      ? anonymousId
+      : visitorSource === 'userId'
+        ? userId
+        : previousId;
   if (call === 'track' && (typeof raw.event !== 'string' || !raw.event.trim())) {
     return refuse('event: a track call needs an event name');
   }
@@ -82,7 +108,7 @@ export async function segmentCandidate(
     context,
     timestamp: raw.timestamp ?? raw.originalTimestamp ?? sentAt ?? facts.receivedAt,
   };
-  return { ok: true, event, sentAt, fieldNames: FIELD_NAMES[call] };
+  return { ok: true, event, sentAt, fieldNames: FIELD_NAMES[call][visitorSource] };
 }
 
 function refuse(message: string): Candidate {

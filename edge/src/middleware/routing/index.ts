@@ -42,12 +42,10 @@ export function routeByCustomer(
     if (routing === 'legacy') return legacyResponse(await forwarded, retryAfterSeconds);
 
     await next();
-    const pulseStatus = c.res.status;
-    const answer = await forwarded;
-    // Drop the Pulse answer and its headers: the legacy answer replaces it whole.
+    const response = legacyResponse(await forwarded, retryAfterSeconds);
+    response.headers.set(SHADOW_STATUS_HEADER, String(c.res.status));
+    // Drop the Pulse answer and its headers (Hono would merge them): legacy's replaces it whole.
     c.res = undefined;
-    const response = legacyResponse(answer, retryAfterSeconds);
-    response.headers.set(SHADOW_STATUS_HEADER, String(pulseStatus));
     c.res = response;
   };
 }
