@@ -1,0 +1,67 @@
+import { readFile } from 'node:fs/promises';
+import { EdgeError } from '../../errors/edge-error';
+import { parseKeyConfig, type KeyConfig, type KeyConfigStore } from '../../config/key-config';
+
+/** Options of {@link createFileConfigStore}. */
+export interface FileConfigStoreOptions {
+  /** How long a read of the file is used before reading it again. @default 10_000 */
+  ttlMs?: number;
+  /** Clock, for tests. @default Date.now */
+  now?: () => number;
+}
+
+type Entries = Map<string, KeyConfig | string>;
+
+/** Parses `{ "<write key>": KeyConfig, … }`; a broken entry keeps its reason, not its key. */
+export function parseKeyConfigFile(text: string): Entries {
+  const json: unknown = JSON.parse(text);
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new Error('key config must be a JSON object of write key → config');
+  }
+  const entries: Entries = new Map();
+  for (const [key, value] of Object.entries(json)) {
+    const parsed = parseKeyConfig(value);
+    entries.set(key, parsed.ok ? parsed.config : parsed.message);
+  }
+  return entries;
+}
+
+/**
+ * The Node edge's key config from a JSON file `{ "<write key>": KeyConfig, … }`, read again
+ * every `ttlMs`, so switching a customer's routing is an edit of the file, with no restart.
+ * An unreadable file, or a key whose entry is broken, answers 503: the client keeps its events
+ * until the operator fixes the file, rather than being told its key is wrong.
+ */
+export function createFileConfigStore(
+  path: string,
+  options: FileConfigStoreOptions = {},
+): KeyConfigStore {
+  const { ttlMs = 10_000, now = Date.now } = options;
+  let loaded: { at: number; entries: Promise<Entries> } | undefined;
+  const load = () => {
+    const entries = readFile(path, 'utf8').then(parseKeyConfigFile);
+    loaded = { at: now(), entries };
+    void entries.catch(() => {
+      if (loaded?.entries === entries) loaded = undefined;
+    });
+    return entries;
+  };
+  return {
+    async get(key) {
+      let entries: Entries;
+      try {
+        entries = await (loaded && now() - loaded.at < ttlMs ? loaded.entries : load());
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        console.error(`edge: key config ${path} unreadable: ${reason}`);
+        throw new EdgeError('unavailable', 'key configuration is unavailable; retry later', 30);
+      }
+      const entry = entries.get(key);
+      if (typeof entry === 'string') {
+        console.error(`edge: key config ${path}: entry of a key is invalid: ${entry}`);
+        throw new EdgeError('unavailable', 'configuration of this key is invalid; retry later', 30);
+      }
+      return entry ?? null;
+    },
+  };
+}

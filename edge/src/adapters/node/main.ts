@@ -1,0 +1,32 @@
+import { createMemoryConfigStore } from '../../config/memory-config-store';
+import { createHttpIngestSink } from '../../sinks/http-ingest-sink';
+import { createFileConfigStore, startNodeEdge } from '.';
+
+/**
+ * `node --import tsx edge/src/adapters/node/main.ts`: the Node edge sending to backend ingest.
+ * Env: PULSE_KEYS_FILE (JSON file of write key → config, re-read every 10 s) or PULSE_KEYS
+ * (the same JSON inline), INGEST_URL, INGEST_SECRET, IP_SALT_SECRET, PORT (default 8787),
+ * HOST (default 127.0.0.1), TRUST_PROXY=1 behind a load balancer.
+ */
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is required`);
+  return value;
+}
+
+const config = process.env.PULSE_KEYS_FILE
+  ? createFileConfigStore(process.env.PULSE_KEYS_FILE)
+  : createMemoryConfigStore(JSON.parse(required('PULSE_KEYS')) as Record<string, unknown>);
+
+const edge = await startNodeEdge({
+  port: Number(process.env.PORT ?? 8787),
+  hostname: process.env.HOST ?? '127.0.0.1',
+  config,
+  sink: createHttpIngestSink({ url: required('INGEST_URL'), secret: required('INGEST_SECRET') }),
+  ipSaltSecret: required('IP_SALT_SECRET'),
+  trustProxy: process.env.TRUST_PROXY === '1',
+});
+console.log(`pulse edge (node) on ${edge.url}`);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => void edge.close().then(() => process.exit(0)));
+}
