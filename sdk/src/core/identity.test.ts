@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { createMapKv } from '../../test/fake-env';
+import { createIdentity } from './identity';
+
+const MIN = 60_000;
+
+const setup = (persist = true) => {
+  let t = Date.parse('2026-11-25T10:00:00Z');
+  let n = 0;
+  const kv = createMapKv();
+  const make = () =>
+    createIdentity(
+      kv,
+      () => t,
+      () => `id-${++n}`,
+      30 * MIN,
+      () => persist,
+    );
+  return { kv, make, tick: (ms: number) => (t += ms) };
+};
+
+describe('identity', () => {
+  it('keeps one session while events come within 30 minutes of each other', () => {
+    const { make, tick } = setup();
+    const id = make();
+    const first = id.session();
+    tick(29 * MIN);
+    expect(id.session()).toBe(first);
+    tick(29 * MIN); // 58 min after the start, but never 30 idle
+    expect(id.session()).toBe(first);
+  });
+
+  it('starts a new session after 30 minutes idle', () => {
+    const { make, tick } = setup();
+    const id = make();
+    const first = id.session();
+    tick(30 * MIN + 1);
+    const second = id.session();
+    expect(second).not.toBe(first);
+    expect(id.session()).toBe(second);
+  });
+
+  it('shares visitor, user and session with other tabs through storage', () => {
+    const { make } = setup();
+    const a = make();
+    const b = make();
+    a.setUser('u1');
+    expect(b.visitor()).toBe(a.visitor());
+    expect(b.user()).toBe('u1');
+    expect(b.session()).toBe(a.session());
+  });
+
+  it('gives a new visitor and session and no user on reset', () => {
+    const { make } = setup();
+    const id = make();
+    id.setUser('u1');
+    const [visitor, session] = [id.visitor(), id.session()];
+    id.reset();
+    expect(id.user()).toBeNull();
+    expect(id.visitor()).not.toBe(visitor);
+    expect(id.session()).not.toBe(session);
+  });
+
+  it('stores nothing until allowed, then saves the ids it made', () => {
+    let allowed = false;
+    const kv = createMapKv();
+    let n = 0;
+    const id = createIdentity(
+      kv,
+      () => 0,
+      () => `id-${++n}`,
+      30 * MIN,
+      () => allowed,
+    );
+    const visitor = id.visitor();
+    id.setUser('u1');
+    expect(kv.map.size).toBe(0);
+    allowed = true;
+    id.save();
+    expect(kv.get('pulse:v')).toBe(visitor);
+    expect(kv.get('pulse:u')).toBe('u1');
+  });
+});
