@@ -2,6 +2,8 @@ import { EdgeError } from '../../errors/edge-error';
 
 /** Longest write key looked up; anything longer is refused without touching the store. */
 const MAX_KEY_LENGTH = 200;
+/** Write keys are printable ASCII; anything else is refused before a store lookup (KV limits key bytes). */
+const KEY_CHARACTERS = /^[\x21-\x7e]+$/;
 
 /**
  * The write key of a request, from the first of: `Authorization: Basic base64(key:)` (Segment's
@@ -21,7 +23,9 @@ export function readWriteKey(request: Request, url: URL, body: unknown): string 
       'no write key: send Authorization: Basic base64(key:), X-Pulse-Key, ?key= or writeKey',
     );
   }
-  if (key.length > MAX_KEY_LENGTH) throw new EdgeError('invalid_key', 'write key is not valid');
+  if (key.length > MAX_KEY_LENGTH || !KEY_CHARACTERS.test(key)) {
+    throw new EdgeError('invalid_key', 'write key is not valid');
+  }
   return key;
 }
 

@@ -1,0 +1,25 @@
+import type { RateLimiter } from '../../rate-limit/rate-limiter';
+import type { RateLimiterObject } from './rate-limiter-object';
+
+/**
+ * The Workers limiter: asks the customer's {@link RateLimiterObject}. If the object cannot be
+ * reached the request goes through (fails open, logged): the limiter protects capacity, and
+ * refusing every customer's events during a Durable Object outage would do more harm.
+ */
+export function createDurableRateLimiter(
+  namespace: DurableObjectNamespace<RateLimiterObject>,
+): RateLimiter {
+  return {
+    async take(customerId, limit, cost) {
+      try {
+        return await namespace.get(namespace.idFromName(customerId)).take(limit, cost);
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        console.error(
+          `edge: rate limiter of ${customerId} unreachable, letting through: ${reason}`,
+        );
+        return { ok: true };
+      }
+    },
+  };
+}

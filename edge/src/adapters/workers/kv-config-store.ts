@@ -1,0 +1,31 @@
+import { EdgeError } from '../../errors/edge-error';
+import { parseKeyConfig, type KeyConfigStore } from '../../config/key-config';
+
+/**
+ * Key config in Workers KV: one entry per write key, its value the JSON KeyConfig. KV being
+ * unreachable, or an entry an operator broke, answers 503 (the client keeps its events) rather
+ * than 401 (which would make the SDK stop sending).
+ */
+export function createKvConfigStore(kv: KVNamespace): KeyConfigStore {
+  return {
+    async get(key) {
+      // KV refuses these two names outright; no write key can be one of them.
+      if (key === '.' || key === '..') return null;
+      let value: unknown;
+      try {
+        value = await kv.get(key, 'json');
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        console.error(`edge: KV read of a key config failed: ${reason}`);
+        throw new EdgeError('unavailable', 'key configuration is unavailable; retry later', 5);
+      }
+      if (value === null) return null;
+      const parsed = parseKeyConfig(value);
+      if (!parsed.ok) {
+        console.error(`edge: KV key config is invalid: ${parsed.message}`);
+        throw new EdgeError('unavailable', 'configuration of this key is invalid; retry later', 30);
+      }
+      return parsed.config;
+    },
+  };
+}

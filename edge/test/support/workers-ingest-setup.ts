@@ -1,0 +1,84 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { TestProject } from 'vitest/node';
+import { SIGNATURE_HEADER, verifyBody, type SinkBatch } from '@pulse/contract';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** `POST` here: the signature-verifying ingest the worker's HttpIngestSink writes to. */
+    ingestUrl: string;
+    /** HMAC secret of that ingest, bound into the worker as INGEST_SECRET. */
+    ingestSecret: string;
+    /** `GET /recorded`, `POST /down`, `POST /up` of that ingest, for the tests in workerd. */
+    ingestControlUrl: string;
+  }
+}
+
+type Handler = (req: IncomingMessage, body: string) => Promise<[number, unknown]>;
+
+function serveJson(handler: Handler): Server {
+  return createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      void handler(req, Buffer.concat(chunks).toString('utf8')).then(([status, value]) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(value));
+      });
+    });
+  });
+}
+
+const listen = (server: Server, port: number) =>
+  new Promise<number>((resolve) =>
+    server.listen(port, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
+  );
+const close = (server: Server) =>
+  new Promise<void>((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
+
+/**
+ * Starts, in Node, a stand-in for backend ingest on 127.0.0.1 and a free port: it verifies each
+ * batch with the contract's `verifyBody` and records it. The tests run inside workerd; they
+ * read the records and take the ingest down (it stops listening) and up again through a
+ * second, control server.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const secret = `workers-test-${crypto.randomUUID()}`;
+  const state = { batches: [] as SinkBatch[], refused: 0 };
+  const ingest = serveJson(async (req, body) => {
+    if (req.url !== '/internal/ingest' || req.method !== 'POST') return [404, {}];
+    const header = req.headers[SIGNATURE_HEADER];
+    const check = await verifyBody(secret, typeof header === 'string' ? header : null, body);
+    if (!check.ok) {
+      state.refused++;
+      return [401, { error: { code: check.code } }];
+    }
+    state.batches.push(JSON.parse(body) as SinkBatch);
+    return [200, { ok: true }];
+  });
+  const ingestPort = await listen(ingest, 0);
+  const control = serveJson(async (req) => {
+    if (req.url === '/control/recorded') return [200, state];
+    if (req.url === '/control/down') {
+      if (ingest.listening) await close(ingest);
+      return [200, { listening: false }];
+    }
+    if (req.url === '/control/up') {
+      if (!ingest.listening) await listen(ingest, ingestPort);
+      return [200, { listening: true }];
+    }
+    return [404, {}];
+  });
+  const controlPort = await listen(control, 0);
+
+  project.provide('ingestUrl', `http://127.0.0.1:${ingestPort}/internal/ingest`);
+  project.provide('ingestSecret', secret);
+  project.provide('ingestControlUrl', `http://127.0.0.1:${controlPort}/control`);
+  return async () => {
+    await close(control);
+    if (ingest.listening) await close(ingest);
+  };
+}
