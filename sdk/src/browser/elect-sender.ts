@@ -6,7 +6,7 @@ const LEASE_MS = 3000;
 /**
  * Elects the one tab that sends. With Web Locks the sender holds `name` until it leaves
  * (released on pagehide so a page kept in the back/forward cache does not block the others,
- * asked for again on pageshow); the next tab in line gets it at once. Without Web Locks, a
+ * asked for again when it is shown again); the next tab in line gets it at once. Without Web Locks, a
  * localStorage lease renewed by a heartbeat does the same.
  */
 export const electSender =
@@ -41,16 +41,20 @@ export const electSender =
       }
       setTimeout(beat, 1000);
     };
+    // Leaving: give the role up for the tabs in line, but keep acting as the sender for the
+    // rest of this page's life, so its page-hide sending still happens (it runs after this).
     addEventListener('pagehide', () => {
       gone = true;
       if (!mine) return;
-      mine = false;
       if (locks) release();
       else kv.del(name);
     });
     addEventListener('pageshow', (e) => {
       gone = false;
-      if (e.persisted && locks && !mine) void ask();
+      if (e.persisted && mine) {
+        mine = false;
+        if (locks) void ask();
+      }
     });
     if (locks) void ask();
     else beat();

@@ -1,7 +1,7 @@
 import type { Client } from '../core/client';
 
 /**
- * Page lifecycle → delivery: hidden or leaving (visibilitychange, pagehide, freeze) journals
+ * Page lifecycle → delivery: hidden or leaving (visibilitychange, pagehide) journals
  * and sends what is unsent; beforeunload sends at once, so the answer may still arrive before
  * the page goes; online retries at once; a storage event from another tab pokes the sender.
  */
@@ -11,12 +11,11 @@ export const watchLifecycle = (client: Client): void => {
     if (document.visibilityState == 'hidden') client.hide();
   });
   on('pagehide', client.hide);
-  document.addEventListener('freeze', client.hide);
-  on('beforeunload', client.push);
+  on('beforeunload', client.leave);
   // The Navigation API announces a link click before the new page is even requested.
   (window as { navigation?: EventTarget }).navigation?.addEventListener('navigate', (e) => {
     if (!(e as Event & { destination: { sameDocument: boolean } }).destination.sameDocument)
-      client.push();
+      client.leave();
   });
   on('online', client.online);
   on('storage', (e) => {

@@ -33,13 +33,11 @@ export const createLocalKv = (): Kv => {
       }
     },
     keys: () => {
-      let stored: string[] = [];
       try {
-        stored = Object.keys(ls());
+        return Object.keys(ls());
       } catch {
-        // Only the memory keys then.
+        return [...mem.keys()];
       }
-      return [...new Set([...stored, ...mem.keys()])];
     },
   };
 };

@@ -18,7 +18,7 @@ export type Client = Omit<Pulse, 'init' | 'use' | 'on'> & {
   click(name: string, properties: Properties): void;
   hide(): void;
   online(): void;
-  push(): void;
+  leave(): void;
   poked(key: string): void;
 };
 
@@ -58,6 +58,8 @@ export const createClient = (
     props: unknown,
     extra?: Partial<ClientEvent>,
   ): void => {
+    // Without consent nothing is collected: not queued, not kept for later.
+    if (!granted) return;
     if (typeof name != 'string' || !isProps(props)) {
       return report('invalid_call', `${type} needs a name string and a properties object`);
     }
@@ -113,7 +115,7 @@ export const createClient = (
     }),
     click: safe((name: string, props: Properties) => send('click', name, props)),
     identify: safe((userId: string, traits?: Properties) => {
-      if (!user(userId)) return;
+      if (!granted || !user(userId)) return;
       id.setUser(userId);
       send('identify', 'identify', traits);
     }),
@@ -148,7 +150,7 @@ export const createClient = (
     }),
     hide: safe(delivery.hide),
     online: safe(delivery.online),
-    push: safe(delivery.push),
+    leave: safe(delivery.leave),
     poked: safe(delivery.poked),
   };
 };

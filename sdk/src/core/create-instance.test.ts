@@ -217,21 +217,28 @@ describe('events', () => {
 });
 
 describe('consent', () => {
-  it('stores and sends nothing until consent(true), then sends what waited', async () => {
+  it('collects nothing while consent is withheld: not stored, not sent, not kept for later', async () => {
     const w = createWorld();
     const { pulse } = await openTab(w, { requireConsent: true });
-    pulse.track('waiting');
-    pulse.identify('u1');
+    pulse.track('before');
+    pulse.identify('u-before');
+    pulse.page();
     await pulse.flush();
     await w.advance(1000);
     expect(w.requests).toEqual([]);
     expect(w.kv.keys()).toEqual([]);
     expect(w.store.rows.size).toBe(0);
     pulse.consent(true);
+    pulse.track('after');
     await pulse.flush();
-    expect(events(w).map((e) => e.event_name)).toEqual(['waiting', 'identify']);
+    expect(events(w).map((e) => [e.event_name, e.user_id])).toEqual([['after', null]]);
     expect(w.kv.get('pulse:c')).toBe('1');
-    expect(w.kv.get('pulse:u')).toBe('u1');
+    expect(w.kv.get('pulse:u')).toBeNull();
+    // Consent is remembered: the next page needs no new consent(true).
+    const next = await openTab(w, { requireConsent: true });
+    next.pulse.track('next-page');
+    await next.pulse.flush();
+    expect(events(w).map((e) => e.event_name)).toEqual(['after', 'next-page']);
   });
 
   it('clears the queue and ids on consent(false) and stops, remembering only the refusal', async () => {

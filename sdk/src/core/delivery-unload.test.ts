@@ -63,7 +63,7 @@ describe('delivery when the page is hidden or left', () => {
     const first = await openTab(w);
     w.store.hang = true;
     trackMany(first.pulse, 'link', 50);
-    first.client().push(); // navigate / beforeunload: send now
+    first.client().leave(); // navigate / beforeunload: send now
     await w.advance(0); // the answer arrives while the page still runs
     leave(w, first);
     w.store.hang = false;
@@ -91,6 +91,21 @@ describe('delivery when the page is hidden or left', () => {
     expect(counts(w).size).toBe(30);
   });
 
+  it('does not send again what a navigation cut off: the request went out, the next page decides', async () => {
+    const w = createWorld();
+    const first = await openTab(w);
+    trackMany(first.pulse, 'cut', 50);
+    w.answers.push('network'); // Chromium fails the fetch as the page commits its navigation
+    first.client().leave();
+    await w.advance(0);
+    leave(w, first); // pagehide
+    expect(w.requests).toHaveLength(1);
+    await openTab(w);
+    await w.advance(100);
+    expect(w.requests).toHaveLength(2);
+    expect(counts(w).size).toBe(50);
+  });
+
   it('journals acknowledgements whose deletion did not land, so the next page drops those rows', async () => {
     const w = createWorld();
     const first = await openTab(w);
@@ -98,7 +113,7 @@ describe('delivery when the page is hidden or left', () => {
     await w.advance(0); // committed to the store
     expect(w.store.rows.size).toBe(20);
     w.store.hangDeletes = true;
-    first.client().push();
+    first.client().leave();
     await w.advance(0); // acknowledged, deletion pending
     leave(w, first);
     w.store.hangDeletes = false;

@@ -153,7 +153,7 @@ describe('delivery: answers of the edge', () => {
     ]);
     expect(w.names()).toEqual(['e0', 'e1', 'e3']);
     expect(seen.error.filter((e) => e.code == 'delivery').map((e) => e.message)).toEqual([
-      expect.stringMatching(/refused by the edge \(413/),
+      expect.stringMatching(/^413 failing with 413: \S+ dropped$/),
     ]);
     expect(w.store.rows.size).toBe(0);
   });
@@ -170,7 +170,7 @@ describe('delivery: answers of the edge', () => {
     expect(w.requests).toHaveLength(1);
     expect(w.store.rows.size).toBe(2);
     expect(seen.error.map((e) => e.message)).toEqual([
-      expect.stringMatching(/401 failing with 401; sending stops/),
+      expect.stringMatching(/^401 failing with 401: sending stopped, events kept$/),
     ]);
     // The next page load sends them.
     w.handOver();

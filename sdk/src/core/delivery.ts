@@ -12,15 +12,15 @@ export interface Delivery {
   add(id: string, json: string): void;
   /** Sends what is queued now; resolves when the edge has answered. */
   flush(): Promise<void>;
-  /** Sends at once, without waiting for the queue write (the page may be about to go). */
-  push(): void;
+  /** A navigation away started: send at once, so the answer may still arrive in time. */
+  leave(): void;
   /** Page hidden or leaving: journal synchronously, then keepalive/beacon what is unsent. */
   hide(): void;
   /** Back online: retry at once. */
   online(): void;
   /** Another tab wrote to the queue (storage event on `key`). */
   poked(key: string): void;
-  /** Consent given: store what waited in memory and start sending. */
+  /** Consent given: start storing and sending. */
   start(): void;
   /** Consent withdrawn: forget every queued event. */
   clear(): Promise<void>;
@@ -73,7 +73,7 @@ export const createDelivery = (
   const decided = new Promise<void>((r) => (decide = r));
   let held = () => false;
   let started = false;
-  let droppedInMemory = 0;
+  let leaving = false;
 
   const sender = () => !store.shared || held();
   const dropped = () => +(kv.get(dropKey) || 0);
@@ -88,9 +88,8 @@ export const createDelivery = (
     pend.size >= o.maxQueueEvents || bytes + json.length > o.maxQueueBytes;
 
   const drop = (count: number) => {
-    if (granted()) kv.set(dropKey, String(dropped() + count));
-    else droppedInMemory += count;
-    report('storage', `queue full, ${count} event(s) dropped`);
+    kv.set(dropKey, String(dropped() + count));
+    report('storage', `queue full: ${count} dropped`);
     emit('dropped', { count });
   };
 
@@ -123,7 +122,7 @@ export const createDelivery = (
         await store.put(rows);
       } catch (error) {
         // Even memory refused: the events stay in this page's memory and journal.
-        report('storage', `queue write failed (${error})`);
+        report('storage', `queue write: ${error}`);
         committing = undefined;
         return;
       }
@@ -152,6 +151,19 @@ export const createDelivery = (
       for (const id of ids) undel.delete(id);
       journal();
     });
+  };
+
+  /**
+   * Events sent whose answer will not come (a beacon, a request cut by the page leaving):
+   * the next page resends them if they are still queued, and this one leaves them alone for
+   * a while in case it stays (so they are not sent twice from here).
+   */
+  const park = (ids: string[]) => {
+    for (const id of ids) flight.add(id);
+    env.later(() => {
+      leaving = false;
+      for (const id of ids) flight.delete(id);
+    }, 1e4);
   };
 
   /** Next batch: unsent events in queue order, within the event and size limits. */
@@ -186,6 +198,8 @@ export const createDelivery = (
     }
     if (keep) keepalive -= size;
     for (const id of ids) flight.delete(id);
+    // Browsers fail a page's requests as it navigates away, though keepalive ones go on.
+    if (!reply && leaving) return (park(ids), false);
     const status = reply?.status || 0;
     const why = (reply?.body as ErrorResponse | undefined)?.error?.message || '';
     if (status > 199 && status < 300) {
@@ -196,7 +210,7 @@ export const createDelivery = (
       for (const r of rejected) {
         const id = ids[r.index];
         refused.add(id);
-        console.warn(`pulse: event ${id} rejected: ${r.code} ${r.message}`);
+        console.warn(`pulse: ${id} rejected: ${r.message}`);
         emit('rejected', r);
       }
       ack(ids);
@@ -209,16 +223,13 @@ export const createDelivery = (
       else {
         limit = o.maxBatchEvents;
         ack(ids);
-        report('delivery', `event ${ids[0]} refused by the edge (${status} ${why}), dropped`);
+        report('delivery', `${status} ${why}: ${ids[0]} dropped`);
       }
       return true;
     }
     if (status > 399 && status < 500 && status != 408 && status != 429) {
       stopped = true;
-      report(
-        'delivery',
-        `edge answered ${status} ${why}; sending stops in this page, events stay queued`,
-      );
+      report('delivery', `${status} ${why}: sending stopped, events kept`);
       return false;
     }
     const wait = status == 429 || status == 503 ? retryAfter(reply!.retryAfter, now()) : undefined;
@@ -226,7 +237,7 @@ export const createDelivery = (
     const ms = wait ?? backoff(attempt++, o.retryBase, o.retryCap, env.rand);
     hold = now() + ms;
     schedule(ms);
-    report('delivery', `edge answered ${status || 'network error'}; retry in ${ms | 0} ms`, true);
+    report('delivery', `${status || 'offline'}: retry in ${ms | 0} ms`, true);
     return false;
   };
 
@@ -275,11 +286,9 @@ export const createDelivery = (
         }
         void pump();
       })
-      .catch((error: unknown) => report('storage', `queue read failed (${error})`)));
+      .catch((error: unknown) => report('storage', `queue read: ${error}`)));
 
   const start = () => {
-    if (droppedInMemory) kv.set(dropKey, String(dropped() + droppedInMemory));
-    droppedInMemory = 0;
     if (!started) {
       started = true;
       held = env.elect(`pulse:${o.key}`, (mine) => {
@@ -300,7 +309,6 @@ export const createDelivery = (
       pend.set(id, json);
       bytes += json.length;
       wal.add(id);
-      if (!granted()) return;
       void commit();
       if (pend.size - flight.size >= limit || bytes >= o.maxBatchBytes) void pump();
       else schedule(o.flushInterval);
@@ -313,7 +321,8 @@ export const createDelivery = (
       await loading;
       await pump();
     },
-    push: () => {
+    leave: () => {
+      leaving = true;
       soft();
       void pump();
     },
@@ -329,11 +338,8 @@ export const createDelivery = (
         for (const id of ids) skip.add(id);
         const text = body(ids, 0);
         if (keepalive + utf8(text) <= KEEPALIVE_BUDGET) void post(ids, true);
-        else if (env.beacon(url, text)) {
-          // No answer will come: if the page lives on, wait a while before resending them.
-          for (const id of ids) flight.add(id);
-          env.later(() => ids.forEach((id) => flight.delete(id)), 1e4);
-        } else break;
+        else if (env.beacon(url, text)) park(ids);
+        else break;
       }
     },
     online: () => {
@@ -349,7 +355,6 @@ export const createDelivery = (
       pend.clear();
       wal.clear();
       bytes = 0;
-      droppedInMemory = 0;
       await store.clear();
     },
   };

@@ -8,21 +8,18 @@ const createRecordStore = (
   load: () => Rows,
   save: (rows: Rows) => void,
 ): Store => {
-  const change = async (fn: (rows: Rows) => void) => {
+  const change = async (fn: (rows: Rows) => void | Rows) => {
     const rows = load();
-    fn(rows);
-    save(rows);
+    save(fn(rows) || rows);
   };
   return {
     shared,
-    all: async () => Object.entries(load()) as Row[],
+    all: async () => Object.entries(load()),
     put: (rows) => change((r) => rows.forEach(([id, json]) => (r[id] = json))),
     del: (ids) => change((r) => ids.forEach((id) => delete r[id])),
-    clear: () => change((r) => ids(r).forEach((id) => delete r[id])),
+    clear: () => change(() => ({})),
   };
 };
-
-const ids = Object.keys;
 
 /**
  * The queue in one localStorage entry: the fallback where IndexedDB is missing or full.
@@ -33,17 +30,17 @@ export const createLocalStore = (key: string): Store =>
     true,
     () => JSON.parse(localStorage.getItem(key) || '{}') as Rows,
     (rows) => {
-      if (ids(rows).length) localStorage.setItem(key, JSON.stringify(rows));
-      else localStorage.removeItem(key);
+      for (const _ in rows) return localStorage.setItem(key, JSON.stringify(rows));
+      localStorage.removeItem(key);
     },
   );
 
 /** The last resort: this page's memory. Not shared, so this page sends its own events. */
 export const createMemoryStore = (): Store => {
-  const rows: Rows = {};
+  let memory: Rows = {};
   return createRecordStore(
     false,
-    () => rows,
-    () => {},
+    () => memory,
+    (rows) => (memory = rows),
   );
 };

@@ -1,7 +1,7 @@
 import type { Reply } from '../core/types';
 
 /**
- * POSTs a batch as text/plain, a CORS simple request (no preflight), so the same request
+ * POSTs a batch as text/plain (the default for a string body), a CORS simple request (no preflight), so the same request
  * works from fetch and sendBeacon. Rejects on network errors. Reading Retry-After from
  * another origin needs the edge to expose it (Access-Control-Expose-Headers).
  */
@@ -16,7 +16,7 @@ export const sendFetch = async (
     body,
     keepalive,
     signal: AbortSignal.timeout(timeout),
-    headers: { 'Content-Type': 'text/plain' },
+    // A string body goes as text/plain;charset=UTF-8 by default, as sendBeacon sends it.
   });
   let parsed: unknown;
   try {
