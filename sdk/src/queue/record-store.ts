@@ -1,4 +1,4 @@
-import type { Row, Store } from '../core/types';
+import type { Store } from '../core/types';
 
 type Rows = Record<string, string>;
 
