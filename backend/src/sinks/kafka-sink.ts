@@ -82,38 +82,69 @@ export function createKafkaSink(options: KafkaSinkOptions): KafkaSink {
     return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
   };
 
-  return {
-    async write(batch) {
-      const topics = topicMessages(batch);
-      if (!topics.length) return;
-      try {
-        const p = await connected();
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        await Promise.race([
-          p.sendBatch({
-            topicMessages: topics,
-            acks: -1,
+  const send = async (topics: TopicMessages[]): Promise<void> => {
+    try {
+      const p = await connected();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        p.sendBatch({
+          topicMessages: topics,
+          acks: -1,
+          timeout,
+          compression:
+            options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+        }),
+        new Promise((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`no acknowledgement from Kafka within ${timeout} ms`)),
             timeout,
-            compression:
-              options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
-          }),
-          new Promise((_, reject) => {
-            timer = setTimeout(
-              () => reject(new Error(`no acknowledgement from Kafka within ${timeout} ms`)),
-              timeout,
-            );
-          }),
-        ]).finally(() => clearTimeout(timer));
+          );
+        }),
+      ]).finally(() => clearTimeout(timer));
+    } catch (error) {
+      // Reconnect on the next write: after a broker restart the old connection is useless.
+      const stale = producer;
+      producer = undefined;
+      void stale?.disconnect().catch(() => {});
+      throw new SinkUnavailableError(
+        `Kafka did not acknowledge the batch: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+  };
+
+  // Group commit: the idempotent producer has one request in flight, so batches that arrive
+  // while it waits for Kafka's ack go out together in the next request. Each write still
+  // resolves only when the request carrying it was acknowledged.
+  let waiting: Array<{ topics: TopicMessages[]; done: (error?: unknown) => void }> = [];
+  let flushing = false;
+  const drain = async (): Promise<void> => {
+    flushing = true;
+    while (waiting.length) {
+      const group = waiting;
+      waiting = [];
+      const merged = new Map<string, TopicMessages['messages']>();
+      for (const { topics } of group)
+        for (const { topic, messages } of topics)
+          merged.set(topic, (merged.get(topic) ?? []).concat(messages));
+      try {
+        await send([...merged].map(([topic, messages]) => ({ topic, messages })));
+        for (const w of group) w.done();
       } catch (error) {
-        // Reconnect on the next write: after a broker restart the old connection is useless.
-        const stale = producer;
-        producer = undefined;
-        void stale?.disconnect().catch(() => {});
-        throw new SinkUnavailableError(
-          `Kafka did not acknowledge the batch: ${(error as Error).message}`,
-          { cause: error },
-        );
+        for (const w of group) w.done(error);
       }
+    }
+    flushing = false;
+  };
+
+  return {
+    write(batch) {
+      const topics = topicMessages(batch);
+      if (!topics.length) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        waiting.push({ topics, done: (error) => (error ? reject(error) : resolve()) });
+        if (!flushing) void drain();
+      });
     },
     async close() {
       await producer?.disconnect();

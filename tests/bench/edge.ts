@@ -1,0 +1,138 @@
+import { fork, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { verifyBody, SIGNATURE_HEADER } from '@pulse/contract';
+import { freePort, waitUntil } from '../services/free-port';
+import { jsonLimit, load, nativeBatch, type LoadResult } from './edge-load';
+import { printTable } from './table';
+
+const EVENTS_PER_BATCH = 50;
+const SECONDS = 8;
+const edgeDir = fileURLToPath(new URL('../../edge/', import.meta.url));
+
+async function nodeEdge(bodies: string[]): Promise<LoadResult> {
+  const child = fork(fileURLToPath(new URL('./edge-node-server.ts', import.meta.url)), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
+  try {
+    const url = await new Promise<string>((resolve) =>
+      child.stdout!.once('data', (d: Buffer) =>
+        resolve((JSON.parse(d.toString()) as { url: string }).url),
+      ),
+    );
+    await load(`${url}/v1/events?key=pk_bench`, bodies, EVENTS_PER_BATCH, 1); // warm-up (JIT)
+    return await load(`${url}/v1/events?key=pk_bench`, bodies, EVENTS_PER_BATCH, SECONDS);
+  } finally {
+    child.kill();
+  }
+}
+
+async function workerdEdge(bodies: string[]): Promise<LoadResult> {
+  // The Workers edge forwards to ingest: here a Node server that verifies and counts.
+  const secret = 'bench-ingest-secret';
+  const ingest = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      void verifyBody(secret, req.headers[SIGNATURE_HEADER] as string | undefined, body).then(
+        (check) => {
+          res.writeHead(check.ok ? 200 : 401, { 'content-type': 'application/json' });
+          res.end('{"ok":true}');
+        },
+      );
+    });
+  });
+  await new Promise<void>((r) => ingest.listen(0, '127.0.0.1', r));
+  const ingestUrl = `http://127.0.0.1:${(ingest.address() as AddressInfo).port}/internal/ingest`;
+  const state = mkdtempSync(join(tmpdir(), 'pulse-bench-wrangler-'));
+  const config = {
+    customer_id: 'cust_bench',
+    allowed_origins: ['*'],
+    rate: { per_second: 1e9, burst: 1e9 },
+    routing: 'new',
+  };
+  const seeded = spawnSync(
+    'npx',
+    [
+      'wrangler',
+      'kv',
+      'key',
+      'put',
+      'pk_bench',
+      JSON.stringify(config),
+      '--binding',
+      'KEYS',
+      '--local',
+      '--persist-to',
+      state,
+    ],
+    { cwd: edgeDir, encoding: 'utf8' },
+  );
+  if (seeded.status !== 0) throw new Error(`wrangler kv put failed: ${seeded.stderr}`);
+  const port = await freePort();
+  const wrangler = spawn(
+    'npx',
+    [
+      'wrangler',
+      'dev',
+      '--port',
+      String(port),
+      '--persist-to',
+      state,
+      '--var',
+      `INGEST_URL:${ingestUrl}`,
+      '--var',
+      `INGEST_SECRET:${secret}`,
+    ],
+    { cwd: edgeDir, stdio: 'ignore', detached: true },
+  );
+  try {
+    const url = `http://127.0.0.1:${port}`;
+    await waitUntil(
+      'wrangler dev',
+      async () => (await fetch(`${url}/v1/events`, { method: 'OPTIONS' })).status > 0,
+      90_000,
+    );
+    await load(`${url}/v1/events?key=pk_bench`, bodies, EVENTS_PER_BATCH, 2); // warm-up
+    return await load(`${url}/v1/events?key=pk_bench`, bodies, EVENTS_PER_BATCH, SECONDS);
+  } finally {
+    process.kill(-wrangler.pid!, 'SIGTERM');
+    ingest.close();
+  }
+}
+
+/**
+ * Edge throughput with 50-event batches (~550-byte events), on Node and in workerd, as a ratio
+ * to the machine's JSON.parse + JSON.stringify limit on one core measured in the same run.
+ */
+export async function benchEdge(): Promise<Record<string, unknown>> {
+  const bodies = Array.from({ length: 64 }, () => nativeBatch(EVENTS_PER_BATCH));
+  const bytesPerEvent = Math.round(bodies[0]!.length / EVENTS_PER_BATCH);
+  const limit = jsonLimit(bodies, EVENTS_PER_BATCH);
+  const node = await nodeEdge(bodies);
+  const workerd = await workerdEdge(bodies);
+  const row = (name: string, r: LoadResult) => [
+    name,
+    Math.round(r.eventsPerSecond),
+    `${((100 * r.eventsPerSecond) / limit).toFixed(0)}%`,
+    r.p50.toFixed(2),
+    r.p99.toFixed(2),
+    r.requests,
+    r.failed,
+  ];
+  printTable([
+    ['runtime', 'events/s', 'of JSON limit', 'p50 ms', 'p99 ms', 'requests', 'failed'],
+    ['JSON.parse+stringify, 1 core', Math.round(limit), '100%', '', '', '', ''],
+    row('edge on Node (1 process)', node),
+    row('edge in workerd (wrangler dev)', workerd),
+  ]);
+  console.log(
+    `(${EVENTS_PER_BATCH}-event batches, ~${bytesPerEvent} bytes/event, 32 concurrent clients in the bench process, ${SECONDS} s; latency is measured by the client and includes its own overhead; goal ≥ 40% of the JSON limit)`,
+  );
+  return { jsonLimitEventsPerSecond: limit, bytesPerEvent, node, workerd };
+}
