@@ -1,18 +1,14 @@
-import { fork, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { fork } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { verifyBody, SIGNATURE_HEADER } from '@pulse/contract';
-import { freePort, waitUntil } from '../services/free-port';
+import { startWorkersEdge } from '../services/wrangler-edge';
 import { jsonLimit, load, nativeBatch, type LoadResult } from './edge-load';
 import { printTable } from './table';
 
 const EVENTS_PER_BATCH = 50;
 const SECONDS = 8;
-const edgeDir = fileURLToPath(new URL('../../edge/', import.meta.url));
 
 async function nodeEdge(bodies: string[]): Promise<LoadResult> {
   const child = fork(fileURLToPath(new URL('./edge-node-server.ts', import.meta.url)), [], {
@@ -49,59 +45,24 @@ async function workerdEdge(bodies: string[]): Promise<LoadResult> {
   });
   await new Promise<void>((r) => ingest.listen(0, '127.0.0.1', r));
   const ingestUrl = `http://127.0.0.1:${(ingest.address() as AddressInfo).port}/internal/ingest`;
-  const state = mkdtempSync(join(tmpdir(), 'pulse-bench-wrangler-'));
-  const config = {
-    customer_id: 'cust_bench',
-    allowed_origins: ['*'],
-    rate: { per_second: 1e9, burst: 1e9 },
-    routing: 'new',
-  };
-  const seeded = spawnSync(
-    'npx',
-    [
-      'wrangler',
-      'kv',
-      'key',
-      'put',
-      'pk_bench',
-      JSON.stringify(config),
-      '--binding',
-      'KEYS',
-      '--local',
-      '--persist-to',
-      state,
-    ],
-    { cwd: edgeDir, encoding: 'utf8' },
-  );
-  if (seeded.status !== 0) throw new Error(`wrangler kv put failed: ${seeded.stderr}`);
-  const port = await freePort();
-  const wrangler = spawn(
-    'npx',
-    [
-      'wrangler',
-      'dev',
-      '--port',
-      String(port),
-      '--persist-to',
-      state,
-      '--var',
-      `INGEST_URL:${ingestUrl}`,
-      '--var',
-      `INGEST_SECRET:${secret}`,
-    ],
-    { cwd: edgeDir, stdio: 'ignore', detached: true },
-  );
+  const edge = await startWorkersEdge({
+    ingestUrl,
+    ingestSecret: secret,
+    keys: {
+      pk_bench: {
+        customer_id: 'cust_bench',
+        allowed_origins: ['*'],
+        rate: { per_second: 1e9, burst: 1e9 },
+        routing: 'new',
+      },
+    },
+  });
   try {
-    const url = `http://127.0.0.1:${port}`;
-    await waitUntil(
-      'wrangler dev',
-      async () => (await fetch(`${url}/v1/events`, { method: 'OPTIONS' })).status > 0,
-      90_000,
-    );
+    const url = edge.url;
     await load(`${url}/v1/events?key=pk_bench`, bodies, EVENTS_PER_BATCH, 2); // warm-up
     return await load(`${url}/v1/events?key=pk_bench`, bodies, EVENTS_PER_BATCH, SECONDS);
   } finally {
-    process.kill(-wrangler.pid!, 'SIGTERM');
+    await edge.stop();
     ingest.close();
   }
 }

@@ -91,7 +91,15 @@ export async function startKafka(): Promise<KafkaBroker> {
   const jvm = ['-Xms128m', '-Xmx512m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-cp', cp];
   await run(
     'java',
-    [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props, '--standalone'],
+    [
+      ...jvm,
+      'kafka.tools.StorageTool',
+      'format',
+      `--cluster-id=${clusterId}`,
+      '-c',
+      props,
+      '--standalone',
+    ],
     {
       maxBuffer: 16 * 1024 * 1024,
     },
