@@ -12,6 +12,8 @@ export interface PageContext {
 /** The context of each event: locale, timezone, page, screen, campaign (utm_*), library. */
 export const createPageContext = (): PageContext => {
   let referrer = document.referrer;
+  let search: string | undefined;
+  let campaign: Record<string, string> = {};
   let timezone: string | undefined;
   try {
     timezone = Intl.DateTimeFormat().resolvedOptions().timeZone;
@@ -21,18 +23,21 @@ export const createPageContext = (): PageContext => {
   return {
     get: () => {
       const l = location;
-      const query = new URLSearchParams(l.search);
-      const campaign: Record<string, string> = {};
-      for (const k of UTM) {
-        const v = query.get('utm_' + k);
-        if (v) campaign[k == 'campaign' ? 'name' : k] = v;
+      if (l.search !== search) {
+        search = l.search;
+        const query = new URLSearchParams(search);
+        campaign = {};
+        for (const k of UTM) {
+          const v = query.get('utm_' + k);
+          if (v) campaign[k == 'campaign' ? 'name' : k] = v;
+        }
       }
       return {
         locale: navigator.language,
         timezone,
         page: { url: l.href, path: l.pathname, title: document.title, referrer, search: l.search },
         screen: { width: screen.width, height: screen.height, density: devicePixelRatio },
-        campaign,
+        campaign: { ...campaign },
         library: { name: '@pulse/sdk', version: VERSION },
       };
     },

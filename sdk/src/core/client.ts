@@ -89,7 +89,8 @@ export const createClient = (
     }
     const json = serialise(event, report);
     if (json == null) return;
-    const size = utf8Length(json);
+    // Up to a third of the limit in characters cannot reach it in bytes: skip the encoding.
+    const size = json.length > MAX_EVENT_BYTES / 3 ? utf8Length(json) : 0;
     if (size > MAX_EVENT_BYTES) {
       return report(
         'event_too_large',

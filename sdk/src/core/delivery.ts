@@ -74,6 +74,7 @@ export const createDelivery = (
   let held = () => false;
   let started = false;
   let leaving = false;
+  let dropping = false;
 
   const sender = () => !store.shared || held();
   const dropped = () => +(kv.get(dropKey) || 0);
@@ -89,7 +90,9 @@ export const createDelivery = (
 
   const drop = (count: number) => {
     kv.set(dropKey, String(dropped() + count));
-    report('storage', `queue full: ${count} dropped`);
+    // One warning per overflow, not one per event: a burst must not flood the console.
+    if (!dropping) report('storage', `queue full: ${count} dropped`);
+    dropping = true;
     emit('dropped', { count });
   };
 
@@ -306,6 +309,7 @@ export const createDelivery = (
   return {
     add: (id, json) => {
       if (full(json)) return drop(1);
+      dropping = false;
       pend.set(id, json);
       bytes += json.length;
       wal.add(id);

@@ -40,6 +40,27 @@ describe('identity', () => {
     expect(id.session()).toBe(second);
   });
 
+  it('writes the last-activity time at most once a second, and the 30-minute rule still holds', () => {
+    const { kv, make, tick } = setup();
+    const writes: string[] = [];
+    const set = kv.set;
+    kv.set = (k, v) => (writes.push(k), set(k, v));
+    const id = make();
+    const first = id.session();
+    for (let i = 0; i < 100; i++) {
+      tick(5);
+      id.session();
+    }
+    expect(writes.filter((k) => k == 'pulse:s')).toHaveLength(1);
+    tick(600);
+    id.session(); // 1.1 s after the last write
+    expect(writes.filter((k) => k == 'pulse:s')).toHaveLength(2);
+    tick(30 * MIN - 1000);
+    expect(id.session()).toBe(first); // idle less than 30 min since the last write
+    tick(30 * MIN + 1);
+    expect(id.session()).not.toBe(first);
+  });
+
   it('shares visitor, user and session with other tabs through storage', () => {
     const { make } = setup();
     const a = make();

@@ -45,8 +45,10 @@ export const createIdentity = (
     session: () => {
       const [id, at] = (get(SESSION) || '').split(' ');
       const t = now();
-      const sid = id && t - +at! < timeout ? id : newId();
-      set(SESSION, `${sid} ${t}`);
+      const idle = t - +at!;
+      const sid = id && idle < timeout ? id : newId();
+      // Storage writes cost ~10 µs: refresh the last-activity time at most once a second.
+      if (sid != id || idle > 999) set(SESSION, `${sid} ${t}`);
       return sid;
     },
     reset: () => {

@@ -41,12 +41,12 @@ export interface PulseOptions {
   /**
    * Events kept in the persistent queue; beyond it new events are dropped, counted, emitted
    * as `dropped` and reported to the edge in the next batch.
-   * @default 2000
+   * @default 50000
    */
   maxQueueEvents?: number;
   /**
    * Serialised size of the persistent queue, in characters (same handling as `maxQueueEvents`).
-   * @default 2000000
+   * @default 50000000
    */
   maxQueueBytes?: number;
   /**
@@ -81,8 +81,8 @@ export const DEFAULTS: Omit<Settings, 'key' | 'endpoint'> = {
   flushInterval: 200,
   maxBatchEvents: 100,
   maxBatchBytes: 60000,
-  maxQueueEvents: 2000,
-  maxQueueBytes: 2e6,
+  maxQueueEvents: 5e4,
+  maxQueueBytes: 5e7,
   retryBase: 1000,
   retryCap: 60000,
   timeout: 15000,
