@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { util } from 'zod/v4/core';
 import { EVENT_TYPES } from './event';
 import { LIMITS } from './limits';
 
@@ -78,3 +79,51 @@ export const sinkBatchSchema = z.object({
     }),
   ),
 });
+
+// Bounds and patterns are read from the schema itself, so the two cannot drift apart silently.
+const TIMESTAMP = clientEventSchema.shape.timestamp._zod.pattern;
+const MAX_LOCALE = eventContextSchema.shape.locale.unwrap()._zod.bag.maximum ?? 0;
+const MAX_USER_AGENT = eventContextSchema.shape.user_agent.unwrap()._zod.bag.maximum ?? 0;
+const TYPES: ReadonlySet<unknown> = new Set(EVENT_TYPES);
+
+function isString(value: unknown, min: number, max: number): value is string {
+  return typeof value === 'string' && value.length >= min && value.length <= max;
+}
+
+function isOptionalId(value: unknown): boolean {
+  return value === undefined || value === null || isString(value, 1, LIMITS.maxIdLength);
+}
+
+function isContext(value: unknown): boolean {
+  if (!util.isObject(value)) return false;
+  const { locale, user_agent } = value as Record<string, unknown>;
+  return (
+    (locale === undefined || isString(locale, 0, MAX_LOCALE)) &&
+    (user_agent === undefined || isString(user_agent, 0, MAX_USER_AGENT))
+  );
+}
+
+/**
+ * `clientEventSchema`'s verdict, without its per-field machinery and copies: true exactly when
+ * `clientEventSchema.safeParse(value).success` (a property test holds the two equal). A hot
+ * path accepts with it and asks the schema only why an event was refused; the value itself is
+ * then used as the parsed event (unknown top-level fields are still there: pick the known ones).
+ */
+export function isClientEvent(value: unknown): value is ClientEventInput {
+  if (!util.isObject(value)) return false;
+  const e = value as Record<string, unknown>;
+  return (
+    isString(e.event_id, 1, LIMITS.maxEventIdLength) &&
+    isString(e.visitor_id, 1, LIMITS.maxIdLength) &&
+    isOptionalId(e.user_id) &&
+    isOptionalId(e.session_id) &&
+    TYPES.has(e.event_type) &&
+    isString(e.event_name, 0, LIMITS.maxEventNameLength) &&
+    (e.properties === undefined || util.isPlainObject(e.properties)) &&
+    isOptionalId(e.previous_id) &&
+    (e.context === undefined || isContext(e.context)) &&
+    typeof e.timestamp === 'string' &&
+    TIMESTAMP !== undefined &&
+    TIMESTAMP.test(e.timestamp)
+  );
+}

@@ -6,12 +6,24 @@ import { hmacHex } from '@pulse/contract';
  */
 export function createIpHasher(
   ipSalt: (day: string) => string | Promise<string>,
+  /** Hashes kept for the day, by IP: a visitor sends many batches. @default 10_000 */
+  maxCached = 10_000,
 ): (ip: string, receivedAt: string) => Promise<string> {
-  let salted: { day: string; salt: Promise<string> } | undefined;
-  return async (ip, receivedAt) => {
+  let today:
+    { day: string; salt: Promise<string>; hashes: Map<string, Promise<string>> } | undefined;
+  return (ip, receivedAt) => {
     const day = receivedAt.slice(0, 10);
-    if (salted?.day !== day) salted = { day, salt: Promise.resolve(ipSalt(day)) };
-    return hmacHex(await salted.salt, ip);
+    // A new day drops yesterday's salt and every hash made with it.
+    if (today?.day !== day) today = { day, salt: Promise.resolve(ipSalt(day)), hashes: new Map() };
+    const { salt, hashes } = today;
+    let hash = hashes.get(ip);
+    if (hash === undefined) {
+      if (hashes.size >= maxCached) hashes.delete(hashes.keys().next().value as string);
+      hash = salt.then((secret) => hmacHex(secret, ip));
+      hashes.set(ip, hash);
+      void hash.catch(() => hashes.delete(ip));
+    }
+    return hash;
   };
 }
 

@@ -1,3 +1,5 @@
+import { isoString } from './iso-string';
+
 /** Latest time `toISOString` writes in the contract's four-digit-year form. */
 const MAX_ISO_MS = Date.parse('9999-12-31T23:59:59.999Z');
 /** Earliest such time. */
@@ -17,5 +19,5 @@ export function correctTimestamp(
 ): string {
   const corrected = receivedMs - (sentMs - originalMs);
   if (!(corrected >= MIN_ISO_MS && corrected <= MAX_ISO_MS)) return originalTimestamp;
-  return new Date(corrected).toISOString();
+  return isoString(corrected);
 }
