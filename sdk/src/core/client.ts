@@ -38,6 +38,9 @@ export const createClient = (
   const { kv } = env;
   const choice = kv.get(CONSENT);
   let granted = choice == '1' || (choice != '0' && !o.requireConsent);
+  // Refused (consent(false), now or on an earlier visit): nothing is collected at all. Merely
+  // undecided (requireConsent): events wait in memory for the answer.
+  let refused = choice == '0';
   const newId = () => uuidv7(env.now(), env.rand);
   const id = createIdentity(kv, env.now, newId, o.sessionTimeout, () => granted);
   const delivery = createDelivery(o, env, emit, report, () => granted, newId());
@@ -58,8 +61,7 @@ export const createClient = (
     props: unknown,
     extra?: Partial<ClientEvent>,
   ): void => {
-    // Without consent nothing is collected: not queued, not kept for later.
-    if (!granted) return;
+    if (refused) return;
     if (typeof name != 'string' || !isProps(props)) {
       return report('invalid_call', `${type} needs a name string and a properties object`);
     }
@@ -116,7 +118,7 @@ export const createClient = (
     }),
     click: safe((name: string, props: Properties) => send('click', name, props)),
     identify: safe((userId: string, traits?: Properties) => {
-      if (!granted || !user(userId)) return;
+      if (refused || !user(userId)) return;
       id.setUser(userId);
       send('identify', 'identify', traits);
     }),
@@ -137,6 +139,7 @@ export const createClient = (
     },
     consent: safe((yes: boolean) => {
       granted = !!yes;
+      refused = !yes;
       if (granted) {
         kv.set(CONSENT, '1');
         id.save();

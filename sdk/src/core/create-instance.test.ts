@@ -217,28 +217,47 @@ describe('events', () => {
 });
 
 describe('consent', () => {
-  it('collects nothing while consent is withheld: not stored, not sent, not kept for later', async () => {
+  it('stores and sends nothing while consent is withheld, then sends what waited in memory', async () => {
     const w = createWorld();
-    const { pulse } = await openTab(w, { requireConsent: true });
-    pulse.track('before');
-    pulse.identify('u-before');
-    pulse.page();
+    const { pulse, seen } = await openTab(w, { requireConsent: true, maxQueueEvents: 3 });
+    pulse.track('waiting');
+    pulse.identify('u1');
+    pulse.track('w2');
+    pulse.track('over'); // the bound holds in memory too
     await pulse.flush();
     await w.advance(1000);
     expect(w.requests).toEqual([]);
     expect(w.kv.keys()).toEqual([]);
     expect(w.store.rows.size).toBe(0);
+    expect(seen.dropped).toEqual([{ count: 1 }]);
     pulse.consent(true);
-    pulse.track('after');
     await pulse.flush();
-    expect(events(w).map((e) => [e.event_name, e.user_id])).toEqual([['after', null]]);
+    expect(events(w).map((e) => [e.event_name, e.user_id])).toEqual([
+      ['waiting', null],
+      ['identify', 'u1'],
+      ['w2', 'u1'],
+    ]);
+    expect(w.requests[0]!.batch.dropped).toBe(1);
     expect(w.kv.get('pulse:c')).toBe('1');
-    expect(w.kv.get('pulse:u')).toBeNull();
+    expect(w.kv.get('pulse:u')).toBe('u1');
     // Consent is remembered: the next page needs no new consent(true).
     const next = await openTab(w, { requireConsent: true });
     next.pulse.track('next-page');
     await next.pulse.flush();
-    expect(events(w).map((e) => e.event_name)).toEqual(['after', 'next-page']);
+    expect(events(w).map((e) => e.event_name)).toContain('next-page');
+  });
+
+  it('discards what waited when consent is refused, and collects nothing while refused', async () => {
+    const w = createWorld();
+    const { pulse } = await openTab(w, { requireConsent: true });
+    pulse.track('waiting');
+    pulse.consent(false);
+    pulse.track('while-refused');
+    pulse.identify('u-refused');
+    pulse.consent(true);
+    pulse.track('after');
+    await pulse.flush();
+    expect(events(w).map((e) => [e.event_name, e.user_id])).toEqual([['after', null]]);
   });
 
   it('clears the queue and ids on consent(false) and stops, remembering only the refusal', async () => {

@@ -20,7 +20,7 @@ export interface Delivery {
   online(): void;
   /** Another tab wrote to the queue (storage event on `key`). */
   poked(key: string): void;
-  /** Consent given: start storing and sending. */
+  /** Consent given: store what waited in memory and start sending. */
   start(): void;
   /** Consent withdrawn: forget every queued event. */
   clear(): Promise<void>;
@@ -75,6 +75,7 @@ export const createDelivery = (
   let started = false;
   let leaving = false;
   let dropping = false;
+  let droppedInMemory = 0;
 
   const sender = () => !store.shared || held();
   const dropped = () => +(kv.get(dropKey) || 0);
@@ -89,7 +90,8 @@ export const createDelivery = (
     pend.size >= o.maxQueueEvents || bytes + json.length > o.maxQueueBytes;
 
   const drop = (count: number) => {
-    kv.set(dropKey, String(dropped() + count));
+    if (granted()) kv.set(dropKey, String(dropped() + count));
+    else droppedInMemory += count;
     // One warning per overflow, not one per event: a burst must not flood the console.
     if (!dropping) report('storage', `queue full: ${count} dropped`);
     dropping = true;
@@ -292,6 +294,9 @@ export const createDelivery = (
       .catch((error: unknown) => report('storage', `queue read: ${error}`)));
 
   const start = () => {
+    // Drops counted before consent are reported from now on.
+    if (droppedInMemory) kv.set(dropKey, String(dropped() + droppedInMemory));
+    droppedInMemory = 0;
     if (!started) {
       started = true;
       held = env.elect(`pulse:${o.key}`, (mine) => {
@@ -300,6 +305,7 @@ export const createDelivery = (
       });
     }
     void commit();
+    schedule(0);
   };
 
   const soft = () => {
@@ -313,6 +319,8 @@ export const createDelivery = (
       pend.set(id, json);
       bytes += json.length;
       wal.add(id);
+      // Without consent events wait in memory only: nothing is stored or sent.
+      if (!granted()) return;
       void commit();
       if (pend.size - flight.size >= limit || bytes >= o.maxBatchBytes) void pump();
       else schedule(o.flushInterval);
@@ -359,6 +367,7 @@ export const createDelivery = (
       pend.clear();
       wal.clear();
       bytes = 0;
+      droppedInMemory = 0;
       await store.clear();
     },
   };

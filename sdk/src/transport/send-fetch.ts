@@ -15,7 +15,8 @@ export const sendFetch = async (
     method: 'POST',
     body,
     keepalive,
-    signal: AbortSignal.timeout(timeout),
+    // Where AbortSignal.timeout is missing (Safari before 16) the request just has no limit.
+    signal: AbortSignal.timeout?.(timeout),
     // A string body goes as text/plain;charset=UTF-8 by default, as sendBeacon sends it.
   });
   let parsed: unknown;
