@@ -35,13 +35,18 @@ describe('SDK public API in the page', () => {
       cookies: document.cookie,
     }));
     expect(stored).toEqual({ local: [], session: [], databases: [], cookies: '' });
-    // Granting consent starts tracking from then on; nothing from before is sent.
+    // An explicit refusal discards what waited for consent (in memory only, as with Segment's
+    // consent tools); granting later sends only what is tracked from then on.
     await inPage(page, (p) => {
+      p.consent(false);
+      p.track('denied');
       p.consent(true);
       p.track('after-consent');
     });
     expect(await waitFor(() => named('after-consent').length === 1)).toBe(true);
+    await page.waitForTimeout(500);
     expect(named('no-consent')).toEqual([]);
+    expect(named('denied')).toEqual([]);
   });
 
   it('replays calls made before the bundle loaded, in order', async () => {
@@ -111,7 +116,7 @@ describe('SDK public API in the page', () => {
       history.pushState({}, '', '/pricing'); // same path: not a new page
       history.replaceState({}, '', '/features?utm_source=news');
     });
-    await page.goBack();
+    await page.goBack(); // back to the second entry, /pricing (the third was replaced)
     const paths = () =>
       s.collector.events
         .filter(
@@ -120,8 +125,9 @@ describe('SDK public API in the page', () => {
             (e.context as { page?: { url?: string } }).page?.url?.startsWith(s.site.url),
         )
         .map((e) => (e.context as { page: { path: string } }).page.path);
-    expect(await waitFor(() => paths().length >= 3)).toBe(true);
-    expect(paths().slice(-3)).toEqual(['/page', '/pricing', '/features']);
+    expect(await waitFor(() => paths().length >= 4)).toBe(true);
+    await page.waitForTimeout(300); // a page view for the same-path pushState would show up by now
+    expect(paths()).toEqual(['/page', '/pricing', '/features', '/pricing']);
     const features = s.collector.events.filter(
       (e) => (e.context as { page?: { path?: string } }).page?.path === '/features',
     );
