@@ -15,7 +15,7 @@ import { SEGMENT_CALLS } from './segment/segment-call';
  * The Pulse edge collector: one Hono app, the same on Workers and on Node; only the deps
  * differ. Every ingest endpoint runs the same chain:
  *
- * body (415, 413, 400) → key (401) → origin (403) → rate limit (429) → routing → endpoint
+ * body (415, 413, 400) → key (401) → origin (403) → routing → rate limit (429) → endpoint
  *
  * and every error is answered by the one `onError` as JSON `{ error: { code, message } }`.
  *
@@ -42,8 +42,9 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
       readBody(),
       authenticate(deps.config),
       requireAllowedOrigin(),
-      rateLimit(deps.limiter, countEvents),
+      // Routing before the limit: Pulse's limit never stands in front of a legacy primary.
       routeByCustomer(deps.legacy, retryAfterSeconds),
+      rateLimit(deps.limiter, countEvents),
       handler,
     );
   };

@@ -85,6 +85,44 @@ describe('routing per customer', () => {
     expect(await res.json()).toEqual({ legacy: 'ok' });
   });
 
+  it('never lets the Pulse rate limit stand in front of the legacy pipeline', async () => {
+    const base = keyConfigs()['pk_test_open']!;
+    const tight = { ...base, rate: { per_second: 1, burst: 1 } };
+    const edge = createTestEdge({
+      keys: {
+        pk_shadow_tight: {
+          ...tight,
+          customer_id: 'c_st',
+          routing: 'shadow',
+          legacy_url: legacy.url,
+        },
+        pk_legacy_tight: {
+          ...tight,
+          customer_id: 'c_lt',
+          routing: 'legacy',
+          legacy_url: legacy.url,
+        },
+      },
+    });
+    const shadow = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await edge.post('/v1/events?key=pk_shadow_tight', { events: [nativeEvent()] });
+      shadow.push([res.status, res.headers.get(SHADOW_STATUS_HEADER)]);
+    }
+    expect(shadow).toEqual([
+      [200, '200'],
+      [200, '429'],
+      [200, '429'],
+    ]);
+    for (let i = 0; i < 3; i++) {
+      expect(
+        (await edge.post('/v1/events?key=pk_legacy_tight', { events: [nativeEvent()] })).status,
+      ).toBe(200);
+    }
+    expect(legacy.requests).toHaveLength(6);
+    expect(edge.sink.events()).toHaveLength(1);
+  });
+
   it('passes legacy 4xx answers through', async () => {
     const edge = edgeWithRouting();
     legacy.respond = () => ({
