@@ -1,30 +1,12 @@
 import type { ErrorResponse, IngestResponse } from '@pulse/contract';
 import { backoff, retryAfter } from './backoff';
+import { adoptJournals, writeJournal } from './journal';
 import type { Settings } from './options';
-import type { Emit, Env, Report, Reply, Row } from './types';
+import type { Delivery, Emit, Env, Report, Reply, Row } from './types';
 import { utf8Length as utf8 } from './utf8-length';
 
 /** Fetch allows 64 KiB of keepalive request bodies in flight per page; we stay under it. */
 const KEEPALIVE_BUDGET = 64000;
-
-export interface Delivery {
-  /** Queues one serialised event (already checked for size). */
-  add(id: string, json: string): void;
-  /** Sends what is queued now; resolves when the edge has answered. */
-  flush(): Promise<void>;
-  /** A navigation away started: send at once, so the answer may still arrive in time. */
-  leave(): void;
-  /** Page hidden or leaving: journal synchronously, then keepalive/beacon what is unsent. */
-  hide(): void;
-  /** Back online: retry at once. */
-  online(): void;
-  /** Another tab wrote to the queue (storage event on `key`). */
-  poked(key: string): void;
-  /** Consent given: store what waited in memory and start sending. */
-  start(): void;
-  /** Consent withdrawn: forget every queued event. */
-  clear(): Promise<void>;
-}
 
 /**
  * The delivery pipeline: a persistent queue shared by the site's tabs, batches, retries and
@@ -100,11 +82,14 @@ export const createDelivery = (
 
   /** Writes (or removes) this page's journal: events not yet in the store, acks not yet applied. */
   const journal = (force?: boolean) => {
-    if (!(force || journaled) || !granted()) return;
-    journaled = !!(wal.size || undel.size);
-    if (journaled)
-      kv.set(jkey, JSON.stringify([[...wal].map((id) => [id, pend.get(id)]), [...undel]]));
-    else kv.del(jkey);
+    if ((force || journaled) && granted()) {
+      journaled = writeJournal(
+        kv,
+        jkey,
+        [...wal].map((id): Row => [id, pend.get(id)!]),
+        [...undel],
+      );
+    }
   };
 
   const schedule = (ms: number) => {
@@ -263,17 +248,7 @@ export const createDelivery = (
     (loading = loading
       .then(async () => {
         if (!granted() || !sender()) return;
-        for (const k of kv.keys()) {
-          if (!k.startsWith(jprefix) || k == jkey) continue;
-          try {
-            const [rows, acked] = JSON.parse(kv.get(k)!) as [Row[], string[]];
-            await store.put(rows.filter(([id]) => !done.has(id)));
-            await store.del(acked);
-          } catch {
-            // A torn or foreign journal: nothing to adopt from it.
-          }
-          kv.del(k);
-        }
+        await adoptJournals(kv, store, jprefix, jkey, done);
         const rows = await store.all();
         for (const id of [...pend.keys()]) if (!wal.has(id) && !flight.has(id)) remove(id);
         const extra: string[] = [];

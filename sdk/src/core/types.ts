@@ -117,3 +117,23 @@ export interface Env {
 export type Report = (code: PulseErrorCode, message: string, quiet?: boolean) => void;
 
 export type Emit = <K extends PulseEventName>(name: K, data: PulseEventMap[K]) => void;
+
+/** The delivery pipeline as the client drives it (core/delivery.ts). */
+export interface Delivery {
+  /** Queues one serialised event (already checked for size). */
+  add(id: string, json: string): void;
+  /** Sends what is queued now; resolves when the edge has answered. */
+  flush(): Promise<void>;
+  /** A navigation away started: send at once, so the answer may still arrive in time. */
+  leave(): void;
+  /** Page hidden or leaving: journal synchronously, then keepalive/beacon what is unsent. */
+  hide(): void;
+  /** Back online: retry at once. */
+  online(): void;
+  /** Another tab wrote to the queue (storage event on `key`). */
+  poked(key: string): void;
+  /** Consent given: store what waited in memory and start sending. */
+  start(): void;
+  /** Consent withdrawn: forget every queued event. */
+  clear(): Promise<void>;
+}
