@@ -1,14 +1,7 @@
-import {
-  CompressionTypes,
-  Kafka,
-  logLevel,
-  type Message,
-  type Producer,
-  type TopicMessages,
-} from 'kafkajs';
+import { Kafka, logLevel, type Message, type TopicMessages } from 'kafkajs';
 import type { Sink, SinkBatch } from '@pulse/contract';
+import { createProducerLane } from '../kafka/producer-lane';
 import { TOPICS } from '../kafka/topics';
-import { SinkUnavailableError } from './sink-error';
 
 export interface KafkaSinkOptions {
   brokers: string[];
@@ -16,6 +9,12 @@ export interface KafkaSinkOptions {
   /** Longest wait for Kafka's acknowledgement before the write fails (the edge answers 503). */
   timeoutMs?: number;
   compression?: 'none' | 'gzip';
+  /**
+   * Idempotent producers working in parallel. A client's next batch is sent only after the
+   * previous one was acknowledged, so per-visitor order holds across lanes.
+   * @default 3
+   */
+  lanes?: number;
 }
 
 export interface KafkaSink extends Sink {
@@ -37,26 +36,9 @@ export function createKafkaSink(options: KafkaSinkOptions): KafkaSink {
     requestTimeout: timeout,
     retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2000 },
   });
-  let producer: Producer | undefined;
-  let connecting: Promise<Producer> | undefined;
-
-  const connected = (): Promise<Producer> => {
-    if (producer) return Promise.resolve(producer);
-    connecting ??= (async () => {
-      const p = kafka.producer({
-        idempotent: true,
-        maxInFlightRequests: 1,
-        allowAutoTopicCreation: false,
-      });
-      p.on(p.events.DISCONNECT, () => {
-        if (producer === p) producer = undefined;
-      });
-      await p.connect();
-      producer = p;
-      return p;
-    })().finally(() => (connecting = undefined));
-    return connecting;
-  };
+  const lanes = Array.from({ length: options.lanes ?? 3 }, () =>
+    createProducerLane(kafka, { timeoutMs: timeout, compression: options.compression ?? 'none' }),
+  );
 
   const topicMessages = (batch: SinkBatch): TopicMessages[] => {
     const byTopic = new Map<string, Message[]>();
@@ -82,73 +64,15 @@ export function createKafkaSink(options: KafkaSinkOptions): KafkaSink {
     return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
   };
 
-  const send = async (topics: TopicMessages[]): Promise<void> => {
-    try {
-      const p = await connected();
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        p.sendBatch({
-          topicMessages: topics,
-          acks: -1,
-          timeout,
-          compression:
-            options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
-        }),
-        new Promise((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error(`no acknowledgement from Kafka within ${timeout} ms`)),
-            timeout,
-          );
-        }),
-      ]).finally(() => clearTimeout(timer));
-    } catch (error) {
-      // Reconnect on the next write: after a broker restart the old connection is useless.
-      const stale = producer;
-      producer = undefined;
-      void stale?.disconnect().catch(() => {});
-      throw new SinkUnavailableError(
-        `Kafka did not acknowledge the batch: ${(error as Error).message}`,
-        { cause: error },
-      );
-    }
-  };
-
-  // Group commit: the idempotent producer has one request in flight, so batches that arrive
-  // while it waits for Kafka's ack go out together in the next request. Each write still
-  // resolves only when the request carrying it was acknowledged.
-  let waiting: Array<{ topics: TopicMessages[]; done: (error?: unknown) => void }> = [];
-  let flushing = false;
-  const drain = async (): Promise<void> => {
-    flushing = true;
-    while (waiting.length) {
-      const group = waiting;
-      waiting = [];
-      const merged = new Map<string, TopicMessages['messages']>();
-      for (const { topics } of group)
-        for (const { topic, messages } of topics)
-          merged.set(topic, (merged.get(topic) ?? []).concat(messages));
-      try {
-        await send([...merged].map(([topic, messages]) => ({ topic, messages })));
-        for (const w of group) w.done();
-      } catch (error) {
-        for (const w of group) w.done(error);
-      }
-    }
-    flushing = false;
-  };
-
   return {
     write(batch) {
       const topics = topicMessages(batch);
       if (!topics.length) return Promise.resolve();
-      return new Promise<void>((resolve, reject) => {
-        waiting.push({ topics, done: (error) => (error ? reject(error) : resolve()) });
-        if (!flushing) void drain();
-      });
+      const lane = lanes.reduce((best, l) => (l.load < best.load ? l : best));
+      return lane.send(topics);
     },
     async close() {
-      await producer?.disconnect();
-      producer = undefined;
+      await Promise.all(lanes.map((l) => l.close()));
     },
   };
 }
