@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { waitFor } from './harness';
-import { useBrowserSuite } from './suite';
+import { TARGETS, useBrowserSuite } from './suite';
 
 type PulseInPage = {
   track(name: string, props?: unknown): void;
@@ -14,8 +14,8 @@ type PulseInPage = {
 const inPage = (page: Page, fn: (pulse: PulseInPage) => void) =>
   page.evaluate(`(${fn.toString()})(window.pulse)`);
 
-describe('SDK public API in the page', () => {
-  const s = useBrowserSuite();
+describe.each(TARGETS)('SDK public API in the page (against the %s)', (target) => {
+  const s = useBrowserSuite(target);
   const named = (name: string) => s.collector.events.filter((e) => e.event_name === name);
 
   it('stores and sends nothing while consent is withheld', async () => {
@@ -117,6 +117,7 @@ describe('SDK public API in the page', () => {
       history.replaceState({}, '', '/features?utm_source=news');
     });
     await page.goBack(); // back to the second entry, /pricing (the third was replaced)
+    // In the order they happened (UUIDv7 ids sort by time): batches may arrive out of order.
     const paths = () =>
       s.collector.events
         .filter(
@@ -124,6 +125,7 @@ describe('SDK public API in the page', () => {
             e.event_type === 'page_view' &&
             (e.context as { page?: { url?: string } }).page?.url?.startsWith(s.site.url),
         )
+        .sort((a, b) => (a.event_id < b.event_id ? -1 : 1))
         .map((e) => (e.context as { page: { path: string } }).page.path);
     expect(await waitFor(() => paths().length >= 4)).toBe(true);
     await page.waitForTimeout(300); // a page view for the same-path pushState would show up by now

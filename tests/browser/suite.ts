@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createCollector, type Collector } from '../collector/collector';
+import { startEdgeTarget } from './edge-target';
 import { launchChromium, startSite, type SiteServer } from './harness';
 
 export const KEY = 'pk_test_browser';
@@ -19,14 +20,22 @@ export interface BrowserSuite {
   config(options?: Record<string, unknown>): Record<string, unknown>;
 }
 
-/** One Chromium, one site and one collector per test file; a fresh context per test. */
-export function useBrowserSuite(): BrowserSuite {
+/**
+ * Where the SDK sends: the test collector (which can fail on command) or the real edge
+ * (Node adapter, durable file log). Scenarios that need no injected failure run on both.
+ */
+export type Target = 'collector' | 'edge';
+export const TARGETS: Target[] = ['collector', 'edge'];
+
+/** One Chromium, one site and one collector (or edge) per test file; a fresh context per test. */
+export function useBrowserSuite(target: Target = 'collector'): BrowserSuite {
   const contexts: BrowserContext[] = [];
   const suite = {} as BrowserSuite;
   beforeAll(async () => {
     suite.browser = await launchChromium();
     suite.site = await startSite();
-    suite.collector = await createCollector();
+    suite.collector =
+      target === 'edge' ? await startEdgeTarget(KEY, suite.site.url) : await createCollector();
   });
   afterEach(async () => {
     await Promise.all(contexts.splice(0).map((c) => c.close()));
