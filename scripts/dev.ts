@@ -5,12 +5,11 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Kafka, logLevel } from 'kafkajs';
 import type { Sink } from '@pulse/contract';
 import { startIngest } from '@pulse/backend/ingest';
 import { createFileLogSink } from '@pulse/backend/sinks/file-log';
 import { createKafkaSink } from '@pulse/backend/sinks/kafka';
-import { ensureTopics } from '@pulse/backend/kafka/topics';
+import { setUpTopics } from '@pulse/backend/kafka/topics';
 import { startPlayground } from '@pulse/playground/server';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -33,15 +32,12 @@ async function sinkFromEnv(): Promise<{ sink: Sink; where: string }> {
     const path = `${root}.pulse/ingest-log.ndjson`;
     return { sink: createFileLogSink(path), where: `durable log ${path}` };
   }
-  const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  await ensureTopics(admin, {
+  await setUpTopics(brokers, {
     partitions: 6,
     replicationFactor: 1,
     minInsyncReplicas: 1,
     retentionMs: 7 * 864e5,
   });
-  await admin.disconnect();
   return { sink: createKafkaSink({ brokers }), where: `Kafka ${brokers.join(',')}` };
 }
 

@@ -7,7 +7,7 @@ import {
   type KafkaBroker,
 } from '../../tests/services/kafka/broker';
 import { missingService } from '../../tests/services/free-port';
-import { ALL_TOPICS, ensureTopics, TOPICS } from '../src/kafka/topics';
+import { ALL_TOPICS, ensureTopics, setUpTopics, TOPICS } from '../src/kafka/topics';
 import { createKafkaSink, type KafkaSink } from '../src/sinks/kafka-sink';
 import { startIngest, type IngestServer } from '../src/ingest/ingest-server';
 import { readTopics, sinkBatch } from './kafka-fixtures';
@@ -39,10 +39,7 @@ describe.skipIf(skip)('backend ingest into a real Kafka broker', () => {
 
   beforeAll(async () => {
     broker = await startKafka();
-    const admin = new Kafka({ brokers: [broker.brokers], logLevel: logLevel.NOTHING }).admin();
-    await admin.connect();
-    await ensureTopics(admin, TEST_TOPICS);
-    await admin.disconnect();
+    await setUpTopics([broker.brokers], TEST_TOPICS);
     sink = createKafkaSink({ brokers: [broker.brokers], timeoutMs: 5000 });
     ingest = await startIngest({ port: 0, secret: SECRET, sink });
   });

@@ -1,6 +1,5 @@
-import { Kafka, logLevel } from 'kafkajs';
 import { signBody, SIGNATURE_HEADER } from '@pulse/contract';
-import { ensureTopics } from '../../backend/src/kafka/topics';
+import { setUpTopics } from '../../backend/src/kafka/topics';
 import { createKafkaSink } from '../../backend/src/sinks/kafka-sink';
 import { startIngest } from '../../backend/src/ingest/ingest-server';
 import { sinkBatch } from '../../backend/test/kafka-fixtures';
@@ -21,15 +20,12 @@ export async function benchIngestKafka(): Promise<Record<string, unknown>> {
   const broker = await startKafka();
   const results: Record<string, unknown> = {};
   try {
-    const admin = new Kafka({ brokers: [broker.brokers], logLevel: logLevel.NOTHING }).admin();
-    await admin.connect();
-    await ensureTopics(admin, {
+    await setUpTopics([broker.brokers], {
       partitions: 6,
       replicationFactor: 1,
       minInsyncReplicas: 1,
       retentionMs: 3600_000,
     });
-    await admin.disconnect();
     const bodies = Array.from({ length: 64 }, (_, i) => {
       const batch = sinkBatch(`cust_${i % 4}`, BATCH);
       batch.events.forEach((e, j) => (e.visitor_id = `v-${i}-${j % 50}`));

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Browser, Page } from 'playwright-core';
-import { ensureTopics, TOPICS } from '../../backend/src/kafka/topics';
+import { setUpTopics, TOPICS } from '../../backend/src/kafka/topics';
 import { createKafkaSink, type KafkaSink } from '../../backend/src/sinks/kafka-sink';
 import { startIngest, type IngestServer } from '../../backend/src/ingest/ingest-server';
 import { kafkaToolsAvailable, startKafka, type KafkaBroker } from '../services/kafka/broker';
@@ -47,15 +47,12 @@ describe.skipIf(skip)('SDK → edge (workerd) → ingest → Kafka', () => {
   beforeAll(async () => {
     broker = await startKafka();
     const kafka = new Kafka({ brokers: [broker.brokers], logLevel: logLevel.NOTHING });
-    const admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin, {
+    await setUpTopics([broker.brokers], {
       partitions: 2,
       replicationFactor: 1,
       minInsyncReplicas: 1,
       retentionMs: 3600_000,
     });
-    await admin.disconnect();
     sink = createKafkaSink({ brokers: [broker.brokers], timeoutMs: 3000 });
     ingestPort = await freePort();
     await startIngestOnPort();

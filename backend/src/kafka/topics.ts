@@ -1,4 +1,4 @@
-import type { Admin, ITopicConfig } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type ITopicConfig } from 'kafkajs';
 import { EVENT_TYPES, type EventType } from '@pulse/contract';
 
 /** Topic names of shared/DESIGN.md, "Kafka". */
@@ -57,4 +57,19 @@ export async function ensureTopics(admin: Admin, settings: TopicSettings): Promi
     if (missing.some((t) => !now.has(t))) throw error;
   }
   return missing;
+}
+
+/** `ensureTopics` with its own short-lived admin client: what a process runs at start. */
+export async function setUpTopics(brokers: string[], settings: TopicSettings): Promise<string[]> {
+  const admin = new Kafka({
+    clientId: 'pulse-topic-setup',
+    brokers,
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  await admin.connect();
+  try {
+    return await ensureTopics(admin, settings);
+  } finally {
+    await admin.disconnect();
+  }
 }
