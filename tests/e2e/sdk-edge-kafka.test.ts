@@ -132,6 +132,46 @@ describe.skipIf(skip)('SDK → edge (workerd) → ingest → Kafka', () => {
     await page.context().close();
   });
 
+  it('lets the Node edge produce to Kafka directly with the same sink code', async () => {
+    const { startNodeEdge } = await import('../../edge/src/adapters/node');
+    const { createMemoryConfigStore } = await import('../../edge/src/config/memory-config-store');
+    const direct = createKafkaSink({ brokers: [broker.brokers], clientId: 'pulse-edge' });
+    const nodeEdge = await startNodeEdge({
+      config: createMemoryConfigStore({
+        pk_node: {
+          customer_id: 'cust_node',
+          allowed_origins: ['*'],
+          rate: { per_second: 100, burst: 100 },
+          routing: 'new',
+        },
+      }),
+      sink: direct,
+      ipSaltSecret: 'e2e-salt',
+    });
+    try {
+      const now = new Date().toISOString();
+      const events = Array.from({ length: 5 }, (_, i) => ({
+        event_id: `node-direct-${i}-${Date.now()}`,
+        visitor_id: 'v-node',
+        event_type: 'custom',
+        event_name: 'e2e-node-direct',
+        properties: { seq: i },
+        timestamp: now,
+      }));
+      const res = await fetch(`${nodeEdge.url}/v1/events?key=pk_node`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ sent_at: now, events }),
+      });
+      expect(await res.json()).toEqual({ accepted: 5, rejected: [] });
+      expect(await waitFor(() => seqs('e2e-node-direct').size === 5, 30_000)).toBe(true);
+      expect(named('e2e-node-direct').every((e) => e.customer_id === 'cust_node')).toBe(true);
+    } finally {
+      await nodeEdge.close();
+      await direct.close();
+    }
+  });
+
   it('loses nothing when ingest is killed mid-run and comes back', async () => {
     const page = await openPage();
     await track(page, 'e2e-ingest-down', 0, 50);

@@ -1,10 +1,13 @@
+import type { Sink } from '@pulse/contract';
+import { createKafkaSink } from '@pulse/backend/sinks/kafka';
 import { createMemoryConfigStore } from '../../config/memory-config-store';
 import { createHttpIngestSink } from '../../sinks/http-ingest-sink';
 import { createFileConfigStore, startNodeEdge } from '.';
 
 /**
- * `node --import tsx edge/src/adapters/node/main.ts`: the Node edge sending to backend ingest.
- * Env: PULSE_KEYS_FILE (JSON file of write key → config, re-read every 10 s) or PULSE_KEYS
+ * `node --import tsx edge/src/adapters/node/main.ts`: the Node edge sending to backend ingest,
+ * or, with KAFKA_BROKERS set, producing to Kafka itself with backend's KafkaSink (the same code
+ * ingest uses: idempotent, acks=all). Env: PULSE_KEYS_FILE (JSON file of write key → config, re-read every 10 s) or PULSE_KEYS
  * (the same JSON inline), INGEST_URL, INGEST_SECRET, IP_SALT_SECRET, PORT (default 8787),
  * HOST (default 127.0.0.1), TRUST_PROXY=1 behind a load balancer.
  */
@@ -18,11 +21,16 @@ const config = process.env.PULSE_KEYS_FILE
   ? createFileConfigStore(process.env.PULSE_KEYS_FILE)
   : createMemoryConfigStore(JSON.parse(required('PULSE_KEYS')) as Record<string, unknown>);
 
+const brokers = process.env.KAFKA_BROKERS?.split(',').filter(Boolean);
+const sink: Sink = brokers?.length
+  ? createKafkaSink({ brokers, clientId: 'pulse-edge' })
+  : createHttpIngestSink({ url: required('INGEST_URL'), secret: required('INGEST_SECRET') });
+
 const edge = await startNodeEdge({
   port: Number(process.env.PORT ?? 8787),
   hostname: process.env.HOST ?? '127.0.0.1',
   config,
-  sink: createHttpIngestSink({ url: required('INGEST_URL'), secret: required('INGEST_SECRET') }),
+  sink,
   ipSaltSecret: required('IP_SALT_SECRET'),
   trustProxy: process.env.TRUST_PROXY === '1',
 });
