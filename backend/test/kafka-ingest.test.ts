@@ -114,6 +114,18 @@ describe.skipIf(skip)('backend ingest into a real Kafka broker', () => {
     expect(dead?.value).toMatchObject({ code: 'invalid_event', raw: { event_type: 'purchase' } });
   });
 
+  it('puts the count of events a client dropped for space on record in pulse.dlq', async () => {
+    const batch = { ...sinkBatch('cust_dropped', 1), client_dropped: 7 };
+    expect((await post(JSON.stringify(batch))).status).toBe(200);
+    const read = await readTopics(broker.brokers, [TOPICS.dlq], (m) =>
+      m.some((x) => x.headers.customer_id === 'cust_dropped'),
+    );
+    expect(read.find((m) => m.headers.customer_id === 'cust_dropped')?.value).toMatchObject({
+      code: 'client_dropped',
+      count: 7,
+    });
+  });
+
   it('refuses forged, stale and unsigned batches with 401 and produces nothing from them', async () => {
     const batch = sinkBatch('cust_forged', 1);
     const body = JSON.stringify(batch);

@@ -78,6 +78,7 @@ export const sinkBatchSchema = z.object({
       received_at: isoTime,
     }),
   ),
+  client_dropped: z.number().int().min(0).optional(),
 });
 
 // Bounds and patterns are read from the schema itself, so the two cannot drift apart silently.

@@ -19,6 +19,11 @@ export interface SinkBatch {
   customer_id: string;
   events: PulseEvent[];
   dead_letters: DeadLetter[];
+  /**
+   * Events the client reported dropping for storage space (EventBatch `dropped`): they never
+   * reached us, so the count is all that can be kept, and it is kept rather than lost silently.
+   */
+  client_dropped?: number;
 }
 
 /**

@@ -61,6 +61,21 @@ export function createKafkaSink(options: KafkaSinkOptions): KafkaSink {
         headers: { customer_id: letter.customer_id, code: letter.code },
       });
     }
+    if (batch.client_dropped) {
+      // Events a browser dropped for space never reach us; their count goes on record with the
+      // dead letters, so reconciliation can account for them.
+      add(TOPICS.dlq, {
+        key: batch.customer_id,
+        value: JSON.stringify({
+          customer_id: batch.customer_id,
+          code: 'client_dropped',
+          message: `${batch.client_dropped} event(s) dropped by the client for storage space`,
+          count: batch.client_dropped,
+          received_at: batch.events[0]?.received_at ?? new Date().toISOString(),
+        }),
+        headers: { customer_id: batch.customer_id, code: 'client_dropped' },
+      });
+    }
     return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
   };
 

@@ -34,6 +34,8 @@ export interface CollectOptions {
   toCandidate?: (raw: unknown) => Candidate | Promise<Candidate>;
   /** The id reported for a rejected item, from its raw form. */
   rawEventId: (raw: unknown) => string | null;
+  /** Events the client dropped for space since its last batch (native `dropped`). */
+  clientDropped?: number;
 }
 
 /** The outcome of one request: events to deliver, and what was refused and why. */

@@ -41,6 +41,7 @@ export function createIngestPipeline(deps: EdgeDeps): IngestPipeline {
           customer_id: facts.customerId,
           events,
           dead_letters: deadLetters,
+          ...(options.clientDropped ? { client_dropped: options.clientDropped } : {}),
         });
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);

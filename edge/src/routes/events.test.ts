@@ -38,6 +38,15 @@ describe('POST /v1/events', () => {
     expect(edge.sink.batches[0]?.customer_id).toBe('cust_open');
   });
 
+  it('passes on the count of events the client dropped for space, so it is not lost silently', async () => {
+    const edge = createTestEdge();
+    const res = await edge.post(path, { sent_at: sentAt, dropped: 3, events: [nativeEvent()] });
+    expect(res.status).toBe(200);
+    expect(edge.sink.batches[0]?.client_dropped).toBe(3);
+    await edge.post(path, { sent_at: sentAt, events: [nativeEvent()] });
+    expect(edge.sink.batches[1]).not.toHaveProperty('client_dropped');
+  });
+
   it('takes customer_id from the key, never from the body', async () => {
     const edge = createTestEdge();
     const res = await edge.post(path, {

@@ -51,6 +51,7 @@ export function nativeEvents(pipeline: IngestPipeline): Handler<EdgeEnv> {
       sentAt: envelope.data.sent_at,
       checkEventSize: c.get('bodyBytes') > LIMITS.maxEventBytes,
       rawEventId: nativeEventId,
+      clientDropped: envelope.data.dropped,
     });
   };
 }
