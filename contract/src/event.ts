@@ -45,6 +45,12 @@ export interface EventBatch {
   events: ClientEvent[];
   /** Events the client had to drop for storage space since its last batch: reported, never silent. */
   dropped?: number;
+  /**
+   * Sent while the page was being left, when the client may never read the answer: the edge
+   * keeps a receipt of these event_ids, so the next page can ask (`POST /v1/receipts`)
+   * instead of sending them again.
+   */
+  unload?: boolean;
 }
 
 /** An event after the edge: the full wire contract of shared/DESIGN.md. */

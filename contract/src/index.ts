@@ -13,6 +13,8 @@ export {
   type ErrorCode,
   type RejectedEvent,
   type IngestResponse,
+  type ReceiptsRequest,
+  type ReceiptsResponse,
   type ErrorResponse,
 } from './response';
 export type { DeadLetter, SinkBatch, Sink } from './sink';

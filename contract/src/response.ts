@@ -30,6 +30,16 @@ export interface IngestResponse {
   rejected: RejectedEvent[];
 }
 
+/** `POST /v1/receipts`: which of these event_ids, sent at unload, did the edge make durable? */
+export interface ReceiptsRequest {
+  event_ids: string[];
+}
+
+/** The ids of the request the edge holds a receipt for; the others should be sent again. */
+export interface ReceiptsResponse {
+  received: string[];
+}
+
 /** Every non-200 answer of the edge and backend. */
 export interface ErrorResponse {
   error: { code: ErrorCode; message: string };

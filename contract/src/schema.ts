@@ -38,6 +38,15 @@ export const eventBatchEnvelopeSchema = z.object({
   sent_at: isoTime.optional(),
   events: z.array(z.unknown()).min(1).max(LIMITS.maxBatchEvents),
   dropped: z.number().int().min(0).optional(),
+  unload: z.boolean().optional(),
+});
+
+/** `POST /v1/receipts`: at most one batch worth of ids. */
+export const receiptsRequestSchema = z.object({
+  event_ids: z
+    .array(z.string().min(1).max(LIMITS.maxEventIdLength))
+    .min(1)
+    .max(LIMITS.maxBatchEvents),
 });
 
 export type ClientEventInput = z.infer<typeof clientEventSchema>;

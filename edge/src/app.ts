@@ -8,6 +8,7 @@ import { rateLimit } from './middleware/rate-limit';
 import { routeByCustomer } from './middleware/routing';
 import { createIngestPipeline } from './pipeline/ingest';
 import { countNativeEvents, nativeEvents } from './routes/events';
+import { receipts } from './routes/receipts';
 import { countSegmentMessages, segmentBatch, segmentCall } from './routes/segment';
 import { SEGMENT_CALLS } from './segment/segment-call';
 
@@ -52,5 +53,16 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
   endpoint('/v1/events', countNativeEvents, nativeEvents(pipeline));
   endpoint('/v1/batch', countSegmentMessages, segmentBatch(pipeline));
   for (const call of SEGMENT_CALLS) endpoint(`/v1/${call}`, () => 1, segmentCall(pipeline, call));
+
+  // Receipts are Pulse's own: no legacy routing, one unit of the rate limit.
+  app.options('/v1/receipts', preflight(deps.config));
+  app.post(
+    '/v1/receipts',
+    readBody(),
+    authenticate(deps.config),
+    requireAllowedOrigin(),
+    rateLimit(deps.limiter, () => 1),
+    receipts(deps.receipts),
+  );
   return app;
 }

@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import type { Sink } from '@pulse/contract';
 import type { KeyConfig, KeyConfigStore } from './config/key-config';
 import type { RateLimiter } from './rate-limit/rate-limiter';
+import type { ReceiptStore } from './receipts/receipt-store';
 import type { LegacyForwarder } from './sinks/legacy-forwarder';
 
 /**
@@ -15,6 +16,8 @@ export interface EdgeDeps {
   limiter: RateLimiter;
   /** Where accepted events and dead letters go; `write` resolves only once they are durable. */
   sink: Sink;
+  /** Receipts of batches sent at unload (`POST /v1/receipts`). @default none: clients resend */
+  receipts?: ReceiptStore;
   /** The legacy pipeline, for customers in `shadow` or `legacy` routing. */
   legacy: LegacyForwarder;
   /** The secret salt of a UTC day (`2025-01-21`) for hashing IPs; rotates daily. */

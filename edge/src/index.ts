@@ -19,6 +19,8 @@ export {
 } from './config/cached-config-store';
 export type { RateDecision, RateLimiter } from './rate-limit/rate-limiter';
 export { createMemoryRateLimiter } from './rate-limit/memory-rate-limiter';
+export { RECEIPT_TTL_MS, type ReceiptStore } from './receipts/receipt-store';
+export { createMemoryReceiptStore } from './receipts/memory-receipt-store';
 export { takeTokens, type BucketState } from './rate-limit/token-bucket';
 export { createDailySalt, createIpHasher } from './enrich/ip-hash';
 export {

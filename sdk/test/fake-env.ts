@@ -108,6 +108,10 @@ export const createWorld = (start = Date.parse('2026-01-01T00:00:00Z')) => {
     requests,
     beacons,
     answers,
+    /** Event ids the edge keeps a receipt for (from batches sent with `unload: true`). */
+    receipts: new Set<string>(),
+    /** The ids each `POST /v1/receipts` asked about. */
+    receiptRequests: [] as string[][],
     /** Random draws of every tab (the jitter of backoff uses it). */
     random: 0.5,
     now: () => t,
@@ -150,12 +154,26 @@ export const createWorld = (start = Date.parse('2026-01-01T00:00:00Z')) => {
       store,
       send: (url, body, keepalive) => {
         if (world.dead.has(tab)) return new Promise(() => {});
+        if (url.includes('/v1/receipts')) {
+          // Like the edge: which of these ids came in a batch sent at unload and answered 200?
+          const ids = (JSON.parse(body) as { event_ids: string[] }).event_ids;
+          world.receiptRequests.push(ids);
+          return Promise.resolve({
+            status: 200,
+            retryAfter: null,
+            body: { received: ids.filter((id) => world.receipts.has(id)) },
+          });
+        }
         const i =
           requests.push({ tab, url, batch: JSON.parse(body) as EventBatch, keepalive, at: t }) - 1;
         const answer = answers.shift() ?? ok();
         if (answer == 'network') return Promise.reject(new TypeError('Failed to fetch'));
         if (answer == 'hang') return new Promise(() => {});
-        if (answer.status == 200) answeredOk.add(i);
+        if (answer.status == 200) {
+          answeredOk.add(i);
+          const batch = requests[i]!.batch;
+          if (batch.unload) for (const e of batch.events) world.receipts.add(e.event_id);
+        }
         return Promise.resolve(answer);
       },
       beacon: (_url, body) => {

@@ -30,11 +30,11 @@ describe.each(TARGETS)(
         await s.open(context, SLOW);
         await new Promise((r) => setTimeout(r, 1500));
       }
-      reportDuplicates(
-        `leave-${name}@${target}`,
-        duplicatesOf(s.collector, idsOf(s.collector, name)),
-        n,
-      );
+      const duplicates = duplicatesOf(s.collector, idsOf(s.collector, name));
+      reportDuplicates(`leave-${name}@${target}`, duplicates, n);
+      // The unload batch was durable before the next page opened, so its receipts are there:
+      // the next page asks for them instead of sending the events again.
+      expect(duplicates).toBe(0);
     };
 
     const burst = async (page: Page, name: string) => {

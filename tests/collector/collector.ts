@@ -43,6 +43,7 @@ export async function createCollector(port = 0): Promise<Collector> {
   const requests: ReceivedRequest[] = [];
   const counts = new Map<string, number>();
   const events: Collector['events'] = [];
+  const receipts = new Set<string>();
   let mode: CollectorMode = { kind: 'ok' };
   let failures: { n: number; mode: CollectorMode } | undefined;
   const hanging = new Set<ServerResponse>();
@@ -97,6 +98,15 @@ export async function createCollector(port = 0): Promise<Collector> {
       record(400, raw);
       return answer(res, 400, { error: { code: 'invalid_json', message: 'body is not JSON' } });
     }
+    if (req.url?.startsWith('/v1/receipts')) {
+      // Like the edge: which of these ids came in a batch sent at unload?
+      const ids = (body as { event_ids?: unknown }).event_ids;
+      const received = Array.isArray(ids)
+        ? ids.filter((id): id is string => typeof id === 'string' && receipts.has(id))
+        : [];
+      record(200, body);
+      return answer(res, 200, { received });
+    }
     const envelope = eventBatchEnvelopeSchema.safeParse(body);
     if (!envelope.success) {
       record(400, body);
@@ -120,6 +130,9 @@ export async function createCollector(port = 0): Promise<Collector> {
         });
       }
     });
+    if (envelope.data.unload)
+      for (const e of envelope.data.events)
+        receipts.add((e as { event_id?: string }).event_id ?? '');
     record(200, body);
     answer(res, 200, { accepted: envelope.data.events.length - rejected.length, rejected });
   };

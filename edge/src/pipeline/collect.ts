@@ -36,6 +36,8 @@ export interface CollectOptions {
   rawEventId: (raw: unknown) => string | null;
   /** Events the client dropped for space since its last batch (native `dropped`). */
   clientDropped?: number;
+  /** Sent while a page was being left: keep receipts of its event_ids. */
+  unload?: boolean;
 }
 
 /** The outcome of one request: events to deliver, and what was refused and why. */

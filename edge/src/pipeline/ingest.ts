@@ -52,6 +52,16 @@ export function createIngestPipeline(deps: EdgeDeps): IngestPipeline {
           retryAfterSeconds,
         );
       }
+      if (options.unload && deps.receipts) {
+        // After the durable write: a receipt must never name an event that is not durable.
+        const ids = [
+          ...events.map((e) => e.event_id),
+          ...rejected.flatMap((r) => (r.event_id ? [r.event_id] : [])),
+        ];
+        await deps.receipts.remember(facts.customerId, ids).catch((error: unknown) => {
+          console.error(`edge: could not keep receipts for ${facts.customerId}: ${String(error)}`);
+        });
+      }
       const body: IngestResponse = { accepted: events.length, rejected };
       return c.json(body, 200);
     },

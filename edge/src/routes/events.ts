@@ -52,6 +52,7 @@ export function nativeEvents(pipeline: IngestPipeline): Handler<EdgeEnv> {
       checkEventSize: c.get('bodyBytes') > LIMITS.maxEventBytes,
       rawEventId: nativeEventId,
       clientDropped: envelope.data.dropped,
+      unload: envelope.data.unload,
     });
   };
 }

@@ -91,6 +91,37 @@ describe('delivery when the page is hidden or left', () => {
     expect(counts(w).size).toBe(30);
   });
 
+  it('asks the edge for receipts instead of resending what an unload batch delivered', async () => {
+    const w = createWorld();
+    const first = await openTab(w);
+    trackMany(first.pulse, 'left', 50);
+    // The edge makes the unload batch durable, but the page is gone before the answer.
+    w.answers.push('hang');
+    leave(w, first);
+    expect(w.requests).toHaveLength(1);
+    expect(w.requests[0]!.batch.unload).toBe(true);
+    for (const e of w.requests[0]!.batch.events) w.receipts.add(e.event_id); // what the edge kept
+    await openTab(w);
+    await w.advance(1000);
+    expect(w.receiptRequests).toHaveLength(1);
+    expect(w.receiptRequests[0]).toHaveLength(50);
+    expect(w.requests).toHaveLength(1); // nothing sent again
+    expect(await w.store.all()).toEqual([]);
+  });
+
+  it('resends what the edge holds no receipt for', async () => {
+    const w = createWorld();
+    const first = await openTab(w);
+    trackMany(first.pulse, 'lost-at-unload', 20);
+    w.answers.push('hang'); // the unload request never reached the edge
+    leave(w, first);
+    await openTab(w);
+    await w.advance(1000);
+    expect(w.receiptRequests).toEqual([w.requests[0]!.batch.events.map((e) => e.event_id)]);
+    expect(w.requests).toHaveLength(2);
+    expect(counts(w).size).toBe(20);
+  });
+
   it('does not send again what a navigation cut off: the request went out, the next page decides', async () => {
     const w = createWorld();
     const first = await openTab(w);

@@ -1,4 +1,4 @@
-import type { ErrorResponse, IngestResponse } from '@pulse/contract';
+import type { ErrorResponse, IngestResponse, ReceiptsResponse } from '@pulse/contract';
 import { backoff, retryAfter } from './backoff';
 import { adoptJournals, writeJournal } from './journal';
 import type { Settings } from './options';
@@ -28,6 +28,8 @@ export const createDelivery = (
   const jkey = jprefix + tab;
   const pokeKey = `pulse:p:${o.key}`;
   const dropKey = `pulse:d:${o.key}`;
+  /** Ids sent while the page was being left, whose answer this page may never have read. */
+  const sentKey = `pulse:r:${o.key}`;
   /** Events this page must commit or send: id → JSON, in queue order. */
   const pend = new Map<string, string>();
   /** Made here and not yet committed to the store. */
@@ -169,13 +171,30 @@ export const createDelivery = (
     return ids;
   };
 
-  const body = (ids: string[], lost: number) =>
-    `{"sent_at":"${new Date(now()).toISOString()}","events":[${ids.map((id) => pend.get(id)).join()}]${lost ? `,"dropped":${lost}` : ''}}`;
+  const body = (ids: string[], lost: number, unload?: boolean) =>
+    `{"sent_at":"${new Date(now()).toISOString()}","events":[${ids.map((id) => pend.get(id)).join()}]${lost ? `,"dropped":${lost}` : ''}${unload ? ',"unload":true' : ''}}`;
+
+  /** Remembers ids sent at unload (synchronously: it may be the page's last act). */
+  const unconfirmed = (): string[] => JSON.parse(kv.get(sentKey) || '[]') as string[];
+  const mark = (ids: string[]) => {
+    if (granted())
+      kv.set(
+        sentKey,
+        JSON.stringify(
+          unconfirmed()
+            .filter((id) => pend.has(id))
+            .concat(ids),
+        ),
+      );
+  };
 
   /** Sends one batch and applies the answer; resolves true when the next batch may go now. */
   const post = async (ids: string[], keep?: boolean): Promise<boolean> => {
     const lost = dropped();
-    const text = body(ids, lost);
+    // Sent while leaving, the edge keeps a receipt: the next page asks before resending.
+    const unload = keep || leaving;
+    if (unload) mark(ids);
+    const text = body(ids, lost, unload);
     const size = utf8(text);
     keep ||= keepalive + size <= KEEPALIVE_BUDGET;
     if (keep) keepalive += size;
@@ -264,6 +283,17 @@ export const createDelivery = (
           await store.del(extra);
           drop(extra.length);
         }
+        // Events an earlier page sent as it was left, without reading the answer: ask the edge
+        // which arrived instead of sending them all again. No answer means resend (safe).
+        const asked = unconfirmed().filter((id) => pend.has(id));
+        kv.del(sentKey);
+        if (asked.length) {
+          const reply = await env
+            .send(url.replace('/events', '/receipts'), JSON.stringify({ event_ids: asked }), false)
+            .catch(() => undefined);
+          const received = reply?.status == 200 ? (reply.body as ReceiptsResponse).received : [];
+          ack(received.filter((id) => pend.has(id)));
+        }
         void pump();
       })
       .catch((error: unknown) => report('storage', `queue read: ${error}`)));
@@ -323,9 +353,9 @@ export const createDelivery = (
       const skip = new Set(flight);
       for (let ids = pick(skip); ids.length; ids = pick(skip)) {
         for (const id of ids) skip.add(id);
-        const text = body(ids, 0);
+        const text = body(ids, 0, true);
         if (keepalive + utf8(text) <= KEEPALIVE_BUDGET) void post(ids, true);
-        else if (env.beacon(url, text)) park(ids);
+        else if ((mark(ids), env.beacon(url, text))) park(ids);
         else break;
       }
     },

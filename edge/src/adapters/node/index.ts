@@ -8,6 +8,8 @@ import { clientIpFromHeaders } from '../../enrich/request-facts';
 import { createMemoryRateLimiter } from '../../rate-limit/memory-rate-limiter';
 import type { RateLimiter } from '../../rate-limit/rate-limiter';
 import { createHttpLegacyForwarder, type LegacyForwarder } from '../../sinks/legacy-forwarder';
+import { createMemoryReceiptStore } from '../../receipts/memory-receipt-store';
+import type { ReceiptStore } from '../../receipts/receipt-store';
 
 export { createFileConfigStore, type FileConfigStoreOptions } from './file-config-store';
 
@@ -27,6 +29,8 @@ export interface NodeEdgeOptions {
   limiter?: RateLimiter;
   /** @default HTTP forwarding */
   legacy?: LegacyForwarder;
+  /** @default receipts kept in this process for an hour */
+  receipts?: ReceiptStore;
   /**
    * Take the client IP from `X-Forwarded-For` (behind a load balancer) instead of the socket.
    * @default false
@@ -59,6 +63,7 @@ export async function startNodeEdge(options: NodeEdgeOptions): Promise<NodeEdge>
     limiter: options.limiter ?? createMemoryRateLimiter(),
     sink: options.sink,
     legacy: options.legacy ?? createHttpLegacyForwarder(),
+    receipts: options.receipts ?? createMemoryReceiptStore(),
     ipSalt: createDailySalt(options.ipSaltSecret),
     clientIp: trustProxy
       ? clientIpFromHeaders
