@@ -73,6 +73,29 @@ describe('the edge inside workerd', () => {
     expect(JSON.stringify(batch)).not.toContain(IP);
   });
 
+  it('keeps receipts of an unload batch in the Durable Object, per customer, once ingest has it', async () => {
+    const { key } = await newKey();
+    const other = await newKey();
+    const [left, normal] = [`u-${crypto.randomUUID()}`, `n-${crypto.randomUUID()}`];
+    const sent = async (k: string, id: string, unload?: boolean) =>
+      (
+        await post(`/v1/events?key=${k}`, {
+          sent_at: new Date().toISOString(),
+          unload,
+          events: [event(id)],
+        })
+      ).status;
+    expect(await sent(key, left, true)).toBe(200);
+    expect(await sent(key, normal)).toBe(200);
+    const ask = async (k: string) => {
+      const res = await post(`/v1/receipts?key=${k}`, { event_ids: [left, normal, 'never-sent'] });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { received: string[] }).received;
+    };
+    expect(await ask(key)).toEqual([left]);
+    expect(await ask(other.key)).toEqual([]); // another customer knows nothing of it
+  });
+
   it('answers 401 for a key KV does not know, and 503 for a key whose KV entry is broken', async () => {
     const unknown = await post('/v1/events?key=pk_nobody_here', { events: [event('x')] });
     expect(unknown.status).toBe(401);

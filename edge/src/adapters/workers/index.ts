@@ -8,9 +8,12 @@ import { createHttpLegacyForwarder } from '../../sinks/legacy-forwarder';
 import { createDurableRateLimiter } from './durable-rate-limiter';
 import { createKvConfigStore } from './kv-config-store';
 import type { RateLimiterObject } from './rate-limiter-object';
+import { createDurableReceiptStore } from './durable-receipt-store';
+import type { ReceiptsObject } from './receipts-object';
 
 // workerd refuses a module exporting anything but handlers and Durable Object classes.
 export { RateLimiterObject } from './rate-limiter-object';
+export { ReceiptsObject } from './receipts-object';
 
 /** Bindings are fixed for an isolate's life: the app (and its config cache) is built once. */
 let app: Hono<EdgeEnv> | undefined;
@@ -34,6 +37,7 @@ function buildApp(env: Env): Hono<EdgeEnv> {
       secret: required(env, 'INGEST_SECRET'),
     }),
     legacy: createHttpLegacyForwarder(),
+    receipts: createDurableReceiptStore(env.RECEIPTS as DurableObjectNamespace<ReceiptsObject>),
     ipSalt: createDailySalt(required(env, 'IP_SALT_SECRET')),
   });
 }
