@@ -122,6 +122,18 @@ describe('delivery when the page is hidden or left', () => {
     expect(counts(w).size).toBe(20);
   });
 
+  it('does not send again from a closing tab whose unload request failed as it went', async () => {
+    const w = createWorld();
+    const first = await openTab(w);
+    trackMany(first.pulse, 'closing', 30);
+    w.answers.push('network'); // the tab closes: Chromium fails the keepalive fetch it still sends
+    first.client().hide(); // visibilitychange → hidden
+    await w.advance(0);
+    first.client().hide(); // pagehide
+    expect(w.requests).toHaveLength(1);
+    expect(w.requests[0]!.batch.unload).toBe(true);
+  });
+
   it('does not send again what a navigation cut off: the request went out, the next page decides', async () => {
     const w = createWorld();
     const first = await openTab(w);

@@ -207,8 +207,9 @@ export const createDelivery = (
     }
     if (keep) keepalive -= size;
     for (const id of ids) flight.delete(id);
-    // Browsers fail a page's requests as it navigates away, though keepalive ones go on.
-    if (!reply && leaving) return (park(ids), false);
+    // Browsers fail a page's requests as it is left (navigation, closed tab), though keepalive
+    // ones go on: such a failure is no reason to send the same events again from this page.
+    if (!reply && unload) return (park(ids), false);
     const status = reply?.status || 0;
     const why = (reply?.body as ErrorResponse | undefined)?.error?.message || '';
     if (status > 199 && status < 300) {
