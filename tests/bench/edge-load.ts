@@ -51,13 +51,17 @@ export interface LoadResult {
   p99: number;
 }
 
-/** Posts `bodies` round-robin with `concurrency` workers for `seconds`; bounded in time. */
+/**
+ * Posts `bodies` round-robin with `concurrency` workers for `seconds`; bounded in time.
+ * `headers[i]`, when given, go with `bodies[i]` (signatures, say).
+ */
 export async function load(
   url: string,
   bodies: string[],
   eventsPerBody: number,
   seconds: number,
   concurrency = 32,
+  headers?: Array<Record<string, string>>,
 ): Promise<LoadResult> {
   const latencies: number[] = [];
   let ok = 0;
@@ -68,10 +72,11 @@ export async function load(
     Array.from({ length: concurrency }, async (_, w) => {
       for (let i = w; Date.now() < until; i += concurrency) {
         const start = performance.now();
+        const n = i % bodies.length;
         const res = await fetch(url, {
           method: 'POST',
-          body: bodies[i % bodies.length],
-          headers: { 'content-type': 'application/json' },
+          body: bodies[n],
+          headers: headers?.[n] ?? { 'content-type': 'application/json' },
         });
         await res.arrayBuffer();
         latencies.push(performance.now() - start);

@@ -4,7 +4,8 @@ import { createKafkaSink } from '../../backend/src/sinks/kafka-sink';
 import { startIngest } from '../../backend/src/ingest/ingest-server';
 import { sinkBatch } from '../../backend/test/kafka-fixtures';
 import { startKafka } from '../services/kafka/broker';
-import { percentile, printTable } from './table';
+import { load } from './edge-load';
+import { printTable } from './table';
 
 const SECRET = 'bench-secret';
 const BATCH = 500;
@@ -40,45 +41,24 @@ export async function benchIngestKafka(): Promise<Record<string, unknown>> {
       const headers = await Promise.all(
         bodies.map(async (b) => ({ [SIGNATURE_HEADER]: await signBody(SECRET, b) })),
       );
-      const latencies: number[] = [];
-      let events = 0;
-      let failed = 0;
-      const until = Date.now() + SECONDS * 1000;
-      const t0 = performance.now();
-      await Promise.all(
-        Array.from({ length: CONCURRENCY }, async (_, worker) => {
-          for (let i = worker; Date.now() < until; i += CONCURRENCY) {
-            const n = i % bodies.length;
-            const start = performance.now();
-            const res = await fetch(`${ingest.url}/internal/ingest`, {
-              method: 'POST',
-              body: bodies[n],
-              headers: headers[n],
-            });
-            await res.arrayBuffer();
-            latencies.push(performance.now() - start);
-            if (res.status === 200) events += BATCH;
-            else failed++;
-          }
-        }),
+      const r = await load(
+        `${ingest.url}/internal/ingest`,
+        bodies,
+        BATCH,
+        SECONDS,
+        CONCURRENCY,
+        headers,
       );
-      const seconds = (performance.now() - t0) / 1000;
-      const eventsPerSecond = Math.round(events / seconds);
+      const eventsPerSecond = Math.round(r.eventsPerSecond);
       rows.push([
         compression,
         eventsPerSecond,
-        latencies.length,
-        percentile(latencies, 50).toFixed(1),
-        percentile(latencies, 99).toFixed(1),
-        failed,
+        r.requests,
+        r.p50.toFixed(1),
+        r.p99.toFixed(1),
+        r.failed,
       ]);
-      results[compression] = {
-        eventsPerSecond,
-        requests: latencies.length,
-        p50: percentile(latencies, 50),
-        p99: percentile(latencies, 99),
-        failed,
-      };
+      results[compression] = { ...r, eventsPerSecond };
       await ingest.close();
       await sink.close();
     }
