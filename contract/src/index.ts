@@ -26,3 +26,12 @@ export {
   hmacHex,
   type SignatureCheck,
 } from './signature';
+export type {
+  Condition,
+  SegmentRule,
+  SegmentDefinition,
+  SegmentChange,
+  IdentityLink,
+  MinuteRollup,
+} from './segment';
+export { pagePath } from './page-path';

@@ -1,0 +1,42 @@
+import type { IdentityLink, MinuteRollup, PulseEvent, SegmentChange } from '@pulse/contract';
+
+/** What one processed batch leaves in the warehouse. */
+export interface WarehouseBatch {
+  events: PulseEvent[];
+  links: IdentityLink[];
+  changes: SegmentChange[];
+}
+
+/**
+ * The ClickHouse warehouse: chdb in-process (data on disk) by default, a ClickHouse server
+ * when a URL is given; one SQL dialect, one client (`@clickhouse/client`).
+ *
+ * Every write is idempotent: writing the same batch again (a replay after a crash) changes
+ * no count that `rollups`, `eventCount` or the dashboards read.
+ */
+export interface Warehouse {
+  /** Resolves once the whole batch is durable (readable after a crash and restart). */
+  write(batch: WarehouseBatch): Promise<void>;
+  /** Per-minute rollups of a customer for minutes starting in [from, to), oldest first. */
+  rollups(customerId: string, from: Date, to: Date): Promise<MinuteRollup[]>;
+  /** Distinct event_ids of a customer with event time in [from, to) (all time when omitted). */
+  eventCount(customerId: string, from?: Date, to?: Date): Promise<number>;
+  /** A customer's identity links, deduplicated, ordered by (at, source_id). */
+  identities(customerId: string): Promise<IdentityLink[]>;
+  /** A customer's segment changes, deduplicated, ordered by (at, segment_id, id, change). */
+  segmentChanges(customerId: string): Promise<SegmentChange[]>;
+  /** Read-only SQL for the query APIs, with `{name:Type}` parameters. */
+  query<T>(sql: string, params?: Record<string, unknown>): Promise<T[]>;
+  /** Schema version after migrations. */
+  readonly schemaVersion: number;
+  close(): Promise<void>;
+}
+
+export interface WarehouseOptions {
+  /** `http://user:pass@host:8123/db` of a ClickHouse server; chdb when absent. */
+  url?: string;
+  /** Directory of the chdb data (default `.pulse/warehouse`). */
+  path?: string;
+  /** Database name (default `pulse`). */
+  database?: string;
+}

@@ -1,0 +1,84 @@
+import type { EventType } from './event';
+
+/**
+ * A condition on one property path of an event (`"properties.path"`, `"context.geo.country"`).
+ * A bare value means equality; an object applies every operator it names.
+ */
+export type Condition =
+  | string
+  | number
+  | boolean
+  | null
+  | {
+      eq?: string | number | boolean | null;
+      neq?: string | number | boolean | null;
+      in?: Array<string | number | boolean>;
+      contains?: string;
+      starts_with?: string;
+      gt?: number;
+      gte?: number;
+      lt?: number;
+      lte?: number;
+      exists?: boolean;
+    };
+
+/** Which events count towards a segment, and how many within how long. */
+export interface SegmentRule {
+  event_type?: EventType;
+  event_name?: string;
+  where?: Record<string, Condition>;
+  /** At least this many distinct matching events (by event_id) inside the window. */
+  min_count: number;
+  /** Sliding event-time window: `<n>m`, `<n>h` or `<n>d`, up to 90 days. */
+  window: string;
+}
+
+/** A customer's segment. `id` is unique per customer. */
+export interface SegmentDefinition {
+  id: string;
+  name?: string;
+  rule: SegmentRule;
+}
+
+/**
+ * A profile entering or leaving a segment (`pulse.segments`, the warehouse, triggers).
+ * `id` is the canonical id: the user_id once known, else the visitor_id.
+ * `reason`: `rule` (its events made it a member), `window` (the window slid past its events),
+ * `merged` (the visitor was stitched into a user, who carries the membership on).
+ */
+export interface SegmentChange {
+  customer_id: string;
+  segment_id: string;
+  id: string;
+  change: 'enter' | 'exit';
+  /** Event time of the change (ISO 8601, ms). */
+  at: string;
+  reason: 'rule' | 'window' | 'merged';
+}
+
+/**
+ * `source_id` (a visitor_id, or a former user_id given to alias) now belongs to `user_id`.
+ * The first link of a source wins; later links to another user are ignored.
+ */
+export interface IdentityLink {
+  customer_id: string;
+  source_id: string;
+  user_id: string;
+  /** Event time of the event that made the link. */
+  at: string;
+  event_id: string;
+}
+
+/** Per customer and minute (event time): what dashboards read. Counts are of distinct event_ids. */
+export interface MinuteRollup {
+  /** Start of the minute, ISO 8601 (`2025-01-21T10:30:00.000Z`). */
+  minute: string;
+  /** Distinct events by `<event_type>:<event_name>`. */
+  events: Record<string, number>;
+  /** Distinct visitor_ids with an event in the minute. */
+  visitors: number;
+  /** Distinct non-null session_ids with an event in the minute. */
+  sessions: number;
+  /** Distinct page_view events by page path. */
+  pages: Record<string, number>;
+}
