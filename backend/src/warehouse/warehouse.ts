@@ -39,4 +39,11 @@ export interface WarehouseOptions {
   path?: string;
   /** Database name (default `pulse`). */
   database?: string;
+  /**
+   * Retention TTLs on (7 days of events, 24 h of rollups, from event time). `false` keeps
+   * every row, for tests and demos that replay old data; the choice is stored on the tables
+   * and holds until a later open says otherwise.
+   * @default true
+   */
+  ttl?: boolean;
 }

@@ -1,0 +1,120 @@
+import { resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import type { ClickHouseClientConfigOptions } from '@clickhouse/client';
+import chdbConnection from 'chdb/connection';
+import { toChangeRow, toEventRow, toLinkRow } from './rows';
+import { firstStoredTimes, eventKey } from './first-stored-times';
+import { applyMigrations } from './migrations';
+import { applyRetention } from './retention';
+import { createWarehouseReads } from './warehouse-reads';
+import { WarehouseError, isWarehouseError } from './warehouse-error';
+import type { Warehouse, WarehouseBatch, WarehouseOptions } from './warehouse';
+
+type Connection = NonNullable<ClickHouseClientConfigOptions['connection']>;
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Insert settings: a block already written (same rows, same table) is skipped, in the
+ * views too, so a replayed batch costs no space. Counts do not rely on it: `events` is
+ * deduplicated by key and the rollups hold distinct-count states.
+ */
+const INSERT_SETTINGS = {
+  insert_deduplicate: 1,
+  deduplicate_blocks_in_dependent_materialized_views: 1,
+} as const;
+
+/**
+ * Opens the warehouse: chdb in-process with its data under `options.path` (default
+ * `.pulse/warehouse`), or the ClickHouse server at `options.url`; applies the migrations and
+ * the retention choice, then serves reads and writes through one `@clickhouse/client`.
+ *
+ * chdb runs one engine per process: while a warehouse is open on a path, opening another
+ * path in the same process fails (`only one active data directory per process`); the same
+ * path may be opened again, and a new path works once every client of the old one closed.
+ *
+ * @example
+ * const warehouse = await createWarehouse({ path: '.pulse/warehouse' });
+ * await warehouse.write({ events, links: [], changes: [] });
+ * const minutes = await warehouse.rollups('cust_a', from, to);
+ */
+export async function createWarehouse(options: WarehouseOptions = {}): Promise<Warehouse> {
+  const database = options.database ?? 'pulse';
+  if (!IDENTIFIER.test(database)) {
+    throw new WarehouseError('invalid_option', `database must be an identifier: ${database}`);
+  }
+  const client = openClient(options);
+  let schemaVersion: number;
+  try {
+    schemaVersion = await applyMigrations(client, database);
+    await applyRetention(client, database, options.ttl ?? true);
+  } catch (error) {
+    await client.close();
+    throw unavailable('could not migrate the warehouse', error);
+  }
+
+  const reads = createWarehouseReads(client, database);
+  // Writes run one at a time, so a duplicate in a later batch always sees the time its
+  // first copy was stored with.
+  let tail: Promise<void> = Promise.resolve();
+  let closed = false;
+
+  const insert = async (table: string, values: object[]): Promise<void> => {
+    if (values.length == 0) return;
+    await client.insert({
+      table: `${database}.${table}`,
+      values,
+      format: 'JSONEachRow',
+      clickhouse_settings: INSERT_SETTINGS,
+    });
+  };
+
+  const writeNow = async ({ events, links, changes }: WarehouseBatch): Promise<void> => {
+    const stored = await firstStoredTimes(client, database, events);
+    const rows = events.map((event) => toEventRow(event, stored.get(eventKey(event))));
+    await insert('events', rows);
+    await insert('identities', links.map(toLinkRow));
+    await insert('segment_changes', changes.map(toChangeRow));
+  };
+
+  return {
+    schemaVersion,
+    write(batch) {
+      if (closed) return Promise.reject(new WarehouseError('unavailable', 'warehouse is closed'));
+      const done = tail.then(() =>
+        writeNow(batch).catch((error: unknown) => {
+          throw isWarehouseError(error) ? error : unavailable('could not write a batch', error);
+        }),
+      );
+      tail = done.catch(() => {});
+      return done;
+    },
+    ...reads,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await tail;
+      await client.close();
+    },
+  };
+}
+
+function openClient(options: WarehouseOptions): ClickHouseClient {
+  if (options.url) return createClient({ url: options.url });
+  const path = resolve(options.path ?? '.pulse/warehouse');
+  mkdirSync(path, { recursive: true });
+  try {
+    // chdb types the connection against @clickhouse/client-common, which the client now bundles
+    // as its own copy: the shapes are the same, the declarations are not.
+    const connection = chdbConnection.createChdbConnection({ path }) as unknown as Connection;
+    return createClient({ connection });
+  } catch (error) {
+    throw unavailable(`could not open chdb at ${path}`, error);
+  }
+}
+
+const unavailable = (what: string, error: unknown) =>
+  new WarehouseError('unavailable', `${what}: ${(error as Error)?.message ?? String(error)}`, {
+    cause: error,
+  });

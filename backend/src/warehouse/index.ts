@@ -1,0 +1,3 @@
+export { createWarehouse } from './create-warehouse';
+export type { Warehouse, WarehouseBatch, WarehouseOptions } from './warehouse';
+export { WarehouseError, isWarehouseError, type WarehouseErrorCode } from './warehouse-error';

@@ -1,0 +1,147 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+
+/** One schema step: statements run in order; `{db}` stands for the database name. */
+export interface Migration {
+  version: number;
+  description: string;
+  statements: string[];
+}
+
+/**
+ * The warehouse schema, oldest first. Never edit a released step: add a new one.
+ *
+ * Dedup keys hold only what a resend cannot change (DESIGN "Storage"): `customer_id` and
+ * `event_id`. The partition is the day of `timestamp`, which is stable too because `write`
+ * gives every copy of an event the `timestamp` its first copy was stored with.
+ * Retention (7 d events, 24 h rollups) is not here but in `retention.ts`, so tests of
+ * old data can switch it off without a second schema.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'events, per-minute rollups, identities, segment changes',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS {db}.events (
+        customer_id LowCardinality(String),
+        event_id String,
+        visitor_id String,
+        user_id Nullable(String),
+        session_id Nullable(String),
+        event_type LowCardinality(String),
+        event_name String,
+        previous_id Nullable(String),
+        properties String CODEC(ZSTD(1)),
+        context String CODEC(ZSTD(1)),
+        page String,
+        referrer String,
+        country LowCardinality(String),
+        browser LowCardinality(String),
+        device LowCardinality(String),
+        timestamp DateTime64(3, 'UTC'),
+        original_timestamp DateTime64(3, 'UTC'),
+        sent_at DateTime64(3, 'UTC'),
+        received_at DateTime64(3, 'UTC'),
+        INDEX timestamp_minmax timestamp TYPE minmax GRANULARITY 1
+      )
+      ENGINE = ReplacingMergeTree
+      PARTITION BY toYYYYMMDD(timestamp)
+      ORDER BY (customer_id, event_id)
+      SETTINGS non_replicated_deduplication_window = 1000, fsync_after_insert = 1,
+        fsync_part_directory = 1`,
+      // Distinct-count states, so a replayed event merges into the same minute without
+      // counting twice. Only page views carry a page; other events group under ''.
+      `CREATE TABLE IF NOT EXISTS {db}.rollup_minute (
+        customer_id LowCardinality(String),
+        minute DateTime('UTC'),
+        event_type LowCardinality(String),
+        event_name String,
+        page String,
+        events AggregateFunction(uniqExact, String),
+        visitors AggregateFunction(uniqExact, String),
+        sessions AggregateFunction(uniqExact, String)
+      )
+      ENGINE = AggregatingMergeTree
+      PARTITION BY toYYYYMMDD(minute)
+      ORDER BY (customer_id, minute, event_type, event_name, page)
+      SETTINGS non_replicated_deduplication_window = 1000, fsync_after_insert = 1,
+        fsync_part_directory = 1`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.rollup_minute_mv TO {db}.rollup_minute AS
+      SELECT
+        customer_id,
+        toStartOfMinute(timestamp) AS minute,
+        event_type,
+        event_name,
+        if(event_type = 'page_view', page, '') AS page,
+        uniqExactState(event_id) AS events,
+        uniqExactState(visitor_id) AS visitors,
+        uniqExactStateIf(assumeNotNull(session_id), isNotNull(session_id)) AS sessions
+      FROM {db}.events
+      GROUP BY customer_id, minute, event_type, event_name, page`,
+      // The last link written for a source wins: the processor writes a source again only
+      // when an alias re-links it, and a replay writes the same links in the same order.
+      `CREATE TABLE IF NOT EXISTS {db}.identities (
+        customer_id LowCardinality(String),
+        source_id String,
+        user_id String,
+        at DateTime64(3, 'UTC'),
+        event_id String
+      )
+      ENGINE = ReplacingMergeTree
+      ORDER BY (customer_id, source_id)
+      SETTINGS non_replicated_deduplication_window = 1000, fsync_after_insert = 1,
+        fsync_part_directory = 1`,
+      `CREATE TABLE IF NOT EXISTS {db}.segment_changes (
+        customer_id LowCardinality(String),
+        segment_id String,
+        id String,
+        change LowCardinality(String),
+        at DateTime64(3, 'UTC'),
+        reason LowCardinality(String)
+      )
+      ENGINE = ReplacingMergeTree
+      ORDER BY (customer_id, segment_id, id, change, at)
+      SETTINGS non_replicated_deduplication_window = 1000, fsync_after_insert = 1,
+        fsync_part_directory = 1`,
+    ],
+  },
+];
+
+/**
+ * Creates the database and applies every migration newer than the recorded version, in
+ * order; returns the version now in place. Running it again is a no-op.
+ *
+ * A step is recorded only after all its statements ran; the statements are
+ * `IF NOT EXISTS`, so a step cut short by a crash is simply run again.
+ */
+export async function applyMigrations(
+  client: ClickHouseClient,
+  database: string,
+  migrations: readonly Migration[] = MIGRATIONS,
+): Promise<number> {
+  await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
+  await client.command({
+    query: `CREATE TABLE IF NOT EXISTS ${database}.schema_migrations (
+      version UInt32,
+      applied_at DateTime64(3, 'UTC') DEFAULT now64(3)
+    ) ENGINE = MergeTree ORDER BY version`,
+  });
+  const result = await client.query({
+    query: `SELECT max(version) AS version FROM ${database}.schema_migrations`,
+    format: 'JSONEachRow',
+  });
+  const [row] = await result.json<{ version: number }>();
+  let current = Number(row?.version ?? 0);
+  for (const migration of migrations) {
+    if (migration.version <= current) continue;
+    for (const statement of migration.statements) {
+      await client.command({ query: statement.replaceAll('{db}', database) });
+    }
+    await client.insert({
+      table: `${database}.schema_migrations`,
+      values: [{ version: migration.version }],
+      format: 'JSONEachRow',
+    });
+    current = migration.version;
+  }
+  return current;
+}
