@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createConnection } from 'node:net';
 import { freePort, waitUntil } from './free-port';
 
@@ -37,4 +37,12 @@ export async function startRedis(): Promise<RedisServer> {
         child.kill('SIGTERM');
       }),
   };
+}
+
+/** Why redis-server cannot run here, or undefined when it can. */
+export function redisUnavailable(): string | undefined {
+  const probe = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
+  return probe.status === 0
+    ? undefined
+    : 'redis-server is not installed (apt-get install redis-server)';
 }

@@ -1,0 +1,86 @@
+import { Kafka, logLevel, type Consumer } from 'kafkajs';
+import { EVENT_TYPES, type PulseEvent } from '@pulse/contract';
+import { TOPICS } from '../kafka/topics';
+import { groupCommit } from './group-commit';
+import type { Processor } from './processor';
+
+export interface KafkaProcessorOptions {
+  brokers: string[];
+  processor: Processor;
+  groupId?: string;
+  clientId?: string;
+  /** Partitions whose batches are merged into one processor batch. @default 12 */
+  concurrency?: number;
+  /** A record that is not an event (never written by ingest): reported, then skipped. */
+  onPoison?: (where: string, error: unknown) => void;
+}
+
+export interface KafkaProcessor {
+  /** Resolves when the consumer has joined the group and started fetching. */
+  ready: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Consumes `pulse.events.*` in a consumer group and feeds the processor. Offsets are
+ * committed only after the processor's batch is in the warehouse and the state store, so a
+ * crash replays what was not yet durable, and the processor's idempotence absorbs the replay.
+ */
+export async function startKafkaProcessor(options: KafkaProcessorOptions): Promise<KafkaProcessor> {
+  const kafka = new Kafka({
+    clientId: options.clientId ?? 'pulse-processor',
+    brokers: options.brokers,
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000 },
+  });
+  const consumer: Consumer = kafka.consumer({
+    groupId: options.groupId ?? 'pulse-processor',
+    sessionTimeout: 30_000,
+    heartbeatInterval: 3_000,
+    maxWaitTimeInMs: 50,
+  });
+  const submit = groupCommit<PulseEvent>(async (events) => {
+    await options.processor.process(events);
+  });
+
+  await consumer.connect();
+  await consumer.subscribe({ topics: EVENT_TYPES.map(TOPICS.events), fromBeginning: true });
+  let resolveReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (resolveReady = resolve));
+  consumer.on(consumer.events.GROUP_JOIN, () => resolveReady());
+
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: options.concurrency ?? 12,
+    eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+      const last = batch.messages.at(-1);
+      if (!last) return;
+      const events: PulseEvent[] = [];
+      for (const message of batch.messages) {
+        try {
+          events.push(JSON.parse(message.value?.toString() ?? '') as PulseEvent);
+        } catch (error) {
+          options.onPoison?.(`${batch.topic}/${batch.partition}@${message.offset}`, error);
+        }
+      }
+      await submit(events);
+      resolveOffset(last.offset);
+      await consumer.commitOffsets([
+        {
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: String(BigInt(last.offset) + 1n),
+        },
+      ]);
+      await heartbeat();
+    },
+  });
+
+  return {
+    ready,
+    stop: async () => {
+      await consumer.disconnect();
+    },
+  };
+}

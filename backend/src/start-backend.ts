@@ -1,0 +1,112 @@
+import { join } from 'node:path';
+import type { Sink } from '@pulse/contract';
+import { startIngest, type IngestServer } from './ingest/ingest-server';
+import { setUpTopics } from './kafka/topics';
+import { createProcessor, type ProcessedBatch, type Processor } from './processor/processor';
+import { startKafkaProcessor, type KafkaProcessor } from './processor/kafka-processor';
+import { createFileLogSink } from './sinks/file-log-sink';
+import { createKafkaSink, type KafkaSink } from './sinks/kafka-sink';
+import { createProcessorSink } from './sinks/processor-sink';
+import { openEmbeddedStore } from './state/embedded-store';
+import { createRedisStore } from './state/redis-store';
+import type { StateStore } from './state/state-store';
+import { createWarehouse } from './warehouse/create-warehouse';
+import type { Warehouse } from './warehouse/warehouse';
+
+export interface BackendConfig {
+  /** Where the embedded pieces keep their data (`.pulse/`). */
+  dataDir: string;
+  /** HTTP port of ingest (0 picks a free one). */
+  port: number;
+  ingestSecret: string;
+  /** Kafka brokers: ingest produces to Kafka and the processor consumes; embedded when absent. */
+  kafkaBrokers?: string[];
+  /** Redis for identity and segment state; the embedded store when absent. */
+  redisUrl?: string;
+  /** A ClickHouse server; chdb under `dataDir` when absent. */
+  clickhouseUrl?: string;
+  /** Which parts run in this process. @default both */
+  roles?: { ingest?: boolean; processor?: boolean };
+  /** How often the wall clock ticks the processor (ms); 0 turns it off. @default 1000 */
+  tickMs?: number;
+  /** Kafka consumer group of the processor. */
+  groupId?: string;
+  /** Warehouse TTLs; off only for tests that replay old timestamps. @default true */
+  ttl?: boolean;
+  /** Called after each processed batch is durable. */
+  onBatch?: (batch: ProcessedBatch) => void;
+}
+
+export interface Backend {
+  /** Base URL of ingest, or null when this process does not run it. */
+  url: string | null;
+  warehouse: Warehouse;
+  store: StateStore;
+  processor: Processor;
+  stop(): Promise<void>;
+}
+
+/**
+ * The backend in one process: ingest, the processor, the warehouse and the state store, each
+ * embedded or external as the config says (shared/DESIGN.md, "Two ways to run the same code").
+ */
+export async function startBackend(config: BackendConfig): Promise<Backend> {
+  const roles = { ingest: true, processor: true, ...config.roles };
+  const warehouse = await createWarehouse({
+    url: config.clickhouseUrl,
+    path: join(config.dataDir, 'warehouse'),
+    ttl: config.ttl ?? true,
+  });
+  const store = config.redisUrl
+    ? createRedisStore(config.redisUrl)
+    : openEmbeddedStore(join(config.dataDir, 'state'));
+  const processor = createProcessor({ store, warehouse, onBatch: config.onBatch });
+  const brokers = config.kafkaBrokers?.filter(Boolean) ?? [];
+
+  let kafkaSink: KafkaSink | undefined;
+  let consumer: KafkaProcessor | undefined;
+  let ingest: IngestServer | undefined;
+  let sink: Sink;
+  if (brokers.length) {
+    await setUpTopics(brokers, {
+      partitions: 6,
+      replicationFactor: 1,
+      minInsyncReplicas: 1,
+      retentionMs: 7 * 864e5,
+    });
+    kafkaSink = createKafkaSink({ brokers });
+    sink = kafkaSink;
+    if (roles.processor) {
+      consumer = await startKafkaProcessor({ brokers, processor, groupId: config.groupId });
+    }
+  } else {
+    sink = createProcessorSink(
+      processor,
+      createFileLogSink(join(config.dataDir, 'dead-letters.ndjson')),
+    );
+  }
+  if (roles.ingest)
+    ingest = await startIngest({ port: config.port, secret: config.ingestSecret, sink });
+
+  const tickMs = config.tickMs ?? 1000;
+  const ticker =
+    roles.processor && tickMs > 0
+      ? setInterval(() => void processor.tick(Date.now()).catch(() => undefined), tickMs)
+      : undefined;
+
+  return {
+    url: ingest?.url ?? null,
+    warehouse,
+    store,
+    processor,
+    async stop() {
+      if (ticker) clearInterval(ticker);
+      await ingest?.close();
+      await consumer?.stop();
+      await kafkaSink?.close();
+      await processor.idle();
+      await store.close();
+      await warehouse.close();
+    },
+  };
+}

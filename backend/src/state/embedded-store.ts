@@ -1,0 +1,165 @@
+import { open, type Database, type Key } from 'lmdb';
+import type { SegmentDefinition } from '@pulse/contract';
+import type {
+  Evidence,
+  EvidenceRef,
+  MemberRef,
+  SourceRef,
+  StateChanges,
+  StateStore,
+} from './state-store';
+
+/*
+ * Key layout (LMDB orders array keys element by element):
+ *   ['clock', customer]                      → ms
+ *   ['def', customer, segment]               → SegmentDefinition
+ *   ['link', customer, source]               → user
+ *   ['sources', customer, user]              → string[]
+ *   ['evidence', customer, segment, source]  → Record<event_id, ms>
+ *   ['member', customer, segment, id]        → end (ms)
+ *   ['ends', customer, segment, end, id]     → 1 (members by end, for expiry)
+ */
+const LAST = '\uffff';
+
+/**
+ * The embedded state store of `npm run dev`: LMDB in a directory under `.pulse/`. Commits are
+ * one transaction, flushed to disk before `commit` resolves, so state survives a crash just as
+ * it does in Redis with an fsynced append-only file.
+ */
+export function openEmbeddedStore(path: string): StateStore {
+  const db: Database<unknown, Key> = open({ path, compression: false });
+
+  const getMany = async <T>(keys: Key[]) => (await db.getMany(keys)) as Array<T | undefined>;
+
+  return {
+    async definitions(customers) {
+      return customers.map((customer) =>
+        [...db.getRange({ start: ['def', customer], end: ['def', customer, LAST] })].map(
+          ({ value }) => value as SegmentDefinition,
+        ),
+      );
+    },
+    async putDefinition(customer, definition) {
+      await db.put(['def', customer, definition.id], definition);
+    },
+    async deleteDefinition(customer, segmentId) {
+      return db.transaction(() => {
+        if (db.get(['def', customer, segmentId]) === undefined) return false;
+        db.removeSync(['def', customer, segmentId]);
+        for (const prefix of ['member', 'ends', 'evidence']) {
+          for (const key of db.getKeys({
+            start: [prefix, customer, segmentId],
+            end: [prefix, customer, segmentId, LAST],
+          })) {
+            db.removeSync(key);
+          }
+        }
+        return true;
+      });
+    },
+    async customersWithSegments() {
+      const customers = new Set<string>();
+      for (const key of db.getKeys({ start: ['def'], end: ['def', LAST] })) {
+        customers.add((key as string[])[1] as string);
+      }
+      return [...customers];
+    },
+    async clocks(customers) {
+      return (await getMany<number>(customers.map((c) => ['clock', c]))).map((v) => v ?? null);
+    },
+    async links(refs: SourceRef[]) {
+      return (await getMany<string>(refs.map((r) => ['link', r.customer, r.id]))).map(
+        (v) => v ?? null,
+      );
+    },
+    async sources(refs: SourceRef[]) {
+      return (await getMany<string[]>(refs.map((r) => ['sources', r.customer, r.id]))).map(
+        (v) => v ?? [],
+      );
+    },
+    async evidence(refs: EvidenceRef[]) {
+      const values = await getMany<Record<string, number>>(
+        refs.map((r) => ['evidence', r.customer, r.segment, r.source]),
+      );
+      return values.map((v): Evidence => new Map(Object.entries(v ?? {})));
+    },
+    async memberships(refs: MemberRef[]) {
+      return (await getMany<number>(refs.map((r) => ['member', r.customer, r.segment, r.id]))).map(
+        (v) => v ?? null,
+      );
+    },
+    async due(refs) {
+      return refs.map(({ customer, segment, upTo }) => {
+        if (!Number.isFinite(upTo)) return [];
+        return [
+          ...db.getKeys({
+            start: ['ends', customer, segment],
+            end: ['ends', customer, segment, upTo, LAST],
+          }),
+        ].map((key) => {
+          const [, , , end, id] = key as [string, string, string, number, string];
+          return [id, end] as [string, number];
+        });
+      });
+    },
+    async members(customer, segment, cursor, limit) {
+      const ids: string[] = [];
+      let next: string | null = null;
+      for (const key of db.getKeys({
+        start: ['member', customer, segment, cursor ?? ''],
+        end: ['member', customer, segment, LAST],
+      })) {
+        const id = (key as string[])[3] as string;
+        if (cursor != null && id <= cursor) continue;
+        if (ids.length === limit) {
+          next = ids[ids.length - 1] ?? null;
+          break;
+        }
+        ids.push(id);
+      }
+      return { ids, next };
+    },
+    async commit(changes: StateChanges) {
+      await db.transaction(() => applyChanges(db, changes));
+    },
+    async close() {
+      await db.close();
+    },
+  };
+}
+
+function applyChanges(db: Database<unknown, Key>, changes: StateChanges): void {
+  for (const { customer, at } of changes.clocks) {
+    const current = db.get(['clock', customer]) as number | undefined;
+    if (current === undefined || at > current) db.putSync(['clock', customer], at);
+  }
+  for (const { customer, source, user } of changes.links)
+    db.putSync(['link', customer, source], user);
+  for (const { customer, user } of changes.sourcesCleared)
+    db.removeSync(['sources', customer, user]);
+  for (const { customer, user, sources } of changes.sourcesAdded) {
+    const key = ['sources', customer, user];
+    const current = new Set((db.get(key) as string[] | undefined) ?? []);
+    for (const source of sources) current.add(source);
+    db.putSync(key, [...current]);
+  }
+  for (const { customer, segment, source, add, pruneUpTo } of changes.evidence) {
+    const key = ['evidence', customer, segment, source];
+    const current = { ...((db.get(key) as Record<string, number> | undefined) ?? {}) };
+    for (const [eventId, at] of add) if (!(eventId in current)) current[eventId] = at;
+    for (const [eventId, at] of Object.entries(current))
+      if (at <= pruneUpTo) delete current[eventId];
+    if (Object.keys(current).length) db.putSync(key, current);
+    else db.removeSync(key);
+  }
+  for (const { customer, segment, id, end } of changes.members) {
+    const key = ['member', customer, segment, id];
+    const previous = db.get(key) as number | undefined;
+    if (previous !== undefined) db.removeSync(['ends', customer, segment, previous, id]);
+    if (end == null) db.removeSync(key);
+    else {
+      db.putSync(key, end);
+      db.putSync(['ends', customer, segment, end, id], 1);
+    }
+  }
+}

@@ -1,0 +1,183 @@
+import { Redis } from 'ioredis';
+import type { SegmentDefinition } from '@pulse/contract';
+import type { Evidence, StateChanges, StateStore } from './state-store';
+
+/*
+ * Keys (shared/DESIGN.md, "Processing semantics"):
+ *   identity:{c}:{source}            → user
+ *   identity:{c}:user:{user}         → SET of sources
+ *   segment:{c}:{segment}            → SET of member ids
+ *   segment-ends:{c}:{segment}       → ZSET member id → end of membership (ms), for expiry
+ *   evidence:{c}:{segment}:{source}  → ZSET event_id → event time (ms)
+ *   segments:{c}                     → HASH segment id → definition JSON
+ *   segment-customers                → SET of customers with segments
+ *   clock:{c}                        → ms
+ */
+const k = {
+  link: (c: string, source: string) => `identity:${c}:${source}`,
+  sources: (c: string, user: string) => `identity:${c}:user:${user}`,
+  members: (c: string, s: string) => `segment:${c}:${s}`,
+  ends: (c: string, s: string) => `segment-ends:${c}:${s}`,
+  evidence: (c: string, s: string, source: string) => `evidence:${c}:${s}:${source}`,
+  definitions: (c: string) => `segments:${c}`,
+  customers: 'segment-customers',
+  clock: (c: string) => `clock:${c}`,
+};
+
+/** Raises a failed command of a pipeline; a partial answer is never used. */
+function results<T>(replies: Array<[Error | null, unknown]> | null): T[] {
+  if (!replies) throw new Error('redis pipeline was discarded');
+  return replies.map(([error, value]) => {
+    if (error) throw error;
+    return value as T;
+  });
+}
+
+/**
+ * Identity and segment state in Redis. Every read is one pipeline; `commit` is one
+ * MULTI/EXEC, so a crash leaves either all of a batch's changes or none. Durability is Redis's
+ * own: run it with `appendonly yes` (and `appendfsync always` for no loss on power failure).
+ */
+export function createRedisStore(url: string): StateStore {
+  const redis = new Redis(url, { maxRetriesPerRequest: 3, lazyConnect: false });
+
+  const pipelined = async <T>(build: (p: ReturnType<Redis['pipeline']>) => void) => {
+    const pipeline = redis.pipeline();
+    build(pipeline);
+    return results<T>(await pipeline.exec());
+  };
+
+  return {
+    async definitions(customers) {
+      const hashes = await pipelined<Record<string, string>>((p) => {
+        for (const c of customers) p.hgetall(k.definitions(c));
+      });
+      return hashes.map((hash) =>
+        Object.values(hash)
+          .map((json) => JSON.parse(json) as SegmentDefinition)
+          .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+      );
+    },
+    async putDefinition(customer, definition) {
+      await redis
+        .multi()
+        .hset(k.definitions(customer), definition.id, JSON.stringify(definition))
+        .sadd(k.customers, customer)
+        .exec();
+    },
+    async deleteDefinition(customer, segmentId) {
+      const removed = await redis.hdel(k.definitions(customer), segmentId);
+      if (!removed) return false;
+      const evidenceKeys: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(
+          cursor,
+          'MATCH',
+          k.evidence(customer, segmentId, '*'),
+          'COUNT',
+          1000,
+        );
+        cursor = next;
+        evidenceKeys.push(...keys);
+      } while (cursor !== '0');
+      await redis.del(k.members(customer, segmentId), k.ends(customer, segmentId), ...evidenceKeys);
+      if (!(await redis.hlen(k.definitions(customer)))) await redis.srem(k.customers, customer);
+      return true;
+    },
+    async customersWithSegments() {
+      return redis.smembers(k.customers);
+    },
+    async clocks(customers) {
+      if (!customers.length) return [];
+      const values = await redis.mget(customers.map(k.clock));
+      return values.map((v) => (v == null ? null : Number(v)));
+    },
+    async links(refs) {
+      if (!refs.length) return [];
+      return redis.mget(refs.map((r) => k.link(r.customer, r.id)));
+    },
+    async sources(refs) {
+      return pipelined<string[]>((p) => {
+        for (const r of refs) p.smembers(k.sources(r.customer, r.id));
+      });
+    },
+    async evidence(refs) {
+      const replies = await pipelined<string[]>((p) => {
+        for (const r of refs)
+          p.zrange(k.evidence(r.customer, r.segment, r.source), '0', '-1', 'WITHSCORES');
+      });
+      return replies.map((flat): Evidence => {
+        const evidence: Evidence = new Map();
+        for (let i = 0; i < flat.length; i += 2)
+          evidence.set(flat[i] as string, Number(flat[i + 1]));
+        return evidence;
+      });
+    },
+    async memberships(refs) {
+      const scores = await pipelined<string | null>((p) => {
+        for (const r of refs) p.zscore(k.ends(r.customer, r.segment), r.id);
+      });
+      return scores.map((s) => (s == null ? null : Number(s)));
+    },
+    async due(refs) {
+      const replies = await pipelined<string[]>((p) => {
+        for (const r of refs) {
+          const upTo = Number.isFinite(r.upTo) ? String(r.upTo) : '-inf';
+          p.zrangebyscore(k.ends(r.customer, r.segment), '-inf', upTo, 'WITHSCORES');
+        }
+      });
+      return replies.map((flat) => {
+        const due: Array<[string, number]> = [];
+        for (let i = 0; i < flat.length; i += 2) due.push([flat[i] as string, Number(flat[i + 1])]);
+        return due;
+      });
+    },
+    async members(customer, segment, cursor, limit) {
+      const [next, ids] = await redis.sscan(
+        k.members(customer, segment),
+        cursor ?? '0',
+        'COUNT',
+        limit,
+      );
+      return { ids, next: next === '0' ? null : next };
+    },
+    async commit(changes: StateChanges) {
+      const multi = redis.multi();
+      for (const { customer, at } of changes.clocks) {
+        // The clock only moves forward, even if an older commit is replayed.
+        multi.eval(
+          "local c = tonumber(redis.call('GET', KEYS[1]) or '-inf') if tonumber(ARGV[1]) > c then redis.call('SET', KEYS[1], ARGV[1]) end",
+          1,
+          k.clock(customer),
+          String(at),
+        );
+      }
+      for (const { customer, source, user } of changes.links)
+        multi.set(k.link(customer, source), user);
+      for (const { customer, user } of changes.sourcesCleared) multi.del(k.sources(customer, user));
+      for (const { customer, user, sources } of changes.sourcesAdded) {
+        if (sources.length) multi.sadd(k.sources(customer, user), ...sources);
+      }
+      for (const { customer, segment, source, add, pruneUpTo } of changes.evidence) {
+        const key = k.evidence(customer, segment, source);
+        if (add.length)
+          multi.zadd(key, 'NX', ...add.flatMap(([eventId, at]) => [String(at), eventId]));
+        if (Number.isFinite(pruneUpTo)) multi.zremrangebyscore(key, '-inf', pruneUpTo);
+      }
+      for (const { customer, segment, id, end } of changes.members) {
+        if (end == null) {
+          multi.srem(k.members(customer, segment), id);
+          multi.zrem(k.ends(customer, segment), id);
+        } else {
+          multi.sadd(k.members(customer, segment), id);
+          multi.zadd(k.ends(customer, segment), end, id);
+        }
+      }
+      results(await multi.exec());
+    },
+    async close() {
+      await redis.quit();
+    },
+  };
+}

@@ -1,0 +1,90 @@
+import type { SegmentDefinition } from '@pulse/contract';
+
+/** A source (visitor_id, or a former user_id) of one customer. */
+export interface SourceRef {
+  customer: string;
+  id: string;
+}
+
+/** One source's evidence for one segment. */
+export interface EvidenceRef {
+  customer: string;
+  segment: string;
+  source: string;
+}
+
+/** A profile (canonical id) in one segment. */
+export interface MemberRef {
+  customer: string;
+  segment: string;
+  id: string;
+}
+
+/** Matching events of one source for one segment: event_id → event time (ms). */
+export type Evidence = Map<string, number>;
+
+/**
+ * Everything one processed batch changes, written at once by `commit`. Every part is
+ * idempotent, so committing the same changes twice leaves the same state.
+ */
+export interface StateChanges {
+  /** A customer's clock (ms) moved forward. */
+  clocks: Array<{ customer: string; at: number }>;
+  /** `source` now belongs to `user` (the identity graph). */
+  links: Array<{ customer: string; source: string; user: string }>;
+  /** `sources` now belong to `user` (the reverse index of `links`). */
+  sourcesAdded: Array<{ customer: string; user: string; sources: string[] }>;
+  /** `user` was merged into another user: it has no sources of its own any more. */
+  sourcesCleared: Array<{ customer: string; user: string }>;
+  /** Evidence added (first time wins) and evidence at or before `pruneUpTo` removed. */
+  evidence: Array<EvidenceRef & { add: Array<[eventId: string, at: number]>; pruneUpTo: number }>;
+  /** A profile is a member until `end` (ms), or not a member (`end: null`). */
+  members: Array<MemberRef & { end: number | null }>;
+}
+
+/**
+ * Identity graph, segment evidence and membership (shared/DESIGN.md, "Processing semantics").
+ * Redis in scale mode, an embedded store in the default; both pass the same vectors.
+ *
+ * Reads take arrays and answer in the same order, so an adapter can serve each in one round
+ * trip. `commit` is atomic and resolves only once the changes are durable.
+ */
+export interface StateStore {
+  definitions(customers: string[]): Promise<SegmentDefinition[][]>;
+  putDefinition(customer: string, definition: SegmentDefinition): Promise<void>;
+  deleteDefinition(customer: string, segmentId: string): Promise<boolean>;
+  /** Customers with at least one segment (they need the clock to tick). */
+  customersWithSegments(): Promise<string[]>;
+
+  clocks(customers: string[]): Promise<Array<number | null>>;
+  /** The user each source is linked to, or null. */
+  links(refs: SourceRef[]): Promise<Array<string | null>>;
+  /** The sources linked to each user. */
+  sources(refs: SourceRef[]): Promise<string[][]>;
+  evidence(refs: EvidenceRef[]): Promise<Evidence[]>;
+  /** When each profile's membership ends (ms), or null when it is not a member. */
+  memberships(refs: MemberRef[]): Promise<Array<number | null>>;
+  /** Members whose membership ends at or before `upTo`, with the end. */
+  due(
+    refs: Array<{ customer: string; segment: string; upTo: number }>,
+  ): Promise<Array<Array<[id: string, end: number]>>>;
+  /** A page of a segment's members; `next` is the cursor of the following page, or null. */
+  members(
+    customer: string,
+    segment: string,
+    cursor: string | null,
+    limit: number,
+  ): Promise<{ ids: string[]; next: string | null }>;
+
+  commit(changes: StateChanges): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const emptyStateChanges = (): StateChanges => ({
+  clocks: [],
+  links: [],
+  sourcesAdded: [],
+  sourcesCleared: [],
+  evidence: [],
+  members: [],
+});

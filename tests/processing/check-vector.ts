@@ -1,0 +1,111 @@
+import { expect } from 'vitest';
+import type { PulseEvent, SegmentChange } from '@pulse/contract';
+import type { StateStore } from '../../backend/src/state/state-store';
+import type { Warehouse } from '../../backend/src/warehouse/warehouse';
+import type { Vector } from '../vectors/load';
+
+/** One stream step for an engine under test: an event, or the wall clock moving to `tick` (ms). */
+export type FeedItem = { event: PulseEvent } | { tick: number };
+
+/** An engine under test: its state store, its warehouse, and how to feed it one step. */
+export interface VectorHarness {
+  store: StateStore;
+  warehouse: Warehouse;
+  /** Processes one step and resolves with the changes it emitted, once it is durable. */
+  feed(item: FeedItem): Promise<SegmentChange[]>;
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const EPOCH = new Date(0);
+const END = new Date('2100-01-01T00:00:00.000Z');
+
+/**
+ * Gives a vector's customers ids of their own (`<scope>__<customer>`), so every vector can run
+ * against one warehouse and one state store without seeing the others.
+ */
+export function scopeVector(vector: Vector, scope: string): Vector {
+  const c = (customer: string) => `${scope}__${customer}`;
+  const perCustomer = <T>(map: Record<string, T>) =>
+    Object.fromEntries(Object.entries(map).map(([customer, value]) => [c(customer), value]));
+  return {
+    ...vector,
+    segments: perCustomer(vector.segments),
+    input: vector.input.map((item) =>
+      'event' in item ? { event: { ...item.event, customer_id: c(item.event.customer_id) } } : item,
+    ),
+    expect: {
+      identities: perCustomer(vector.expect.identities),
+      memberships: perCustomer(vector.expect.memberships),
+      changes: vector.expect.changes.map((change) => ({
+        ...change,
+        customer_id: c(change.customer_id),
+      })),
+      rollups: perCustomer(vector.expect.rollups),
+      event_counts: perCustomer(vector.expect.event_counts),
+    },
+  };
+}
+
+/** Runs a (scoped) vector through an engine and checks every expectation it states. */
+export async function checkVector(harness: VectorHarness, vector: Vector): Promise<void> {
+  const { store, warehouse } = harness;
+  for (const [customer, definitions] of Object.entries(vector.segments)) {
+    for (const definition of definitions) await store.putDefinition(customer, definition);
+  }
+  const customers = new Set([
+    ...Object.keys(vector.segments),
+    ...Object.keys(vector.expect.event_counts),
+    ...Object.keys(vector.expect.rollups),
+  ]);
+  const emitted: SegmentChange[] = [];
+  for (const item of vector.input) {
+    const changes = await harness.feed('event' in item ? item : { tick: Date.parse(item.tick) });
+    // A tick moves every customer's clock: other vectors' customers may change too.
+    emitted.push(...changes.filter((change) => customers.has(change.customer_id)));
+  }
+  const label = (what: string) => `${vector.name}: ${what}`;
+  expect(emitted, label('changes, in emission order')).toEqual(vector.expect.changes);
+
+  for (const customer of customers) {
+    const identities = vector.expect.identities[customer] ?? {};
+    const sources = Object.keys(identities);
+    const users = await store.links(sources.map((id) => ({ customer, id })));
+    expect(
+      Object.fromEntries(sources.map((s, i) => [s, users[i]])),
+      label('state identities'),
+    ).toEqual(identities);
+    const stored = await warehouse.identities(customer);
+    const latest = new Map(stored.map((link) => [link.source_id, link.user_id]));
+    expect(Object.fromEntries(latest), label('warehouse identities')).toEqual(identities);
+
+    for (const definition of vector.segments[customer] ?? []) {
+      const members: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page = await store.members(customer, definition.id, cursor, 2);
+        members.push(...page.ids);
+        cursor = page.next;
+      } while (cursor);
+      const want = vector.expect.memberships[customer]?.[definition.id] ?? [];
+      expect(members.sort(), label(`members of ${definition.id}`)).toEqual([...want].sort());
+    }
+
+    const ordered = (changes: SegmentChange[]) =>
+      [...changes].sort(
+        (a, b) =>
+          cmp(a.at, b.at) ||
+          cmp(a.segment_id, b.segment_id) ||
+          cmp(a.id, b.id) ||
+          cmp(a.change, b.change),
+      );
+    expect(await warehouse.segmentChanges(customer), label('warehouse changes')).toEqual(
+      ordered(vector.expect.changes.filter((change) => change.customer_id === customer)),
+    );
+    expect(await warehouse.rollups(customer, EPOCH, END), label('rollups')).toEqual(
+      vector.expect.rollups[customer] ?? [],
+    );
+    expect(await warehouse.eventCount(customer), label('event count')).toBe(
+      vector.expect.event_counts[customer] ?? 0,
+    );
+  }
+}

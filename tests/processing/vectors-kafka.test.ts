@@ -1,0 +1,85 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import type { SegmentChange } from '@pulse/contract';
+import { createKafkaSink, type KafkaSink } from '../../backend/src/sinks/kafka-sink';
+import { startBackend, type Backend } from '../../backend/src/start-backend';
+import { missingService } from '../services/free-port';
+import { kafkaToolsAvailable, startKafka, type KafkaBroker } from '../services/kafka/broker';
+import { redisUnavailable, startRedis, type RedisServer } from '../services/redis';
+import { loadVectors } from '../vectors/load';
+import { checkVector, scopeVector, type VectorHarness } from './check-vector';
+
+const why = (await kafkaToolsAvailable()) ?? redisUnavailable();
+const skip = why ? missingService('Kafka and Redis', why) === 'skip' : false;
+
+/**
+ * Scale mode against every vector: events go through a real Kafka broker (as ingest writes
+ * them) to the processor's consumer group, with state in a real redis-server and the
+ * warehouse in chdb. Each event is produced after the previous one was processed, so the
+ * stream order is the vector's order.
+ */
+describe.skipIf(skip)('processing vectors, Kafka + Redis mode', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pulse-vectors-kafka-'));
+  let broker: KafkaBroker;
+  let redis: RedisServer;
+  let backend: Backend;
+  let sink: KafkaSink;
+  let harness: VectorHarness;
+  let processed = 0;
+  let changes: SegmentChange[] = [];
+
+  beforeAll(async () => {
+    [broker, redis] = await Promise.all([startKafka(), startRedis()]);
+    backend = await startBackend({
+      dataDir: dir,
+      port: 0,
+      ingestSecret: 'vectors',
+      kafkaBrokers: [broker.brokers],
+      redisUrl: redis.url,
+      roles: { ingest: false },
+      tickMs: 0,
+      ttl: false,
+      onBatch: (batch) => {
+        processed += batch.events;
+        changes.push(...batch.changes);
+      },
+    });
+    sink = createKafkaSink({ brokers: [broker.brokers] });
+    let produced = 0;
+    harness = {
+      store: backend.store,
+      warehouse: backend.warehouse,
+      feed: async (item) => {
+        changes = [];
+        if ('tick' in item) return (await backend.processor.tick(item.tick)).changes;
+        await sink.write({
+          customer_id: item.event.customer_id,
+          events: [item.event],
+          dead_letters: [],
+        });
+        produced += 1;
+        const until = Date.now() + 30_000;
+        while (processed < produced) {
+          if (Date.now() > until)
+            throw new Error(`event ${item.event.event_id} not processed in 30 s`);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+        return changes;
+      },
+    };
+  });
+  afterAll(async () => {
+    await sink?.close();
+    await backend?.stop();
+    await Promise.all([broker?.stop(), redis?.stop()]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  for (const [index, vector] of loadVectors().entries()) {
+    it(`${vector.name}: ${vector.description}`, async () => {
+      await checkVector(harness, scopeVector(vector, `kafka${index}`));
+    });
+  }
+});
