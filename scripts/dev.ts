@@ -1,15 +1,13 @@
 /**
- * `npm run dev`: the embedded default. Backend ingest on Node (durable file log under .pulse/,
- * or Kafka when KAFKA_BROKERS is set), the edge under `wrangler dev`, and the playground demo
- * site instrumented with the snippet. No Kafka, Redis or Java needed.
+ * `npm run dev`: the embedded default. One Node process runs ingest and the processor, with
+ * the warehouse in chdb and the state in LMDB under .pulse/ (Kafka, Redis and a ClickHouse
+ * server instead when KAFKA_BROKERS, REDIS_URL, CLICKHOUSE_URL are set); the edge runs under
+ * `wrangler dev`; the playground demo site is instrumented with the snippet. No Kafka, Redis
+ * or Java needed.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { Sink } from '@pulse/contract';
-import { startIngest } from '@pulse/backend/ingest';
-import { createFileLogSink } from '@pulse/backend/sinks/file-log';
-import { createKafkaSink } from '@pulse/backend/sinks/kafka';
-import { setUpTopics } from '@pulse/backend/kafka/topics';
+import { startBackend } from '@pulse/backend/start';
 import { startPlayground } from '@pulse/playground/server';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -26,31 +24,42 @@ const DEMO_CONFIG = {
   routing: 'new',
 };
 
-async function sinkFromEnv(): Promise<{ sink: Sink; where: string }> {
-  const brokers = process.env.KAFKA_BROKERS?.split(',').filter(Boolean);
-  if (!brokers?.length) {
-    const path = `${root}.pulse/ingest-log.ndjson`;
-    return { sink: createFileLogSink(path), where: `durable log ${path}` };
-  }
-  await setUpTopics(brokers, {
-    partitions: 6,
-    replicationFactor: 1,
-    minInsyncReplicas: 1,
-    retentionMs: 7 * 864e5,
-  });
-  return { sink: createKafkaSink({ brokers }), where: `Kafka ${brokers.join(',')}` };
-}
-
 const children: ChildProcess[] = [];
 const shutdown = () => {
-  for (const child of children) child.kill('SIGTERM');
-  process.exit(0);
+  // wrangler runs workerd and esbuild under npx: stop the whole process group, not only npx.
+  for (const child of children) if (child.pid) process.kill(-child.pid, 'SIGTERM');
+  void backend.stop().finally(() => process.exit(0));
 };
 process.on('SIGINT', shutdown);
 process.on('SIGTERM', shutdown);
 
-const { sink, where } = await sinkFromEnv();
-const ingest = await startIngest({ port: INGEST_PORT, secret: INGEST_SECRET, sink });
+const backend = await startBackend({
+  dataDir: `${root}.pulse`,
+  port: INGEST_PORT,
+  ingestSecret: INGEST_SECRET,
+  kafkaBrokers: process.env.KAFKA_BROKERS?.split(','),
+  redisUrl: process.env.REDIS_URL || undefined,
+  clickhouseUrl: process.env.CLICKHOUSE_URL || undefined,
+});
+const ingestUrl = backend.url ?? '';
+// The demo customer's segment: "viewed /pricing 3+ times in 7 days".
+await backend.store.putDefinition(DEMO_CONFIG.customer_id, {
+  id: 'pricing_fans',
+  name: 'Viewed pricing 3+ times in 7 days',
+  rule: {
+    event_type: 'page_view',
+    where: { 'properties.path': '/pricing' },
+    min_count: 3,
+    window: '7d',
+  },
+});
+const where = [
+  process.env.KAFKA_BROKERS ? `Kafka ${process.env.KAFKA_BROKERS}` : 'in-process (no Kafka)',
+  process.env.REDIS_URL ? `Redis ${process.env.REDIS_URL}` : 'state in .pulse/state',
+  process.env.CLICKHOUSE_URL
+    ? `ClickHouse ${process.env.CLICKHOUSE_URL}`
+    : 'chdb in .pulse/warehouse',
+].join(', ');
 
 // The demo write key, in the edge's local KV (what `wrangler kv key put` does for a deployment).
 const seeded = spawnSync(
@@ -78,11 +87,11 @@ const edge = spawn(
     '--port',
     String(EDGE_PORT),
     '--var',
-    `INGEST_URL:${ingest.url}/internal/ingest`,
+    `INGEST_URL:${ingestUrl}/internal/ingest`,
     '--var',
     `INGEST_SECRET:${INGEST_SECRET}`,
   ],
-  { cwd: edgeDir, stdio: ['ignore', 'pipe', 'inherit'] },
+  { cwd: edgeDir, stdio: ['ignore', 'pipe', 'inherit'], detached: true },
 );
 children.push(edge);
 const edgeUrl = `http://127.0.0.1:${EDGE_PORT}`;
@@ -99,6 +108,6 @@ console.log(`
 Pulse is running (embedded mode)
   demo site   ${site.url}            (instrumented with the snippet, key ${DEMO_KEY})
   edge        ${edgeUrl}/v1/events   (wrangler dev; Segment API at /v1/batch, /v1/track, …)
-  ingest      ${ingest.url}/internal/ingest → ${where}
+  backend     ${ingestUrl}/internal/ingest → processor: ${where}
 Press Ctrl+C to stop.
 `);

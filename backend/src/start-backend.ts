@@ -3,6 +3,7 @@ import type { Sink } from '@pulse/contract';
 import { startIngest, type IngestServer } from './ingest/ingest-server';
 import { setUpTopics } from './kafka/topics';
 import { createProcessor, type ProcessedBatch, type Processor } from './processor/processor';
+import { createKafkaPublisher } from './processor/kafka-publisher';
 import { startKafkaProcessor, type KafkaProcessor } from './processor/kafka-processor';
 import { createFileLogSink } from './sinks/file-log-sink';
 import { createKafkaSink, type KafkaSink } from './sinks/kafka-sink';
@@ -33,6 +34,8 @@ export interface BackendConfig {
   groupId?: string;
   /** Warehouse TTLs; off only for tests that replay old timestamps. @default true */
   ttl?: boolean;
+  /** Errors no caller awaits (the clock's ticks). @default console.error */
+  onError?: (what: string, error: unknown) => void;
   /** Called after each processed batch is durable. */
   onBatch?: (batch: ProcessedBatch) => void;
 }
@@ -60,8 +63,14 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   const store = config.redisUrl
     ? createRedisStore(config.redisUrl)
     : openEmbeddedStore(join(config.dataDir, 'state'));
-  const processor = createProcessor({ store, warehouse, onBatch: config.onBatch });
   const brokers = config.kafkaBrokers?.filter(Boolean) ?? [];
+  const publisher = brokers.length ? createKafkaPublisher(brokers) : undefined;
+  const processor = createProcessor({
+    store,
+    warehouse,
+    publish: publisher?.publish,
+    onBatch: config.onBatch,
+  });
 
   let kafkaSink: KafkaSink | undefined;
   let consumer: KafkaProcessor | undefined;
@@ -91,7 +100,11 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   const tickMs = config.tickMs ?? 1000;
   const ticker =
     roles.processor && tickMs > 0
-      ? setInterval(() => void processor.tick(Date.now()).catch(() => undefined), tickMs)
+      ? setInterval(() => {
+          processor.tick(Date.now()).catch((error: unknown) => {
+            (config.onError ?? console.error)('processor tick failed', error);
+          });
+        }, tickMs)
       : undefined;
 
   return {
@@ -105,6 +118,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
       await consumer?.stop();
       await kafkaSink?.close();
       await processor.idle();
+      await publisher?.close();
       await store.close();
       await warehouse.close();
     },

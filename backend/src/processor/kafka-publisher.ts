@@ -1,0 +1,46 @@
+import { Kafka, logLevel } from 'kafkajs';
+import { createProducerLane } from '../kafka/producer-lane';
+import { TOPICS } from '../kafka/topics';
+import type { ProcessedBatch } from './processor';
+
+export interface KafkaPublisher {
+  publish(batch: ProcessedBatch): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Publishes the processor's outputs: segment changes to `pulse.segments` (key
+ * `customer_id:id`, so one profile's changes stay in order) and identity links to
+ * `pulse.identity` (key `customer_id:source_id`). Idempotent producer, acks=all.
+ */
+export function createKafkaPublisher(brokers: string[]): KafkaPublisher {
+  const kafka = new Kafka({
+    clientId: 'pulse-processor-out',
+    brokers,
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 5000 },
+  });
+  const lane = createProducerLane(kafka, { timeoutMs: 10_000, compression: 'none' });
+  return {
+    async publish({ changes, links }) {
+      const topics = [
+        {
+          topic: TOPICS.segments,
+          messages: changes.map((change) => ({
+            key: `${change.customer_id}:${change.id}`,
+            value: JSON.stringify(change),
+          })),
+        },
+        {
+          topic: TOPICS.identity,
+          messages: links.map((link) => ({
+            key: `${link.customer_id}:${link.source_id}`,
+            value: JSON.stringify(link),
+          })),
+        },
+      ].filter((topic) => topic.messages.length > 0);
+      if (topics.length) await lane.send(topics);
+    },
+    close: () => lane.close(),
+  };
+}
