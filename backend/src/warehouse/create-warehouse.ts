@@ -1,10 +1,12 @@
 import { resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import type { ClickHouseClientConfigOptions } from '@clickhouse/client';
 import chdbConnection from 'chdb/connection';
-import { toChangeRow, toEventRow, toLinkRow } from './rows';
-import { firstStoredTimes, eventKey } from './first-stored-times';
+import { writeEvents, type InsertBody } from './event-writer';
+import { CHANGE_COLUMNS, LINK_COLUMNS, toChangeRow, toLinkRow } from './rows';
+import { toTabSeparated } from './tab-separated';
 import { applyMigrations } from './migrations';
 import { applyRetention } from './retention';
 import { createWarehouseReads } from './warehouse-reads';
@@ -60,22 +62,25 @@ export async function createWarehouse(options: WarehouseOptions = {}): Promise<W
   let tail: Promise<void> = Promise.resolve();
   let closed = false;
 
-  const insert = async (table: string, values: object[]): Promise<void> => {
-    if (values.length == 0) return;
+  const insert: InsertBody = async (table, columns, body) => {
     await client.insert({
       table: `${database}.${table}`,
-      values,
-      format: 'JSONEachRow',
+      columns: [...columns] as [string, ...string[]],
+      values: Readable.from([body], { objectMode: false }),
+      format: 'TabSeparated',
       clickhouse_settings: INSERT_SETTINGS,
     });
   };
 
   const writeNow = async ({ events, links, changes }: WarehouseBatch): Promise<void> => {
-    const stored = await firstStoredTimes(client, database, events);
-    const rows = events.map((event) => toEventRow(event, stored.get(eventKey(event))));
-    await insert('events', rows);
-    await insert('identities', links.map(toLinkRow));
-    await insert('segment_changes', changes.map(toChangeRow));
+    await writeEvents(client, database, events, insert);
+    if (links.length > 0) {
+      await insert('identities', LINK_COLUMNS, toTabSeparated(links.map(toLinkRow), LINK_COLUMNS));
+    }
+    if (changes.length > 0) {
+      const body = toTabSeparated(changes.map(toChangeRow), CHANGE_COLUMNS);
+      await insert('segment_changes', CHANGE_COLUMNS, body);
+    }
   };
 
   return {

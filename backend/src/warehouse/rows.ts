@@ -24,6 +24,48 @@ export interface EventRow {
   received_at: string;
 }
 
+/** The columns of `events` that `write` fills, in row order. */
+export const EVENT_COLUMNS = [
+  'customer_id',
+  'event_id',
+  'visitor_id',
+  'user_id',
+  'session_id',
+  'event_type',
+  'event_name',
+  'previous_id',
+  'properties',
+  'context',
+  'page',
+  'referrer',
+  'country',
+  'browser',
+  'device',
+  'timestamp',
+  'original_timestamp',
+  'sent_at',
+  'received_at',
+] as const satisfies readonly (keyof EventRow)[];
+
+/** The columns of `identities`, in row order. */
+export const LINK_COLUMNS = [
+  'customer_id',
+  'source_id',
+  'user_id',
+  'at',
+  'event_id',
+] as const satisfies readonly (keyof IdentityLink)[];
+
+/** The columns of `segment_changes`, in row order. */
+export const CHANGE_COLUMNS = [
+  'customer_id',
+  'segment_id',
+  'id',
+  'change',
+  'at',
+  'reason',
+] as const satisfies readonly (keyof SegmentChange)[];
+
 const CANONICAL_ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 /**
