@@ -1,19 +1,13 @@
-import { resolve } from 'node:path';
-import { mkdirSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
-import type { ClickHouseClientConfigOptions } from '@clickhouse/client';
-import chdbConnection from 'chdb/connection';
 import { writeEvents, type InsertBody } from './event-writer';
 import { CHANGE_COLUMNS, LINK_COLUMNS, toChangeRow, toLinkRow } from './rows';
 import { toTabSeparated } from './tab-separated';
 import { applyMigrations } from './migrations';
 import { applyRetention } from './retention';
+import { openClient } from './open-client';
 import { createWarehouseReads } from './warehouse-reads';
 import { WarehouseError, isWarehouseError } from './warehouse-error';
 import type { Warehouse, WarehouseBatch, WarehouseOptions } from './warehouse';
-
-type Connection = NonNullable<ClickHouseClientConfigOptions['connection']>;
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -32,9 +26,7 @@ const INSERT_SETTINGS = {
  * `.pulse/warehouse`), or the ClickHouse server at `options.url`; applies the migrations and
  * the retention choice, then serves reads and writes through one `@clickhouse/client`.
  *
- * chdb runs one engine per process: while a warehouse is open on a path, opening another
- * path in the same process fails (`only one active data directory per process`); the same
- * path may be opened again, and a new path works once every client of the old one closed.
+ * chdb runs one engine per process: see `openChdbClient` for what that allows.
  *
  * @example
  * const warehouse = await createWarehouse({ path: '.pulse/warehouse' });
@@ -103,20 +95,6 @@ export async function createWarehouse(options: WarehouseOptions = {}): Promise<W
       await client.close();
     },
   };
-}
-
-function openClient(options: WarehouseOptions): ClickHouseClient {
-  if (options.url) return createClient({ url: options.url });
-  const path = resolve(options.path ?? '.pulse/warehouse');
-  mkdirSync(path, { recursive: true });
-  try {
-    // chdb types the connection against @clickhouse/client-common, which the client now bundles
-    // as its own copy: the shapes are the same, the declarations are not.
-    const connection = chdbConnection.createChdbConnection({ path }) as unknown as Connection;
-    return createClient({ connection });
-  } catch (error) {
-    throw unavailable(`could not open chdb at ${path}`, error);
-  }
 }
 
 const unavailable = (what: string, error: unknown) =>
