@@ -30,3 +30,13 @@ export function makeEvent(
     ...fields,
   };
 }
+
+/** Batch `batch` of the crash test's writer: 2,000 page views in one minute of 2025-01-21. */
+export const crashBatch = (batch: number): PulseEvent[] =>
+  Array.from({ length: 2_000 }, (_, i) =>
+    makeEvent({
+      event_id: `b${batch}-e${i}`,
+      visitor_id: `v${i % 50}`,
+      timestamp: new Date(Date.UTC(2025, 0, 21, 10, batch % 60, i % 60)).toISOString(),
+    }),
+  );

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MinuteRollup, PulseEvent } from '@pulse/contract';
 import { createWarehouse } from '../src/warehouse/create-warehouse';
+import { openChdbClient } from '../src/warehouse/open-client';
 import type { Warehouse, WarehouseBatch } from '../src/warehouse/warehouse';
 import { makeEvent, tempWarehousePath } from './warehouse-fixtures';
 
@@ -223,6 +224,43 @@ describe('warehouse on chdb', () => {
     expect(await warehouse.identities('cust_b')).toEqual([other]);
     expect(await warehouse.segmentChanges('cust_a')).toEqual([changes[2], changes[1], changes[0]]);
     expect(await warehouse.segmentChanges('cust_b')).toEqual([]);
+  });
+
+  it('rolls up a batch again whose rollup was lost between the two tables', async () => {
+    const lost = [
+      makeEvent({
+        customer_id: 'cust_lost',
+        event_id: 'l1',
+        timestamp: '2025-01-21T10:40:00.000Z',
+      }),
+      makeEvent({
+        customer_id: 'cust_lost',
+        event_id: 'l2',
+        timestamp: '2025-01-21T10:40:01.000Z',
+      }),
+    ];
+    // A crash after the events part and before the view's: simulated by detaching the view.
+    const admin = openChdbClient(path);
+    try {
+      await admin.command({ query: 'DETACH TABLE pulse.rollup_minute_mv' });
+      await warehouse.write(batchOf(lost));
+    } finally {
+      await admin.command({ query: 'ATTACH TABLE pulse.rollup_minute_mv' });
+      await admin.close();
+    }
+    expect(await warehouse.rollups('cust_lost', from, to)).toEqual([]);
+    await warehouse.write(batchOf(lost));
+    await warehouse.write(batchOf(lost));
+    expect(await warehouse.rollups('cust_lost', from, to)).toEqual([
+      {
+        minute: '2025-01-21T10:40:00.000Z',
+        events: { 'page_view:page_view': 2 },
+        visitors: 1,
+        sessions: 0,
+        pages: {},
+      },
+    ]);
+    expect(await warehouse.eventCount('cust_lost')).toBe(2);
   });
 
   it('still holds everything after closing and reopening its directory', async () => {

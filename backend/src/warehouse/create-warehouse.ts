@@ -12,9 +12,11 @@ import type { Warehouse, WarehouseBatch, WarehouseOptions } from './warehouse';
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
- * Insert settings: a block already written (same rows, same table) is skipped, in the
- * views too, so a replayed batch costs no space. Counts do not rely on it: `events` is
- * deduplicated by key and the rollups hold distinct-count states.
+ * Insert settings. ClickHouse may skip a block it has just stored (chdb does so only once its
+ * dedup log is warm, so it saves space, never correctness: `events` folds copies by key and
+ * the rollups hold distinct-count states). With the second setting a block skipped in
+ * `events` still reaches the rollup view, which checks it on its own: a batch whose rollup
+ * was lost (a crash between the two tables) is rolled up when written again.
  */
 const INSERT_SETTINGS = {
   insert_deduplicate: 1,
