@@ -20,7 +20,9 @@ export const DEFAULT_WAREHOUSE_PATH = '.pulse/warehouse';
  * chdb runs one engine per process: while a client is open on one directory, opening
  * another in the same process fails (`only one active data directory per process`). The
  * same directory may be opened by several clients at once; another directory can be opened
- * once every client of the first has closed.
+ * once every client of the first has closed. A second process is refused the directory
+ * while the first lives (a lock on `<path>/status`); after a `kill -9` the kernel drops the
+ * lock and the next open succeeds at once.
  */
 export function openChdbClient(path: string): ClickHouseClient {
   const absolute = resolve(path);
@@ -33,9 +35,12 @@ export function openChdbClient(path: string): ClickHouseClient {
     }) as unknown as Connection;
     return createClient({ connection });
   } catch (error) {
+    // chdb prints the reason (`Cannot lock file …/status. Another server instance in same
+    // directory is already running`) to stderr and throws a bare "Failed to create connection".
     throw new WarehouseError(
       'unavailable',
-      `could not open chdb at ${absolute}: ${(error as Error)?.message ?? String(error)}`,
+      `could not open chdb at ${absolute} (one process per directory, one directory per ` +
+        `process): ${(error as Error)?.message ?? String(error)}`,
       { cause: error },
     );
   }
