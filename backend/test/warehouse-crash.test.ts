@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -58,6 +59,7 @@ describe('warehouse after kill -9', () => {
       expect(minutes.map((m) => m.visitors)).toEqual(minutes.map(() => 50));
     } finally {
       await warehouse.close();
+      rmSync(path, { recursive: true, force: true });
     }
   });
 });

@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { createWarehouse } from '../src/warehouse/create-warehouse';
@@ -23,7 +24,10 @@ describe('warehouse retention', () => {
   beforeAll(() => {
     admin = openChdbClient(path);
   });
-  afterAll(() => admin?.close());
+  afterAll(async () => {
+    await admin?.close();
+    rmSync(path, { recursive: true, force: true });
+  });
 
   const mergeEverything = async (database: string) => {
     for (const table of ['events', 'rollup_minute']) {

@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MinuteRollup, PulseEvent } from '@pulse/contract';
 import { createWarehouse } from '../src/warehouse/create-warehouse';
@@ -74,7 +75,10 @@ describe('warehouse on chdb', () => {
   beforeAll(async () => {
     warehouse = await createWarehouse({ path, ttl: false });
   });
-  afterAll(() => warehouse?.close());
+  afterAll(async () => {
+    await warehouse?.close();
+    rmSync(path, { recursive: true, force: true });
+  });
 
   it('applies its migrations once, however often it is opened', async () => {
     expect(warehouse.schemaVersion).toBe(1);
