@@ -2,10 +2,13 @@
  * The backend as a process, configured by the environment:
  *   PULSE_DATA_DIR (default .pulse), PORT (default 8788), INGEST_SECRET,
  *   KAFKA_BROKERS, REDIS_URL, CLICKHOUSE_URL (each optional: embedded when absent),
- *   PULSE_ROLES (`ingest,processor`), PULSE_TICK_MS (default 1000), PULSE_GROUP_ID.
- * Prints one JSON line `{"ready":…}` when it is serving, and one `{"batch":…}` line per
- * processed batch when PULSE_LOG_BATCHES=1.
+ *   PULSE_ROLES (`ingest,processor`), PULSE_TICK_MS (default 1000), PULSE_GROUP_ID,
+ *   PULSE_SESSION_TIMEOUT_MS (Kafka consumer session), PULSE_WAREHOUSE_TTL (`0`: no TTL).
+ * Prints one JSON line `{"ready":…}` when it is serving. For tests that drive a processor in
+ * a child process: PULSE_LOG_BATCHES=1 prints one `{"batch":…}` line per batch published (at least once), and
+ * PULSE_TICKS_FROM_STDIN=1 reads `{"tick": ms}` lines from stdin as clock ticks.
  */
+import { createInterface } from 'node:readline';
 import { startBackend } from './start-backend';
 
 const env = process.env;
@@ -26,16 +29,25 @@ const backend = await startBackend({
   roles: { ingest: roles.includes('ingest'), processor: roles.includes('processor') },
   tickMs: Number(env.PULSE_TICK_MS ?? 1000),
   groupId: env.PULSE_GROUP_ID,
+  sessionTimeoutMs: env.PULSE_SESSION_TIMEOUT_MS ? Number(env.PULSE_SESSION_TIMEOUT_MS) : undefined,
   ttl: env.PULSE_WAREHOUSE_TTL !== '0',
-  onBatch:
+  onPublished:
     env.PULSE_LOG_BATCHES === '1'
       ? (batch) =>
           console.log(
-            JSON.stringify({ batch: { events: batch.events, changes: batch.changes.length } }),
+            JSON.stringify({ batch: { events: batch.eventKeys, changes: batch.changes } }),
           )
       : undefined,
 });
 console.log(JSON.stringify({ ready: { url: backend.url, roles } }));
+
+if (env.PULSE_TICKS_FROM_STDIN === '1') {
+  for await (const line of createInterface({ input: process.stdin })) {
+    const { tick } = JSON.parse(line) as { tick: number };
+    const batch = await backend.processor.tick(tick);
+    console.log(JSON.stringify({ tick: { at: tick, changes: batch.changes } }));
+  }
+}
 
 const stop = async () => {
   await backend.stop();

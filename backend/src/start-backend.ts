@@ -32,10 +32,17 @@ export interface BackendConfig {
   tickMs?: number;
   /** Kafka consumer group of the processor. */
   groupId?: string;
+  /** Kafka consumer session timeout (ms). @default 30000 */
+  sessionTimeoutMs?: number;
   /** Warehouse TTLs; off only for tests that replay old timestamps. @default true */
   ttl?: boolean;
   /** Errors no caller awaits (the clock's ticks). @default console.error */
   onError?: (what: string, error: unknown) => void;
+  /**
+   * Called once a batch is in the warehouse and published, before its state commit: a crash
+   * in between makes it be called again for the replay (at least once, like `pulse.segments`).
+   */
+  onPublished?: (batch: ProcessedBatch) => void;
   /** Called after each processed batch is durable. */
   onBatch?: (batch: ProcessedBatch) => void;
 }
@@ -68,7 +75,10 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   const processor = createProcessor({
     store,
     warehouse,
-    publish: publisher?.publish,
+    publish: async (batch) => {
+      await publisher?.publish(batch);
+      config.onPublished?.(batch);
+    },
     onBatch: config.onBatch,
   });
 
@@ -86,7 +96,12 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     kafkaSink = createKafkaSink({ brokers });
     sink = kafkaSink;
     if (roles.processor) {
-      consumer = await startKafkaProcessor({ brokers, processor, groupId: config.groupId });
+      consumer = await startKafkaProcessor({
+        brokers,
+        processor,
+        groupId: config.groupId,
+        sessionTimeoutMs: config.sessionTimeoutMs,
+      });
     }
   } else {
     sink = createProcessorSink(

@@ -46,27 +46,47 @@ export function scopeVector(vector: Vector, scope: string): Vector {
   };
 }
 
-/** Runs a (scoped) vector through an engine and checks every expectation it states. */
-export async function checkVector(harness: VectorHarness, vector: Vector): Promise<void> {
-  const { store, warehouse } = harness;
-  for (const [customer, definitions] of Object.entries(vector.segments)) {
-    for (const definition of definitions) await store.putDefinition(customer, definition);
-  }
-  const customers = new Set([
+/** The customers a vector names (in its segments or its expectations). */
+export function vectorCustomers(vector: Vector): Set<string> {
+  return new Set([
     ...Object.keys(vector.segments),
     ...Object.keys(vector.expect.event_counts),
     ...Object.keys(vector.expect.rollups),
   ]);
+}
+
+/** Defines a (scoped) vector's segments and feeds its input; resolves with its changes, in order. */
+export async function feedVector(
+  harness: Pick<VectorHarness, 'feed'> & { store: Pick<StateStore, 'putDefinition'> },
+  vector: Vector,
+  afterItem?: (index: number) => Promise<void>,
+): Promise<SegmentChange[]> {
+  for (const [customer, definitions] of Object.entries(vector.segments)) {
+    for (const definition of definitions) await harness.store.putDefinition(customer, definition);
+  }
+  const customers = vectorCustomers(vector);
   const emitted: SegmentChange[] = [];
-  for (const item of vector.input) {
+  for (const [index, item] of vector.input.entries()) {
     const changes = await harness.feed('event' in item ? item : { tick: Date.parse(item.tick) });
     // A tick moves every customer's clock: other vectors' customers may change too.
     emitted.push(...changes.filter((change) => customers.has(change.customer_id)));
+    await afterItem?.(index);
   }
+  return emitted;
+}
+
+const byKey = (a: SegmentChange, b: SegmentChange) =>
+  cmp(a.at, b.at) || cmp(a.segment_id, b.segment_id) || cmp(a.id, b.id) || cmp(a.change, b.change);
+
+/** Checks the changes a vector emitted and the identity and segment state it left. */
+export async function verifyState(
+  store: StateStore,
+  vector: Vector,
+  emitted: SegmentChange[],
+): Promise<void> {
   const label = (what: string) => `${vector.name}: ${what}`;
   expect(emitted, label('changes, in emission order')).toEqual(vector.expect.changes);
-
-  for (const customer of customers) {
+  for (const customer of vectorCustomers(vector)) {
     const identities = vector.expect.identities[customer] ?? {};
     const sources = Object.keys(identities);
     const users = await store.links(sources.map((id) => ({ customer, id })));
@@ -74,10 +94,6 @@ export async function checkVector(harness: VectorHarness, vector: Vector): Promi
       Object.fromEntries(sources.map((s, i) => [s, users[i]])),
       label('state identities'),
     ).toEqual(identities);
-    const stored = await warehouse.identities(customer);
-    const latest = new Map(stored.map((link) => [link.source_id, link.user_id]));
-    expect(Object.fromEntries(latest), label('warehouse identities')).toEqual(identities);
-
     for (const definition of vector.segments[customer] ?? []) {
       const members: string[] = [];
       let cursor: string | null = null;
@@ -89,17 +105,28 @@ export async function checkVector(harness: VectorHarness, vector: Vector): Promi
       const want = vector.expect.memberships[customer]?.[definition.id] ?? [];
       expect(members.sort(), label(`members of ${definition.id}`)).toEqual([...want].sort());
     }
+  }
+}
 
-    const ordered = (changes: SegmentChange[]) =>
-      [...changes].sort(
-        (a, b) =>
-          cmp(a.at, b.at) ||
-          cmp(a.segment_id, b.segment_id) ||
-          cmp(a.id, b.id) ||
-          cmp(a.change, b.change),
-      );
+/**
+ * Checks what a vector left in the warehouse. `later` are changes its customers went through
+ * after the vector ended (a later vector's tick moves every customer's clock).
+ */
+export async function verifyWarehouse(
+  warehouse: Warehouse,
+  vector: Vector,
+  later: SegmentChange[] = [],
+): Promise<void> {
+  const label = (what: string) => `${vector.name}: ${what}`;
+  for (const customer of vectorCustomers(vector)) {
+    const stored = await warehouse.identities(customer);
+    const latest = new Map(stored.map((link) => [link.source_id, link.user_id]));
+    expect(Object.fromEntries(latest), label('warehouse identities')).toEqual(
+      vector.expect.identities[customer] ?? {},
+    );
+    const changes = [...vector.expect.changes, ...later].filter((c) => c.customer_id === customer);
     expect(await warehouse.segmentChanges(customer), label('warehouse changes')).toEqual(
-      ordered(vector.expect.changes.filter((change) => change.customer_id === customer)),
+      changes.sort(byKey),
     );
     expect(await warehouse.rollups(customer, EPOCH, END), label('rollups')).toEqual(
       vector.expect.rollups[customer] ?? [],
@@ -108,4 +135,11 @@ export async function checkVector(harness: VectorHarness, vector: Vector): Promi
       vector.expect.event_counts[customer] ?? 0,
     );
   }
+}
+
+/** Runs a (scoped) vector through an engine and checks every expectation it states. */
+export async function checkVector(harness: VectorHarness, vector: Vector): Promise<void> {
+  const emitted = await feedVector(harness, vector);
+  await verifyState(harness.store, vector, emitted);
+  await verifyWarehouse(harness.warehouse, vector);
 }

@@ -11,6 +11,11 @@ export interface KafkaProcessorOptions {
   clientId?: string;
   /** Partitions whose batches are merged into one processor batch. @default 12 */
   concurrency?: number;
+  /**
+   * How long the group waits for a silent member before handing its partitions to others; a
+   * processor killed with -9 holds its partitions this long. @default 30000
+   */
+  sessionTimeoutMs?: number;
   /** A record that is not an event (never written by ingest): reported, then skipped. */
   onPoison?: (where: string, error: unknown) => void;
 }
@@ -35,8 +40,8 @@ export async function startKafkaProcessor(options: KafkaProcessorOptions): Promi
   });
   const consumer: Consumer = kafka.consumer({
     groupId: options.groupId ?? 'pulse-processor',
-    sessionTimeout: 30_000,
-    heartbeatInterval: 3_000,
+    sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+    heartbeatInterval: Math.min(3_000, (options.sessionTimeoutMs ?? 30_000) / 3),
     maxWaitTimeInMs: 50,
   });
   const submit = groupCommit<PulseEvent>(async (events) => {

@@ -6,6 +6,8 @@ import { planBatch, type StreamItem } from './plan-batch';
 /** What one processed batch produced, once it is durable. */
 export interface ProcessedBatch {
   events: number;
+  /** `customer_id/event_id` of each event of the batch, in order (duplicates included). */
+  eventKeys: string[];
   changes: SegmentChange[];
   links: IdentityLink[];
 }
@@ -48,7 +50,12 @@ export function createProcessor(options: ProcessorOptions): Processor {
     const plan = await planBatch(store, items, () => store.customersWithSegments());
     const events = items.flatMap((item) => ('event' in item ? [item.event] : []));
     await warehouse.write({ events, links: plan.links, changes: plan.changes });
-    const batch = { events: events.length, changes: plan.changes, links: plan.links };
+    const batch = {
+      events: events.length,
+      eventKeys: events.map((event) => `${event.customer_id}/${event.event_id}`),
+      changes: plan.changes,
+      links: plan.links,
+    };
     if (options.publish) await options.publish(batch);
     await store.commit(plan.state);
     options.onBatch?.(batch);
