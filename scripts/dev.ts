@@ -17,6 +17,8 @@ const INGEST_PORT = Number(process.env.INGEST_PORT ?? 8788);
 const SITE_PORT = Number(process.env.SITE_PORT ?? 5173);
 const INGEST_SECRET = process.env.INGEST_SECRET ?? 'dev-ingest-secret';
 const DEMO_KEY = 'pk_demo';
+/** The demo customer's secret key for the query APIs (GraphQL, segments). */
+const DEMO_SECRET_KEY = process.env.PULSE_DEMO_SECRET_KEY ?? 'sk_demo';
 const DEMO_CONFIG = {
   customer_id: 'cust_demo',
   allowed_origins: [`http://127.0.0.1:${SITE_PORT}`, `http://localhost:${SITE_PORT}`],
@@ -40,6 +42,7 @@ const backend = await startBackend({
   kafkaBrokers: process.env.KAFKA_BROKERS?.split(','),
   redisUrl: process.env.REDIS_URL || undefined,
   clickhouseUrl: process.env.CLICKHOUSE_URL || undefined,
+  apiKeys: { [DEMO_SECRET_KEY]: DEMO_CONFIG.customer_id },
 });
 const ingestUrl = backend.url ?? '';
 // The demo customer's segment: "viewed /pricing 3+ times in 7 days".

@@ -3,7 +3,8 @@
  *   PULSE_DATA_DIR (default .pulse), PORT (default 8788), INGEST_SECRET,
  *   KAFKA_BROKERS, REDIS_URL, CLICKHOUSE_URL (each optional: embedded when absent),
  *   PULSE_ROLES (`ingest,processor`), PULSE_TICK_MS (default 1000), PULSE_GROUP_ID,
- *   PULSE_SESSION_TIMEOUT_MS (Kafka consumer session), PULSE_WAREHOUSE_TTL (`0`: no TTL).
+ *   PULSE_SESSION_TIMEOUT_MS (Kafka consumer session), PULSE_WAREHOUSE_TTL (`0`: no TTL),
+ *   PULSE_API_KEYS (`{"sk_…":"cust_…"}`: secret keys of the query APIs).
  * Prints one JSON line `{"ready":…}` when it is serving. For tests that drive a processor in
  * a child process: PULSE_LOG_BATCHES=1 prints one `{"batch":…}` line per batch published (at least once), and
  * PULSE_TICKS_FROM_STDIN=1 reads `{"tick": ms}` lines from stdin as clock ticks.
@@ -31,6 +32,7 @@ const backend = await startBackend({
   groupId: env.PULSE_GROUP_ID,
   sessionTimeoutMs: env.PULSE_SESSION_TIMEOUT_MS ? Number(env.PULSE_SESSION_TIMEOUT_MS) : undefined,
   ttl: env.PULSE_WAREHOUSE_TTL !== '0',
+  apiKeys: env.PULSE_API_KEYS ? (JSON.parse(env.PULSE_API_KEYS) as Record<string, string>) : {},
   onPublished:
     env.PULSE_LOG_BATCHES === '1'
       ? (batch) =>

@@ -1,5 +1,8 @@
 import { join } from 'node:path';
 import type { Sink } from '@pulse/contract';
+import { createApiApp } from './api/api-app';
+import { createLiveFeed, type LiveFeed } from './api/live-feed';
+import { secretKeysFrom } from './api/secret-keys';
 import { startIngest, type IngestServer } from './ingest/ingest-server';
 import { setUpTopics } from './kafka/topics';
 import { createProcessor, type ProcessedBatch, type Processor } from './processor/processor';
@@ -45,9 +48,13 @@ export interface BackendConfig {
   onPublished?: (batch: ProcessedBatch) => void;
   /** Called after each processed batch is durable. */
   onBatch?: (batch: ProcessedBatch) => void;
+  /** Secret API keys → customer (`{ "sk_…": "cust_…" }`) of the query APIs. */
+  apiKeys?: Record<string, string>;
 }
 
 export interface Backend {
+  /** Processed batches as they become durable (live dashboards, triggers). */
+  live: LiveFeed;
   /** Base URL of ingest, or null when this process does not run it. */
   url: string | null;
   warehouse: Warehouse;
@@ -70,6 +77,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   const store = config.redisUrl
     ? createRedisStore(config.redisUrl)
     : openEmbeddedStore(join(config.dataDir, 'state'));
+  const live = createLiveFeed();
   const brokers = config.kafkaBrokers?.filter(Boolean) ?? [];
   const publisher = brokers.length ? createKafkaPublisher(brokers) : undefined;
   const processor = createProcessor({
@@ -79,7 +87,18 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
       await publisher?.publish(batch);
       config.onPublished?.(batch);
     },
-    onBatch: config.onBatch,
+    onBatch: (batch) => {
+      live.publish(batch);
+      config.onBatch?.(batch);
+    },
+  });
+  const api = createApiApp({
+    warehouse,
+    store,
+    processor,
+    live,
+    keys: secretKeysFrom(config.apiKeys ?? {}),
+    now: Date.now,
   });
 
   let kafkaSink: KafkaSink | undefined;
@@ -110,7 +129,12 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     );
   }
   if (roles.ingest)
-    ingest = await startIngest({ port: config.port, secret: config.ingestSecret, sink });
+    ingest = await startIngest({
+      port: config.port,
+      secret: config.ingestSecret,
+      sink,
+      routes: api,
+    });
 
   const tickMs = config.tickMs ?? 1000;
   const ticker =
@@ -124,6 +148,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
 
   return {
     url: ingest?.url ?? null,
+    live,
     warehouse,
     store,
     processor,

@@ -9,6 +9,8 @@ export interface IngestAppOptions {
   sink: Sink;
   /** Called for every batch that could not be made durable (for logs and metrics). */
   onSinkError?: (error: unknown) => void;
+  /** Other routes served by the same server (the query APIs). */
+  routes?: Hono;
 }
 
 const fail = (code: ErrorCode | 'invalid_signature', message: string): ErrorResponse =>
@@ -18,8 +20,9 @@ const fail = (code: ErrorCode | 'invalid_signature', message: string): ErrorResp
  * Backend ingest: `POST /internal/ingest` takes a signed SinkBatch from the edge and answers
  * 200 only after the sink (Kafka, acks=all) has made all of it durable.
  */
-export function createIngestApp({ secret, sink, onSinkError }: IngestAppOptions): Hono {
+export function createIngestApp({ secret, sink, onSinkError, routes }: IngestAppOptions): Hono {
   const app = new Hono();
+  if (routes) app.route('/', routes);
 
   app.get('/healthz', (c) => c.json({ ok: true }));
 

@@ -1,0 +1,12 @@
+import { Hono } from 'hono';
+import type { ApiContext } from './api-context';
+
+/**
+ * The backend's query APIs, mounted next to ingest. Each API is a sub-app in its own folder
+ * (`graphql/`, `segments/`, `decide/`) that takes the ApiContext; this file only mounts them.
+ */
+export function createApiApp(context: ApiContext): Hono {
+  const app = new Hono();
+  void context;
+  return app;
+}

@@ -1,0 +1,16 @@
+import type { Processor } from '../processor/processor';
+import type { StateStore } from '../state/state-store';
+import type { Warehouse } from '../warehouse/warehouse';
+import type { LiveFeed } from './live-feed';
+import type { SecretKeys } from './secret-keys';
+
+/** What the query APIs (GraphQL, Segment REST API, decide) are built from. */
+export interface ApiContext {
+  warehouse: Warehouse;
+  store: StateStore;
+  processor: Processor;
+  keys: SecretKeys;
+  live: LiveFeed;
+  /** The wall clock (ms); tests pass their own. */
+  now: () => number;
+}
