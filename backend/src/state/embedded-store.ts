@@ -18,6 +18,7 @@ import type {
  *   ['evidence', customer, segment, source]  → Record<event_id, ms>
  *   ['member', customer, segment, id]        → end (ms)
  *   ['ends', customer, segment, end, id]     → 1 (members by end, for expiry)
+ *   ['doc', customer, kind, id]              → a settings document
  */
 const LAST = '\uffff';
 
@@ -118,6 +119,17 @@ export function openEmbeddedStore(path: string): StateStore {
         ids.push(id);
       }
       return { ids, next };
+    },
+    async putDocument(customer, kind, id, value) {
+      await db.put(['doc', customer, kind, id], value);
+    },
+    async listDocuments(customer, kind) {
+      return [
+        ...db.getRange({ start: ['doc', customer, kind], end: ['doc', customer, kind, LAST] }),
+      ].map(({ key, value }) => ({ id: (key as string[])[3] as string, value }));
+    },
+    async deleteDocument(customer, kind, id) {
+      return db.remove(['doc', customer, kind, id]);
     },
     async commit(changes: StateChanges) {
       await db.transaction(() => applyChanges(db, changes));

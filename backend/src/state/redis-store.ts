@@ -12,6 +12,7 @@ import type { Evidence, StateChanges, StateStore } from './state-store';
  *   segments:{c}                     → HASH segment id → definition JSON
  *   segment-customers                → SET of customers with segments
  *   clock:{c}                        → ms
+ *   docs:{c}:{kind}                  → HASH id → settings document JSON
  */
 const k = {
   link: (c: string, source: string) => `identity:${c}:${source}`,
@@ -22,6 +23,7 @@ const k = {
   definitions: (c: string) => `segments:${c}`,
   customers: 'segment-customers',
   clock: (c: string) => `clock:${c}`,
+  documents: (c: string, kind: string) => `docs:${c}:${kind}`,
 };
 
 /** Raises a failed command of a pipeline; a partial answer is never used. */
@@ -141,6 +143,18 @@ export function createRedisStore(url: string): StateStore {
         limit,
       );
       return { ids, next: next === '0' ? null : next };
+    },
+    async putDocument(customer, kind, id, value) {
+      await redis.hset(k.documents(customer, kind), id, JSON.stringify(value));
+    },
+    async listDocuments(customer, kind) {
+      const hash = await redis.hgetall(k.documents(customer, kind));
+      return Object.keys(hash)
+        .sort()
+        .map((id) => ({ id, value: JSON.parse(hash[id] as string) as unknown }));
+    },
+    async deleteDocument(customer, kind, id) {
+      return (await redis.hdel(k.documents(customer, kind), id)) > 0;
     },
     async commit(changes: StateChanges) {
       const multi = redis.multi();

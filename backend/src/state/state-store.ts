@@ -76,6 +76,11 @@ export interface StateStore {
     limit: number,
   ): Promise<{ ids: string[]; next: string | null }>;
 
+  /** A customer's settings document of a kind (`trigger`, …): put, list (by id), delete. */
+  putDocument(customer: string, kind: string, id: string, value: unknown): Promise<void>;
+  listDocuments(customer: string, kind: string): Promise<Array<{ id: string; value: unknown }>>;
+  deleteDocument(customer: string, kind: string, id: string): Promise<boolean>;
+
   commit(changes: StateChanges): Promise<void>;
   close(): Promise<void>;
 }
