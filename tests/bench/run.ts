@@ -13,6 +13,8 @@ const sections: Record<string, () => Promise<Section>> = {
   'sdk-browser': async () => (await import('./sdk-browser')).benchSdkBrowser,
   'ingest-kafka': async () => (await import('./ingest-kafka')).benchIngestKafka,
   edge: async () => (await import('./edge')).benchEdge,
+  processor: async () => (await import('./processor')).benchProcessor,
+  latency: async () => (await import('./latency')).benchLatency,
 };
 
 async function main(): Promise<void> {

@@ -47,9 +47,14 @@ export function createProcessor(options: ProcessorOptions): Processor {
   let queue: Promise<unknown> = Promise.resolve();
 
   const runNow = async (items: StreamItem[]): Promise<ProcessedBatch> => {
-    const plan = await planBatch(store, items, () => store.customersWithSegments());
     const events = items.flatMap((item) => ('event' in item ? [item.event] : []));
-    await warehouse.write({ events, links: plan.links, changes: plan.changes });
+    // The events' insert does not depend on the plan: it runs while the plan is made.
+    const stored = events.length ? warehouse.write({ events, links: [], changes: [] }) : undefined;
+    const planned = planBatch(store, items, () => store.customersWithSegments());
+    const [plan] = await Promise.all([planned, stored]);
+    if (plan.links.length || plan.changes.length) {
+      await warehouse.write({ events: [], links: plan.links, changes: plan.changes });
+    }
     const batch = {
       events: events.length,
       eventKeys: events.map((event) => `${event.customer_id}/${event.event_id}`),

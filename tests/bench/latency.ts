@@ -1,0 +1,121 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startNodeEdge } from '../../edge/src/adapters/node';
+import { createMemoryConfigStore } from '../../edge/src/config/memory-config-store';
+import { createKafkaSink } from '../../backend/src/sinks/kafka-sink';
+import { startBackend } from '../../backend/src/start-backend';
+import { startKafka } from '../services/kafka/broker';
+import { startRedis } from '../services/redis';
+import { BENCH_SEGMENTS, eventMix } from './event-mix';
+import { percentile, printTable } from './table';
+
+const CUSTOMER = 'cust_latency';
+const KEY = 'pk_latency';
+
+interface Phase {
+  name: string;
+  eventsPerSecond: number;
+  seconds: number;
+}
+
+const PHASES: Phase[] = [
+  { name: 'steady 1K events/s', eventsPerSecond: 1000, seconds: 15 },
+  { name: 'burst 10K events/s', eventsPerSecond: 10_000, seconds: 5 },
+];
+
+/**
+ * End-to-end latency from the edge's 200 to the event being durable in the warehouse and in
+ * segment state: Node edge → Kafka (acks=all) → processor → Redis + chdb, at a steady 1K
+ * events/s and then a 10x burst. A request every 10 ms carries the phase's share of events.
+ */
+export async function benchLatency(): Promise<Record<string, unknown>> {
+  const [broker, redis] = await Promise.all([startKafka(), startRedis()]);
+  const dir = mkdtempSync(join(tmpdir(), 'pulse-bench-latency-'));
+  const durableAt = new Map<string, number>();
+  const results: Record<string, unknown> = {};
+  const rows: Array<Array<string | number>> = [
+    ['phase', 'events', 'p50 ms', 'p99 ms', 'max ms', 'missing'],
+  ];
+  const backend = await startBackend({
+    dataDir: dir,
+    port: 0,
+    ingestSecret: 'bench',
+    kafkaBrokers: [broker.brokers],
+    redisUrl: redis.url,
+    roles: { ingest: false },
+    onBatch: (batch) => {
+      const now = Date.now();
+      for (const key of batch.eventKeys) if (!durableAt.has(key)) durableAt.set(key, now);
+    },
+  });
+  const sink = createKafkaSink({ brokers: [broker.brokers], clientId: 'pulse-edge' });
+  const edge = await startNodeEdge({
+    config: createMemoryConfigStore({
+      [KEY]: {
+        customer_id: CUSTOMER,
+        allowed_origins: ['*'],
+        rate: { per_second: 100_000, burst: 100_000 },
+        routing: 'new',
+      },
+    }),
+    sink,
+    ipSaltSecret: 'bench',
+  });
+  try {
+    for (const segment of BENCH_SEGMENTS) await backend.store.putDefinition(CUSTOMER, segment);
+    for (const [p, phase] of PHASES.entries()) {
+      const perRequest = phase.eventsPerSecond / 100;
+      const requests = phase.seconds * 100;
+      const acked = new Map<string, number>();
+      const inFlight: Array<Promise<void>> = [];
+      const start = Date.now();
+      for (let r = 0; r < requests; r++) {
+        const wait = start + r * 10 - Date.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        const events = eventMix(perRequest, 2000, p * 100_000 + r);
+        const body = JSON.stringify({ sent_at: new Date().toISOString(), events });
+        inFlight.push(
+          fetch(`${edge.url}/v1/events?key=${KEY}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body,
+          }).then(async (res) => {
+            await res.arrayBuffer();
+            const at = Date.now();
+            if (res.ok) for (const e of events) acked.set(`${CUSTOMER}/${e.event_id}`, at);
+          }),
+        );
+      }
+      await Promise.all(inFlight);
+      const until = Date.now() + 60_000;
+      while ([...acked.keys()].some((k) => !durableAt.has(k)) && Date.now() < until) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const latencies = [...acked].flatMap(([k, at]) => {
+        const done = durableAt.get(k);
+        // Durable before the 200 reached the client counts as 0.
+        return done === undefined ? [] : [Math.max(0, done - at)];
+      });
+      const missing = acked.size - latencies.length;
+      const figures = {
+        events: acked.size,
+        p50: percentile(latencies, 50),
+        p99: percentile(latencies, 99),
+        max: Math.max(...latencies),
+        missing,
+      };
+      results[phase.name] = figures;
+      rows.push([phase.name, figures.events, figures.p50, figures.p99, figures.max, missing]);
+    }
+  } finally {
+    await edge.close();
+    await sink.close();
+    await backend.stop();
+    await Promise.all([broker.stop(), redis.stop()]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  printTable(rows);
+  console.log('goal: p50 <= 500 ms, p99 <= 2 s (issue 5)');
+  return results;
+}
