@@ -7,14 +7,19 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface ProcessorChildOptions {
   dataDir: string;
-  brokers: string;
-  redisUrl: string;
-  groupId: string;
+  /** Kafka and Redis for the scale mode; without them the process runs embedded. */
+  brokers?: string;
+  redisUrl?: string;
+  groupId?: string;
+  /** Run ingest too, on this port (the embedded mode takes its events over HTTP). */
+  ingestPort?: number;
+  ingestSecret?: string;
 }
 
 /**
- * The processor as a separate process (backend/src/main.ts, processor role only), so a test
- * can `kill -9` it mid-stream and start it again on the same Kafka group, Redis and chdb data.
+ * The backend as a separate process (backend/src/main.ts: the processor, and ingest when asked),
+ * so a test can `kill -9` it mid-stream and start it again on the same Kafka group, Redis, chdb
+ * and embedded state.
  * It follows the process's batch log to know what became durable.
  */
 export interface ProcessorChild {
@@ -57,12 +62,13 @@ export function processorChild(options: ProcessorChildOptions): ProcessorChild {
           cwd: root,
           env: {
             ...process.env,
-            PULSE_ROLES: 'processor',
+            PULSE_ROLES: options.ingestPort ? 'ingest,processor' : 'processor',
+            PORT: String(options.ingestPort ?? 0),
             PULSE_DATA_DIR: options.dataDir,
-            KAFKA_BROKERS: options.brokers,
-            REDIS_URL: options.redisUrl,
-            PULSE_GROUP_ID: options.groupId,
-            INGEST_SECRET: 'restart',
+            KAFKA_BROKERS: options.brokers ?? '',
+            REDIS_URL: options.redisUrl ?? '',
+            PULSE_GROUP_ID: options.groupId ?? 'pulse-processor',
+            INGEST_SECRET: options.ingestSecret ?? 'restart',
             PULSE_TICK_MS: '0',
             PULSE_WAREHOUSE_TTL: '0',
             PULSE_LOG_BATCHES: '1',

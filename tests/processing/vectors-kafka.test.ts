@@ -1,8 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import type { SegmentChange } from '@pulse/contract';
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { IdentityLink, SegmentChange } from '@pulse/contract';
+import { TOPICS } from '../../backend/src/kafka/topics';
 import { createKafkaSink, type KafkaSink } from '../../backend/src/sinks/kafka-sink';
 import { startBackend, type Backend } from '../../backend/src/start-backend';
 import { missingService } from '../services/free-port';
@@ -29,6 +31,10 @@ describe.skipIf(skip)('processing vectors, Kafka + Redis mode', () => {
   let harness: VectorHarness;
   let processed = 0;
   let changes: SegmentChange[] = [];
+  const allChanges: SegmentChange[] = [];
+  const allLinks = new Set<string>();
+  const linkKey = (l: IdentityLink) =>
+    JSON.stringify([l.customer_id, l.source_id, l.user_id, l.event_id]);
 
   beforeAll(async () => {
     [broker, redis] = await Promise.all([startKafka(), startRedis()]);
@@ -44,6 +50,8 @@ describe.skipIf(skip)('processing vectors, Kafka + Redis mode', () => {
       onBatch: (batch) => {
         processed += batch.events;
         changes.push(...batch.changes);
+        allChanges.push(...batch.changes);
+        for (const link of batch.links) allLinks.add(linkKey(link));
       },
     });
     sink = createKafkaSink({ brokers: [broker.brokers] });
@@ -82,4 +90,34 @@ describe.skipIf(skip)('processing vectors, Kafka + Redis mode', () => {
       await checkVector(harness, scopeVector(vector, `kafka${index}`));
     });
   }
+
+  it('publishes every change to pulse.segments and every link to pulse.identity', async () => {
+    const kafka = new Kafka({ brokers: [broker.brokers], logLevel: logLevel.NOTHING });
+    const consumer = kafka.consumer({ groupId: 'vectors-reader' });
+    const published: SegmentChange[] = [];
+    const links = new Set<string>();
+    await consumer.connect();
+    await consumer.subscribe({ topics: [TOPICS.segments, TOPICS.identity], fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ topic, message }) => {
+        if (topic === TOPICS.identity)
+          links.add(linkKey(JSON.parse(String(message.value)) as IdentityLink));
+        else published.push(JSON.parse(String(message.value)) as SegmentChange);
+      },
+    });
+    const until = Date.now() + 30_000;
+    while (
+      (published.length < allChanges.length || links.size < allLinks.size) &&
+      Date.now() < until
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await consumer.disconnect();
+    const key = (c: SegmentChange) =>
+      JSON.stringify([c.customer_id, c.segment_id, c.id, c.change, c.at, c.reason]);
+    expect(allChanges.length).toBeGreaterThan(20);
+    expect(new Set(published.map(key))).toEqual(new Set(allChanges.map(key)));
+    expect(allLinks.size).toBeGreaterThan(10);
+    expect(links).toEqual(allLinks);
+  });
 });
