@@ -83,14 +83,14 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   const processor = createProcessor({
     store,
     warehouse,
+    // Live listeners (dashboards, triggers) hear a batch once it is in the warehouse and
+    // published, before the state commit: a crash in between replays it to them (at least once).
     publish: async (batch) => {
       await publisher?.publish(batch);
+      live.publish(batch);
       config.onPublished?.(batch);
     },
-    onBatch: (batch) => {
-      live.publish(batch);
-      config.onBatch?.(batch);
-    },
+    onBatch: config.onBatch,
   });
   const api = createApiApp({
     warehouse,
@@ -98,6 +98,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     processor,
     live,
     keys: secretKeysFrom(config.apiKeys ?? {}),
+    ingestSecret: config.ingestSecret,
     now: Date.now,
   });
 

@@ -11,6 +11,8 @@ export interface ApiContext {
   processor: Processor;
   keys: SecretKeys;
   live: LiveFeed;
+  /** HMAC secret shared with the edge (ingest batches, decide calls). */
+  ingestSecret: string;
   /** The wall clock (ms); tests pass their own. */
   now: () => number;
 }

@@ -1,8 +1,10 @@
 import type { ProcessedBatch } from '../processor/processor';
 
 /**
- * Processed batches as they become durable, for live dashboards (GraphQL subscriptions over
- * SSE) and triggers. In-process: it hears the processor of this process.
+ * Processed batches once they are in the warehouse and published, for live dashboards
+ * (GraphQL subscriptions over SSE) and triggers. At least once: a batch replayed after a crash
+ * is heard again, so listeners dedupe by event or change key. In-process: it hears the
+ * processor of this process.
  */
 export interface LiveFeed {
   publish(batch: ProcessedBatch): void;
