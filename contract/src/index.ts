@@ -35,3 +35,4 @@ export type {
   MinuteRollup,
 } from './segment';
 export { pagePath } from './page-path';
+export { backendDecidePath, type ClientAction, type DecideResponse } from './decide';

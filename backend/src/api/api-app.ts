@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { ApiContext } from './api-context';
+import { createPersonalizationApp } from './decide/personalization-app';
 
 /**
  * The backend's query APIs, mounted next to ingest. Each API is a sub-app in its own folder
@@ -8,5 +9,6 @@ import type { ApiContext } from './api-context';
 export function createApiApp(context: ApiContext): Hono {
   const app = new Hono();
   void context;
+  app.route('/', createPersonalizationApp(context));
   return app;
 }

@@ -1,0 +1,53 @@
+import { Hono } from 'hono';
+import { backendDecidePath, SIGNATURE_HEADER, verifyBody } from '@pulse/contract';
+import type { ApiContext } from '../api-context';
+import { apiError } from '../../triggers/api-error';
+import { createTriggerStore } from '../../triggers/trigger-store';
+import { decideFor } from './decide-for';
+
+/** Longest visitor or customer id accepted (the contract's ids are at most 200 characters). */
+const MAX_ID_LENGTH = 200;
+
+/**
+ * `GET /v1/decide?customer_id=…&visitor_id=…`, called by the edge for a public write key: 200
+ * `DecideResponse` (contract). The edge resolved the customer from the write key and signs
+ * the request (contract `signBody` over `backendDecidePath(customer, visitor)`) with the
+ * secret it signs ingest batches with, so no one but the edge can read a customer's segments:
+ * a missing, forged or stale signature answers 401 `invalid_signature`.
+ */
+export function createDecideApp(context: ApiContext & { ingestSecret?: string }): Hono {
+  const app = new Hono();
+  const triggers = createTriggerStore(context.store);
+
+  app.get('/', async (c) => {
+    const secret = context.ingestSecret;
+    if (!secret) {
+      return apiError(c, 503, 'unavailable', 'decide is off: the backend has no ingest secret');
+    }
+    const customer = c.req.query('customer_id') ?? '';
+    const visitor = c.req.query('visitor_id') ?? '';
+    const check = await verifyBody(
+      secret,
+      c.req.header(SIGNATURE_HEADER),
+      backendDecidePath(customer, visitor),
+    );
+    if (!check.ok) {
+      return apiError(c, 401, 'invalid_signature', `signature refused: ${check.code}`);
+    }
+    if (
+      !customer ||
+      !visitor ||
+      customer.length > MAX_ID_LENGTH ||
+      visitor.length > MAX_ID_LENGTH
+    ) {
+      return apiError(
+        c,
+        400,
+        'invalid_request',
+        `customer_id and visitor_id: non-empty, at most ${MAX_ID_LENGTH} characters`,
+      );
+    }
+    return c.json(await decideFor(context.store, triggers, customer, visitor));
+  });
+  return app;
+}
