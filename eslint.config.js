@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import globals from 'globals';
 
 export default tseslint.config(
   {
@@ -39,5 +40,10 @@ export default tseslint.config(
         document: 'readonly',
       },
     },
+  },
+  {
+    // The playground dashboard's script runs in the browser as is (no build).
+    files: ['playground/dashboard/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: { ...globals.browser, Chart: 'readonly' } },
   },
 );

@@ -105,12 +105,19 @@ await new Promise<void>((resolve, reject) => {
   edge.once('exit', (code) => reject(new Error(`wrangler dev exited with ${code}`)));
 });
 
-const site = await startPlayground({ port: SITE_PORT, endpoint: edgeUrl, key: DEMO_KEY });
+const site = await startPlayground({
+  port: SITE_PORT,
+  endpoint: edgeUrl,
+  key: DEMO_KEY,
+  backend: { url: ingestUrl, secretKey: DEMO_SECRET_KEY },
+});
 
 console.log(`
 Pulse is running (embedded mode)
   demo site   ${site.url}            (instrumented with the snippet, key ${DEMO_KEY})
+  dashboard   ${site.url}/dashboard  (live counts, top pages, event stream, segments, profiles)
   edge        ${edgeUrl}/v1/events   (wrangler dev; Segment API at /v1/batch, /v1/track, …)
   backend     ${ingestUrl}/internal/ingest → processor: ${where}
+  APIs        ${ingestUrl}/graphql, ${ingestUrl}/v1/segments (secret key ${DEMO_SECRET_KEY})
 Press Ctrl+C to stop.
 `);

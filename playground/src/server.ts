@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
+import { createDashboardApp } from './dashboard';
 
 const siteDir = fileURLToPath(new URL('../site/', import.meta.url));
 const sdkDist = fileURLToPath(new URL('../../sdk/dist/', import.meta.url));
@@ -20,14 +21,25 @@ export interface PlaygroundOptions {
   endpoint: string;
   /** Public write key of the demo customer. */
   key: string;
+  /**
+   * The backend (GraphQL and Segment API) and the demo customer's secret key, for the
+   * dashboard. The key stays on this server: the dashboard's requests go through it.
+   */
+  backend?: { url: string; secretKey: string };
 }
 
 /**
  * The demo site: pages instrumented with the script-tag snippet exactly as a customer pastes
- * it, and the SDK bundle served from sdk/dist (run `npm run build` first).
+ * it, and the SDK bundle served from sdk/dist (run `npm run build` first); with a backend, the
+ * live dashboard under /dashboard.
  */
-export function createPlaygroundApp({ endpoint, key }: Omit<PlaygroundOptions, 'port'>): Hono {
+export function createPlaygroundApp({
+  endpoint,
+  key,
+  backend,
+}: Omit<PlaygroundOptions, 'port'>): Hono {
   const app = new Hono();
+  if (backend) app.route('/dashboard', createDashboardApp({ ...backend, endpoint, key }));
   app.get('/pulse.iife.js', async (c) => {
     const bundle = await readFile(`${sdkDist}pulse.iife.js`, 'utf8');
     return c.body(bundle, 200, { 'content-type': 'text/javascript; charset=utf-8' });
