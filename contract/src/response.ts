@@ -3,6 +3,8 @@ export const ERROR_CODES = {
   invalidJson: 'invalid_json',
   invalidBatch: 'invalid_batch',
   invalidEvent: 'invalid_event',
+  /** A bad query parameter (e.g. `visitor_id` of `GET /v1/decide`). */
+  invalidRequest: 'invalid_request',
   eventTooLarge: 'event_too_large',
   payloadTooLarge: 'payload_too_large',
   unsupportedMediaType: 'unsupported_media_type',

@@ -7,6 +7,7 @@ import { exposeToOrigin, preflight, requireAllowedOrigin } from './middleware/co
 import { rateLimit } from './middleware/rate-limit';
 import { routeByCustomer } from './middleware/routing';
 import { createIngestPipeline } from './pipeline/ingest';
+import { decide } from './routes/decide';
 import { countNativeEvents, nativeEvents } from './routes/events';
 import { receipts } from './routes/receipts';
 import { countSegmentMessages, segmentBatch, segmentCall } from './routes/segment';
@@ -63,6 +64,16 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
     requireAllowedOrigin(),
     rateLimit(deps.limiter, () => 1),
     receipts(deps.receipts),
+  );
+
+  // Decide reads (a GET): no body, no legacy routing, one unit of the rate limit.
+  app.options('/v1/decide', preflight(deps.config));
+  app.get(
+    '/v1/decide',
+    authenticate(deps.config),
+    requireAllowedOrigin(),
+    rateLimit(deps.limiter, () => 1),
+    decide(deps.decide),
   );
   return app;
 }

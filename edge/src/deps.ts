@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import type { Sink } from '@pulse/contract';
 import type { KeyConfig, KeyConfigStore } from './config/key-config';
 import type { RateLimiter } from './rate-limit/rate-limiter';
+import type { DecideBackend } from './routes/decide-backend';
 import type { ReceiptStore } from './receipts/receipt-store';
 import type { LegacyForwarder } from './sinks/legacy-forwarder';
 
@@ -18,6 +19,8 @@ export interface EdgeDeps {
   sink: Sink;
   /** Receipts of batches sent at unload (`POST /v1/receipts`). @default none: clients resend */
   receipts?: ReceiptStore;
+  /** The backend's decide (`GET /v1/decide`). @default none: decide answers 503 */
+  decide?: DecideBackend;
   /** The legacy pipeline, for customers in `shadow` or `legacy` routing. */
   legacy: LegacyForwarder;
   /** The secret salt of a UTC day (`2025-01-21`) for hashing IPs; rotates daily. */

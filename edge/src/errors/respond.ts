@@ -8,6 +8,7 @@ const STATUS_BY_CODE: Record<ErrorCode, ContentfulStatusCode> = {
   invalid_json: 400,
   invalid_batch: 400,
   invalid_event: 400,
+  invalid_request: 400,
   event_too_large: 413,
   payload_too_large: 413,
   unsupported_media_type: 415,

@@ -10,6 +10,7 @@ import type { RateLimiter } from '../../rate-limit/rate-limiter';
 import { createHttpLegacyForwarder, type LegacyForwarder } from '../../sinks/legacy-forwarder';
 import { createMemoryReceiptStore } from '../../receipts/memory-receipt-store';
 import type { ReceiptStore } from '../../receipts/receipt-store';
+import type { DecideBackend } from '../../routes/decide-backend';
 
 export { createFileConfigStore, type FileConfigStoreOptions } from './file-config-store';
 
@@ -31,6 +32,8 @@ export interface NodeEdgeOptions {
   legacy?: LegacyForwarder;
   /** @default receipts kept in this process for an hour */
   receipts?: ReceiptStore;
+  /** The backend's decide (`createHttpDecideBackend`). @default none: decide answers 503 */
+  decide?: DecideBackend;
   /**
    * Take the client IP from `X-Forwarded-For` (behind a load balancer) instead of the socket.
    * @default false
@@ -64,6 +67,7 @@ export async function startNodeEdge(options: NodeEdgeOptions): Promise<NodeEdge>
     sink: options.sink,
     legacy: options.legacy ?? createHttpLegacyForwarder(),
     receipts: options.receipts ?? createMemoryReceiptStore(),
+    decide: options.decide,
     ipSalt: createDailySalt(options.ipSaltSecret),
     clientIp: trustProxy
       ? clientIpFromHeaders

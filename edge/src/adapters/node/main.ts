@@ -1,6 +1,7 @@
 import type { Sink } from '@pulse/contract';
 import { createKafkaSink } from '@pulse/backend/sinks/kafka';
 import { createMemoryConfigStore } from '../../config/memory-config-store';
+import { createHttpDecideBackend, decideBaseUrl } from '../../routes/decide-backend';
 import { createHttpIngestSink } from '../../sinks/http-ingest-sink';
 import { createFileConfigStore, startNodeEdge } from '.';
 
@@ -9,6 +10,7 @@ import { createFileConfigStore, startNodeEdge } from '.';
  * or, with KAFKA_BROKERS set, producing to Kafka itself with backend's KafkaSink (the same code
  * ingest uses: idempotent, acks=all). Env: PULSE_KEYS_FILE (JSON file of write key → config, re-read every 10 s) or PULSE_KEYS
  * (the same JSON inline), INGEST_URL, INGEST_SECRET, IP_SALT_SECRET, PORT (default 8787),
+ * DECIDE_URL (base URL of the backend's GET /v1/decide; default: the origin of INGEST_URL),
  * HOST (default 127.0.0.1), TRUST_PROXY=1 behind a load balancer.
  */
 function required(name: string): string {
@@ -33,6 +35,13 @@ const edge = await startNodeEdge({
   sink,
   ipSaltSecret: required('IP_SALT_SECRET'),
   trustProxy: process.env.TRUST_PROXY === '1',
+  decide:
+    process.env.DECIDE_URL || process.env.INGEST_URL
+      ? createHttpDecideBackend({
+          baseUrl: process.env.DECIDE_URL || decideBaseUrl(required('INGEST_URL')),
+          secret: required('INGEST_SECRET'),
+        })
+      : undefined,
 });
 console.log(`pulse edge (node) on ${edge.url}`);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

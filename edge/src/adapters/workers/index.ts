@@ -3,6 +3,7 @@ import { createApp } from '../../app';
 import { createCachedConfigStore } from '../../config/cached-config-store';
 import type { EdgeEnv } from '../../deps';
 import { createDailySalt } from '../../enrich/ip-hash';
+import { createHttpDecideBackend, decideBaseUrl } from '../../routes/decide-backend';
 import { createHttpIngestSink } from '../../sinks/http-ingest-sink';
 import { createHttpLegacyForwarder } from '../../sinks/legacy-forwarder';
 import { createDurableRateLimiter } from './durable-rate-limiter';
@@ -34,6 +35,11 @@ function buildApp(env: Env): Hono<EdgeEnv> {
     ),
     sink: createHttpIngestSink({
       url: required(env, 'INGEST_URL'),
+      secret: required(env, 'INGEST_SECRET'),
+    }),
+    // Decide is served by the backend beside ingest, signed with the same secret.
+    decide: createHttpDecideBackend({
+      baseUrl: decideBaseUrl(required(env, 'INGEST_URL')),
       secret: required(env, 'INGEST_SECRET'),
     }),
     legacy: createHttpLegacyForwarder(),
