@@ -42,8 +42,8 @@ export interface BackendConfig {
   /** Errors no caller awaits (the clock's ticks). @default console.error */
   onError?: (what: string, error: unknown) => void;
   /**
-   * Called once a batch is in the warehouse and published, before its state commit: a crash
-   * in between makes it be called again for the replay (at least once, like `pulse.segments`).
+   * Called once a batch is committed and its changes are in the warehouse and published; a
+   * crash before that makes it be called again (at least once, like `pulse.segments`).
    */
   onPublished?: (batch: ProcessedBatch) => void;
   /** Called after each processed batch is durable. */
@@ -83,8 +83,8 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   const processor = createProcessor({
     store,
     warehouse,
-    // Live listeners (dashboards, triggers) hear a batch once it is in the warehouse and
-    // published, before the state commit: a crash in between replays it to them (at least once).
+    // Live listeners (dashboards, triggers) hear a batch once it is committed and its changes
+    // are in the warehouse and published; after a crash the outbox replays them (at least once).
     publish: async (batch) => {
       await publisher?.publish(batch);
       live.publish(batch);

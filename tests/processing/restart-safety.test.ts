@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PulseEvent, SegmentChange } from '@pulse/contract';
-import { setUpTopics } from '../../backend/src/kafka/topics';
+import { Kafka, logLevel } from 'kafkajs';
+import { EVENT_TYPES } from '@pulse/contract';
+import { setUpTopics, TOPICS } from '../../backend/src/kafka/topics';
 import { createKafkaSink, type KafkaSink } from '../../backend/src/sinks/kafka-sink';
 import { createRedisStore } from '../../backend/src/state/redis-store';
 import type { StateStore } from '../../backend/src/state/state-store';
@@ -58,6 +60,34 @@ describe.skipIf(skip)('processor restart safety (kill -9)', () => {
   let redis: RedisServer;
   let sink: KafkaSink;
   let store: StateStore;
+
+  /** Resolves once the group has committed offsets up to the end of every event topic. */
+  const waitForCommitted = async (groupId: string) => {
+    const admin = new Kafka({ brokers: [broker.brokers], logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      const topics = EVENT_TYPES.map(TOPICS.events);
+      const until = Date.now() + 60_000;
+      for (;;) {
+        const ends = await Promise.all(topics.map((topic) => admin.fetchTopicOffsets(topic)));
+        const committed = await admin.fetchOffsets({ groupId, topics });
+        const behind = topics.some((topic, i) =>
+          (ends[i] ?? []).some((end) => {
+            const group = committed
+              .find((c) => c.topic === topic)
+              ?.partitions.find((p) => p.partition === end.partition);
+            const at = group && group.offset !== '-1' ? BigInt(group.offset) : 0n;
+            return at < BigInt(end.offset);
+          }),
+        );
+        if (!behind) return;
+        if (Date.now() > until) throw new Error(`group ${groupId} did not catch up within 60 s`);
+        await sleep(20);
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  };
 
   beforeAll(async () => {
     [broker, redis] = await Promise.all([startKafka(), startRedis()]);
@@ -245,6 +275,9 @@ describe.skipIf(skip)('processor restart safety (kill -9)', () => {
           },
           vector,
         );
+        // The batch log is written before the state commit: read the state once the group's
+        // offsets (committed after the state) have caught up with everything produced.
+        await waitForCommitted('restart-vectors');
         await verifyState(store, vector, distinctChanges(changes));
         endedAt.set(vector.name, child.changes.length);
       }

@@ -1,10 +1,10 @@
 import type { ProcessedBatch } from '../processor/processor';
 
 /**
- * Processed batches once they are in the warehouse and published, for live dashboards
- * (GraphQL subscriptions over SSE) and triggers. At least once: a batch replayed after a crash
- * is heard again, so listeners dedupe by event or change key. In-process: it hears the
- * processor of this process.
+ * Processed batches once they are committed and their changes are in the warehouse and
+ * published, for live dashboards (GraphQL subscriptions over SSE) and triggers. At least once:
+ * changes a crash left in the outbox are heard again at the next start (same keys and times),
+ * so listeners dedupe by change key. In-process: it hears the processor of this process.
  */
 export interface LiveFeed {
   publish(batch: ProcessedBatch): void;

@@ -1,5 +1,5 @@
 import type { IdentityLink, PulseEvent, SegmentChange } from '@pulse/contract';
-import type { StateStore } from '../state/state-store';
+import type { OutboxEntry, StateStore } from '../state/state-store';
 import type { Warehouse } from '../warehouse/warehouse';
 import { planBatch, type StreamItem } from './plan-batch';
 
@@ -16,9 +16,9 @@ export interface ProcessorOptions {
   store: StateStore;
   warehouse: Warehouse;
   /**
-   * Publishes a batch's changes and links (`pulse.segments`, `pulse.identity`) after the
-   * warehouse write and before the state commit: a crash in between replays the batch, and
-   * the replay publishes the same records again (at least once, same keys).
+   * Publishes a batch's changes and links (`pulse.segments`, `pulse.identity`) after the state
+   * commit, from the outbox: a crash before it is done publishes the same records again at the
+   * next start (at least once, same keys and times).
    */
   publish?: (batch: ProcessedBatch) => Promise<void>;
   /** Called after each batch is durable (live dashboards, triggers, metrics). */
@@ -26,10 +26,11 @@ export interface ProcessorOptions {
 }
 
 /**
- * The processor core: one batch at a time, in order. For each batch it plans identity,
- * segments and changes against the state store, writes the warehouse, publishes, and then
- * commits the state. Every step is idempotent on event_id, so a batch replayed after a crash
- * at any point leaves the same state and the same counts.
+ * The processor core: one batch at a time, in order. For each batch it writes the events to
+ * the warehouse while it plans identity, segments and changes against the state store, commits
+ * the state with the changes in an outbox, then writes the changes out (warehouse, publish).
+ * Every step is idempotent, so a batch replayed after a crash at any point leaves the same
+ * state, the same counts and the same changes.
  */
 export interface Processor {
   /** Resolves once the events are in the warehouse and the state is committed. */
@@ -44,7 +45,16 @@ export interface Processor {
 
 export function createProcessor(options: ProcessorOptions): Processor {
   const { store, warehouse } = options;
-  let queue: Promise<unknown> = Promise.resolve();
+  let sequence = 0;
+  const outboxId = () =>
+    `${Date.now().toString().padStart(15, '0')}-${(sequence++).toString().padStart(9, '0')}-${Math.random().toString(36).slice(2, 8)}`;
+
+  /** Writes an outbox entry's changes and links out, then forgets it. Idempotent. */
+  const flush = async (entry: OutboxEntry, batch: ProcessedBatch) => {
+    await warehouse.write({ events: [], links: entry.links, changes: entry.changes });
+    if (options.publish) await options.publish(batch);
+    await store.clearOutbox(entry.id);
+  };
 
   const runNow = async (items: StreamItem[]): Promise<ProcessedBatch> => {
     const events = items.flatMap((item) => ('event' in item ? [item.event] : []));
@@ -52,21 +62,33 @@ export function createProcessor(options: ProcessorOptions): Processor {
     const stored = events.length ? warehouse.write({ events, links: [], changes: [] }) : undefined;
     const planned = planBatch(store, items, () => store.customersWithSegments());
     const [plan] = await Promise.all([planned, stored]);
-    if (plan.links.length || plan.changes.length) {
-      await warehouse.write({ events: [], links: plan.links, changes: plan.changes });
-    }
-    const batch = {
+    const batch: ProcessedBatch = {
       events: events.length,
       eventKeys: events.map((event) => `${event.customer_id}/${event.event_id}`),
       changes: plan.changes,
       links: plan.links,
     };
-    if (options.publish) await options.publish(batch);
-    await store.commit(plan.state);
+    // Changes and links are committed with the state that caused them (an outbox), and only
+    // then written out: a crash before the commit replays the batch and plans them again, a
+    // crash after it finds them in the outbox at the next start. Either way each change is
+    // written with one `at`, so the warehouse and consumers see it once (by key).
+    const entry = { id: outboxId(), changes: plan.changes, links: plan.links };
+    const hasOutput = entry.changes.length > 0 || entry.links.length > 0;
+    await store.commit({ ...plan.state, outbox: hasOutput ? entry : undefined });
+    if (hasOutput) await flush(entry, batch);
+    else if (options.publish) await options.publish(batch);
     options.onBatch?.(batch);
     return batch;
   };
 
+  /** Writes out what an earlier run committed but did not finish writing. */
+  const recover = async () => {
+    for (const entry of await store.pendingOutbox()) {
+      await flush(entry, { events: 0, eventKeys: [], changes: entry.changes, links: entry.links });
+    }
+  };
+
+  let queue: Promise<unknown> = recover();
   const run = (items: StreamItem[]): Promise<ProcessedBatch> => {
     const result = queue.then(() => runNow(items));
     queue = result.catch(() => undefined);

@@ -1,6 +1,7 @@
 import { open, type Database, type Key } from 'lmdb';
 import type { SegmentDefinition } from '@pulse/contract';
 import type {
+  OutboxEntry,
   Evidence,
   EvidenceRef,
   MemberRef,
@@ -19,6 +20,8 @@ import type {
  *   ['member', customer, segment, id]        → end (ms)
  *   ['ends', customer, segment, end, id]     → 1 (members by end, for expiry)
  *   ['doc', customer, kind, id]              → a settings document
+ *   ['outbox', id]                           → OutboxEntry (ids sort by commit order)
+ * A profile's keys are found from its canonical id: its sources, then per segment definition.
  */
 const LAST = '\uffff';
 
@@ -120,6 +123,35 @@ export function openEmbeddedStore(path: string): StateStore {
       }
       return { ids, next };
     },
+    async deleteProfile(customer, id) {
+      return db.transaction(() => {
+        const user = (db.get(['link', customer, id]) as string | undefined) ?? id;
+        const ids = [
+          user,
+          ...((db.get(['sources', customer, user]) as string[] | undefined) ?? []),
+        ];
+        const segments = [
+          ...db.getKeys({ start: ['def', customer], end: ['def', customer, LAST] }),
+        ].map((key) => (key as string[])[2] as string);
+        let known = false;
+        const remove = (key: Key) => {
+          if (db.get(key) === undefined) return;
+          known = true;
+          db.removeSync(key);
+        };
+        for (const source of ids) {
+          remove(['link', customer, source]);
+          remove(['sources', customer, source]);
+          for (const segment of segments) {
+            remove(['evidence', customer, segment, source]);
+            const end = db.get(['member', customer, segment, source]) as number | undefined;
+            if (end !== undefined) remove(['ends', customer, segment, end, source]);
+            remove(['member', customer, segment, source]);
+          }
+        }
+        return known ? ids : [];
+      });
+    },
     async putDocument(customer, kind, id, value) {
       await db.put(['doc', customer, kind, id], value);
     },
@@ -134,6 +166,14 @@ export function openEmbeddedStore(path: string): StateStore {
     async commit(changes: StateChanges) {
       await db.transaction(() => applyChanges(db, changes));
     },
+    async pendingOutbox() {
+      return [...db.getRange({ start: ['outbox'], end: ['outbox', LAST] })].map(
+        ({ value }) => value as OutboxEntry,
+      );
+    },
+    async clearOutbox(id) {
+      await db.remove(['outbox', id]);
+    },
     async close() {
       await db.close();
     },
@@ -141,6 +181,7 @@ export function openEmbeddedStore(path: string): StateStore {
 }
 
 function applyChanges(db: Database<unknown, Key>, changes: StateChanges): void {
+  if (changes.outbox) db.putSync(['outbox', changes.outbox.id], changes.outbox);
   for (const { customer, at } of changes.clocks) {
     const current = db.get(['clock', customer]) as number | undefined;
     if (current === undefined || at > current) db.putSync(['clock', customer], at);

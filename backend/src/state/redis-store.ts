@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import type { SegmentDefinition } from '@pulse/contract';
-import type { Evidence, StateChanges, StateStore } from './state-store';
+import type { Evidence, OutboxEntry, StateChanges, StateStore } from './state-store';
 
 /*
  * Keys (shared/DESIGN.md, "Processing semantics"):
@@ -13,6 +13,7 @@ import type { Evidence, StateChanges, StateStore } from './state-store';
  *   segment-customers                → SET of customers with segments
  *   clock:{c}                        → ms
  *   docs:{c}:{kind}                  → HASH id → settings document JSON
+ *   outbox                           → HASH entry id → OutboxEntry JSON (ids sort by commit order)
  */
 const k = {
   link: (c: string, source: string) => `identity:${c}:${source}`,
@@ -24,6 +25,7 @@ const k = {
   customers: 'segment-customers',
   clock: (c: string) => `clock:${c}`,
   documents: (c: string, kind: string) => `docs:${c}:${kind}`,
+  outbox: 'outbox',
 };
 
 /** Raises a failed command of a pipeline; a partial answer is never used. */
@@ -144,6 +146,28 @@ export function createRedisStore(url: string): StateStore {
       );
       return { ids, next: next === '0' ? null : next };
     },
+    async deleteProfile(customer, id) {
+      const user = (await redis.get(k.link(customer, id))) ?? id;
+      const [sources, segments] = await Promise.all([
+        redis.smembers(k.sources(customer, user)),
+        redis.hkeys(k.definitions(customer)),
+      ]);
+      const ids = [user, ...sources];
+      const keys = ids.flatMap((source) => [
+        k.link(customer, source),
+        k.sources(customer, source),
+        ...segments.map((segment) => k.evidence(customer, segment, source)),
+      ]);
+      // One MULTI: the profile disappears at once. A source linked to it between the reads
+      // above and here would survive; the API waits for the processor first.
+      const multi = redis.multi().del(...keys);
+      for (const segment of segments) {
+        multi.srem(k.members(customer, segment), ...ids);
+        multi.zrem(k.ends(customer, segment), ...ids);
+      }
+      const [deleted, ...removed] = results<number>(await multi.exec());
+      return (deleted ?? 0) + removed.reduce((sum, n) => sum + n, 0) > 0 ? ids : [];
+    },
     async putDocument(customer, kind, id, value) {
       await redis.hset(k.documents(customer, kind), id, JSON.stringify(value));
     },
@@ -188,7 +212,17 @@ export function createRedisStore(url: string): StateStore {
           multi.zadd(k.ends(customer, segment), end, id);
         }
       }
+      if (changes.outbox) multi.hset(k.outbox, changes.outbox.id, JSON.stringify(changes.outbox));
       results(await multi.exec());
+    },
+    async pendingOutbox() {
+      const hash = await redis.hgetall(k.outbox);
+      return Object.keys(hash)
+        .sort()
+        .map((id) => JSON.parse(hash[id] as string) as OutboxEntry);
+    },
+    async clearOutbox(id) {
+      await redis.hdel(k.outbox, id);
     },
     async close() {
       await redis.quit();

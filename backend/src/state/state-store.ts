@@ -1,4 +1,4 @@
-import type { SegmentDefinition } from '@pulse/contract';
+import type { IdentityLink, SegmentChange, SegmentDefinition } from '@pulse/contract';
 
 /** A source (visitor_id, or a former user_id) of one customer. */
 export interface SourceRef {
@@ -40,6 +40,18 @@ export interface StateChanges {
   evidence: Array<EvidenceRef & { add: Array<[eventId: string, at: number]>; pruneUpTo: number }>;
   /** A profile is a member until `end` (ms), or not a member (`end: null`). */
   members: Array<MemberRef & { end: number | null }>;
+  /**
+   * The batch's changes and links, kept with the state that caused them (a transactional
+   * outbox) until they are in the warehouse and published; see `pendingOutbox`.
+   */
+  outbox?: OutboxEntry;
+}
+
+/** Changes and links committed with the state, not yet written out. */
+export interface OutboxEntry {
+  id: string;
+  changes: SegmentChange[];
+  links: IdentityLink[];
 }
 
 /**
@@ -76,12 +88,24 @@ export interface StateStore {
     limit: number,
   ): Promise<{ ids: string[]; next: string | null }>;
 
+  /**
+   * Forgets a profile: `id`'s canonical profile (the user it is linked to, else `id`) and every
+   * source linked to it lose their links, their evidence in every segment and their
+   * memberships. Resolves with the ids removed (canonical first), or `[]` when the store knew
+   * nothing of them. The customer's clock and other profiles are untouched.
+   */
+  deleteProfile(customer: string, id: string): Promise<string[]>;
+
   /** A customer's settings document of a kind (`trigger`, …): put, list (by id), delete. */
   putDocument(customer: string, kind: string, id: string, value: unknown): Promise<void>;
   listDocuments(customer: string, kind: string): Promise<Array<{ id: string; value: unknown }>>;
   deleteDocument(customer: string, kind: string, id: string): Promise<boolean>;
 
   commit(changes: StateChanges): Promise<void>;
+  /** Outbox entries committed but not yet cleared, oldest first. */
+  pendingOutbox(): Promise<OutboxEntry[]>;
+  /** An entry is in the warehouse and published: forget it. */
+  clearOutbox(id: string): Promise<void>;
   close(): Promise<void>;
 }
 
