@@ -185,10 +185,7 @@ describe.skipIf(skip)('processor restart safety (kill -9)', () => {
       await child.stop();
     }
 
-    const replayed = [...child.processed.values()].reduce((sum, n) => sum + n, 0) - stream.length;
-    console.log(
-      `[restart] bulk: ${events.length} events, ${resends.length} resends, ${replayed} records processed again after the kills`,
-    );
+    console.log(`[restart] bulk: ${events.length} events and ${resends.length} resends, 2 kills`);
 
     const warehouse = await createWarehouse({ path: join(dir, 'warehouse'), ttl: false });
     try {
