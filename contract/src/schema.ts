@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { util } from 'zod/v4/core';
 import { EVENT_TYPES } from './event';
 import { LIMITS } from './limits';
+import type { SegmentDefinition } from './segment';
+import { parseWindow } from './segment-window';
 
 /**
  * Runtime validation of the wire contract, shared by the edge and the backend.
@@ -136,4 +138,132 @@ export function isClientEvent(value: unknown): value is ClientEventInput {
     TIMESTAMP !== undefined &&
     TIMESTAMP.test(e.timestamp)
   );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Segment definitions (contract/src/segment.ts), as the Segment API accepts them.
+
+export { parseWindow, MAX_WINDOW_MS } from './segment-window';
+
+/**
+ * Segment ids: letters, digits, `_` and `-`, up to 64. They appear in URLs and in state keys
+ * (`segment:{customer}:{segment}`, matched by pattern in Redis), so `:`, `*`, `/` and
+ * spaces are kept out.
+ */
+export const SEGMENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+const scalarSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+/** The operator object of a condition (tests/vectors/README.md, "Matching"). */
+export const conditionOperatorsSchema = z
+  .strictObject({
+    eq: scalarSchema.optional(),
+    neq: scalarSchema.optional(),
+    in: z
+      .array(z.union([z.string(), z.number(), z.boolean()]), {
+        error: 'in must be a list of strings, numbers or booleans',
+      })
+      .min(1, 'in must list at least one value')
+      .optional(),
+    contains: z.string({ error: 'contains must be a string' }).optional(),
+    starts_with: z.string({ error: 'starts_with must be a string' }).optional(),
+    gt: z.number({ error: 'gt must be a number' }).optional(),
+    gte: z.number({ error: 'gte must be a number' }).optional(),
+    lt: z.number({ error: 'lt must be a number' }).optional(),
+    lte: z.number({ error: 'lte must be a number' }).optional(),
+    exists: z.boolean({ error: 'exists must be true or false' }).optional(),
+  })
+  .refine((operators) => Object.keys(operators).length > 0, {
+    message:
+      'a condition object names at least one operator: eq, neq, in, contains, starts_with, gt, gte, lt, lte, exists',
+  });
+
+/** A condition: a bare value (strict equality) or an object of operators. */
+export const conditionSchema = z.union([scalarSchema, conditionOperatorsSchema], {
+  error: 'a condition is a string, number, boolean or null (equality) or an object of operators',
+});
+
+/** What events count towards a segment, and how many within how long. */
+export const segmentRuleSchema = z.strictObject({
+  event_type: z
+    .enum(EVENT_TYPES, { error: `event_type must be one of ${EVENT_TYPES.join(', ')}` })
+    .optional(),
+  event_name: z
+    .string({ error: 'event_name must be a string' })
+    .max(LIMITS.maxEventNameLength, `event_name is at most ${LIMITS.maxEventNameLength} characters`)
+    .optional(),
+  where: z
+    .record(
+      z
+        .string()
+        .max(200, 'a where key is at most 200 characters')
+        .regex(
+          /^[^.]+(\.[^.]+)*$/,
+          'a where key is a dotted path into the event, like "properties.path"',
+        ),
+      conditionSchema,
+      { error: 'where must be an object of path → condition' },
+    )
+    .optional(),
+  min_count: z
+    .number({ error: 'min_count must be a number' })
+    .int('min_count must be a whole number')
+    .min(1, 'min_count must be at least 1')
+    .max(1_000_000, 'min_count is at most 1000000'),
+  window: z
+    .string({ error: 'window must be a string like "30m", "24h" or "7d"' })
+    .refine(
+      (window) => parseWindow(window) !== null,
+      'window must be <n>m, <n>h or <n>d (like "30m", "24h", "7d"), at most 90 days',
+    ),
+});
+
+/** A customer's segment definition, as created or updated through the Segment API. */
+export const segmentDefinitionSchema = z.strictObject({
+  id: z
+    .string({ error: 'id must be a string' })
+    .regex(
+      SEGMENT_ID_PATTERN,
+      'id must be 1-64 letters, digits, "_" or "-", starting with a letter or digit',
+    ),
+  name: z
+    .string({ error: 'name must be a string' })
+    .max(200, 'name is at most 200 characters')
+    .optional(),
+  rule: segmentRuleSchema,
+}) satisfies z.ZodType<SegmentDefinition>;
+
+/** One reason a value was refused: the dotted path of the field and what is wrong with it. */
+export interface FieldIssue {
+  path: string;
+  message: string;
+}
+
+/**
+ * Every reason a value was refused, by field. A union's refusal (a `where` condition) is
+ * replaced by the reasons of the branch the value was meant for, when one branch got past the
+ * type check (`{ "gt": "x" }` → `gt must be a number`, not "a condition is …").
+ */
+export function fieldIssues(error: z.ZodError): FieldIssue[] {
+  return flattenIssues(error.issues, []);
+}
+
+/** Whether an issue only says "not of this branch's type" (a scalar union's refusal too). */
+const isTypeMismatch = (issue: z.core.$ZodIssue): boolean =>
+  issue.path.length === 0 &&
+  (issue.code === 'invalid_type' ||
+    (issue.code === 'invalid_union' &&
+      issue.errors.every((branch) => branch.every(isTypeMismatch))));
+
+function flattenIssues(issues: readonly z.core.$ZodIssue[], prefix: PropertyKey[]): FieldIssue[] {
+  return issues.flatMap((issue) => {
+    const path = [...prefix, ...issue.path];
+    if (issue.code === 'invalid_union') {
+      const meant = issue.errors.filter((branch) => !branch.every(isTypeMismatch));
+      if (meant.length === 1) return flattenIssues(meant[0] ?? [], path);
+    }
+    // A bad record key: say what is wrong with the key itself.
+    if (issue.code === 'invalid_key') return flattenIssues(issue.issues, path);
+    return [{ path: path.map(String).join('.'), message: issue.message }];
+  });
 }

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { ApiContext } from './api-context';
 import { createPersonalizationApp } from './decide/personalization-app';
+import { createSegmentApiApp } from './segments/segment-api-app';
 
 /**
  * The backend's query APIs, mounted next to ingest. Each API is a sub-app in its own folder
@@ -10,5 +11,6 @@ export function createApiApp(context: ApiContext): Hono {
   const app = new Hono();
   void context;
   app.route('/', createPersonalizationApp(context));
+  app.route('/', createSegmentApiApp(context));
   return app;
 }

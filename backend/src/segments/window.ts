@@ -1,13 +1,2 @@
-const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-const MAX_WINDOW_MS = 90 * UNIT_MS.d;
-
-/**
- * A segment window (`30m`, `24h`, `7d`) in milliseconds; `null` for anything else, or longer
- * than 90 days (evidence is kept for the window, so the bound is a storage bound).
- */
-export function parseWindow(window: string): number | null {
-  const match = /^([1-9]\d{0,4})([mhd])$/.exec(window);
-  if (!match) return null;
-  const ms = Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
-  return ms <= MAX_WINDOW_MS ? ms : null;
-}
+// The window parser lives in the contract, where the Segment API's validation uses it too.
+export { parseWindow } from '@pulse/contract/schema';

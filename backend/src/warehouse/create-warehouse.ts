@@ -6,6 +6,8 @@ import { applyMigrations } from './migrations';
 import { applyRetention } from './retention';
 import { openClient } from './open-client';
 import { createWarehouseReads } from './warehouse-reads';
+import { readEventsSince } from './event-history';
+import { countProfileEvents, deleteProfileRows } from './profile-data';
 import { WarehouseError, isWarehouseError } from './warehouse-error';
 import type { Warehouse, WarehouseBatch, WarehouseOptions } from './warehouse';
 
@@ -90,6 +92,15 @@ export async function createWarehouse(options: WarehouseOptions = {}): Promise<W
       return done;
     },
     ...reads,
+    eventsSince: (customerId, from, filter) =>
+      readEventsSince(client, database, customerId, from, filter),
+    profileEventCount: (customerId, ids) => countProfileEvents(client, database, customerId, ids),
+    async deleteProfile(customerId, ids) {
+      // Behind the writes in flight, so a batch of the profile's events queued before the
+      // delete does not land after it.
+      await tail;
+      return deleteProfileRows(client, database, customerId, ids);
+    },
     async close() {
       if (closed) return;
       closed = true;

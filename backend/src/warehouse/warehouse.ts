@@ -1,4 +1,7 @@
 import type { IdentityLink, MinuteRollup, PulseEvent, SegmentChange } from '@pulse/contract';
+import type { EventFilter } from './event-history';
+
+export type { EventFilter } from './event-history';
 
 /** What one processed batch leaves in the warehouse. */
 export interface WarehouseBatch {
@@ -25,6 +28,19 @@ export interface Warehouse {
   identities(customerId: string): Promise<IdentityLink[]>;
   /** A customer's segment changes, deduplicated, ordered by (at, segment_id, id, change). */
   segmentChanges(customerId: string): Promise<SegmentChange[]>;
+  /**
+   * A customer's events with event time `>= from` (and the filter), each once, oldest first
+   * (by timestamp, then event_id), a page at a time: what a new segment is backfilled from.
+   */
+  eventsSince(customerId: string, from: Date, filter?: EventFilter): AsyncIterable<PulseEvent[]>;
+  /** Distinct events of a customer sent under any of `ids` (as visitor_id or user_id). */
+  profileEventCount(customerId: string, ids: readonly string[]): Promise<number>;
+  /**
+   * Deletes a profile: the events sent under any of `ids`, the identity links from or to them
+   * and their segment changes; resolves with the number of events deleted, once no read sees
+   * them. Per-minute rollups keep their counts (they hold no ids; see `deleteProfileRows`).
+   */
+  deleteProfile(customerId: string, ids: readonly string[]): Promise<number>;
   /** Read-only SQL for the query APIs, with `{name:Type}` parameters. */
   query<T>(sql: string, params?: Record<string, unknown>): Promise<T[]>;
   /** Schema version after migrations. */

@@ -1,0 +1,57 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { CustomerVariables } from '../../triggers/require-secret-key';
+import type { ApiContext } from '../api-context';
+import { errorBody, validationFailed } from '../segments/api-errors';
+import { findProfile } from './find-profile';
+import { profileRoutes as routes } from './profile-routes';
+
+type Env = { Variables: CustomerVariables };
+
+/**
+ * `/v1/profiles/{id}`: a profile's identity and segments, and deleting it everywhere (the
+ * state store and the warehouse; shared/DESIGN.md, "Backend API"). The customer is the key's.
+ */
+export function createProfilesApp(context: ApiContext): OpenAPIHono<Env> {
+  const app = new OpenAPIHono<Env>({
+    defaultHook: (result, c) =>
+      result.success ? undefined : validationFailed(c, result.target, result.error),
+  });
+  const notFound = (id: string) => errorBody('not_found', `no profile ${id}`);
+
+  app.openapi(routes.get, async (c) => {
+    const { id } = c.req.valid('param');
+    const profile = await findProfile(context, c.var.customer, id);
+    if (!profile) return c.json(notFound(id), 404);
+    return c.json(
+      {
+        id: profile.id,
+        user_id: profile.isUser ? profile.id : null,
+        visitor_ids: profile.isUser ? profile.sources : [profile.id],
+        segments: profile.memberships.map(({ segment, name, until }) => ({
+          id: segment,
+          ...(name !== undefined ? { name } : {}),
+          until: new Date(until).toISOString(),
+        })),
+        events: profile.events,
+      },
+      200,
+    );
+  });
+
+  app.openapi(routes.delete, async (c) => {
+    const customer = c.var.customer;
+    const { id } = c.req.valid('param');
+    // Batches already handed to the processor land first, so none re-creates what is deleted.
+    await context.processor.idle();
+    const profile = await findProfile(context, customer, id);
+    if (!profile) return c.json(notFound(id), 404);
+    const ids = [profile.id, ...profile.sources];
+    // The warehouse first: if the state store then fails, the profile is still found and a
+    // retry deletes both; the other order could leave events no retry would find.
+    const events = await context.warehouse.deleteProfile(customer, ids);
+    await context.store.deleteProfile(customer, profile.id);
+    return c.json({ deleted: { id: profile.id, ids, events } }, 200);
+  });
+
+  return app;
+}

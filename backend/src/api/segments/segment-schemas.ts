@@ -1,0 +1,76 @@
+import { z } from '@hono/zod-openapi';
+import { SEGMENT_ID_PATTERN, segmentDefinitionSchema } from '@pulse/contract/schema';
+
+/** A segment definition (contract/src/segment.ts), as stored and answered. */
+export const segmentSchema = segmentDefinitionSchema.openapi('SegmentDefinition', {
+  example: {
+    id: 'pricing_fans',
+    name: 'Pricing fans',
+    rule: {
+      event_type: 'page_view',
+      where: { 'properties.path': '/pricing' },
+      min_count: 3,
+      window: '7d',
+    },
+  },
+});
+
+/** `PUT /v1/segments/{id}`: the definition; its `id` may be left out (the path names it). */
+export const segmentUpdateSchema = segmentDefinitionSchema
+  .extend({ id: segmentDefinitionSchema.shape.id.optional() })
+  .openapi('SegmentUpdate');
+
+export const segmentIdParams = z.object({
+  id: z
+    .string()
+    .regex(SEGMENT_ID_PATTERN, 'a segment id is 1-64 letters, digits, "_" or "-"')
+    .openapi({ param: { name: 'id', in: 'path' }, example: 'pricing_fans' }),
+});
+
+export const backfillSchema = z
+  .object({
+    from: z.string().openapi({ description: 'Start of the history read (ISO 8601).' }),
+    events_scanned: z.number().int(),
+    events_replayed: z.number().int(),
+    members: z.number().int(),
+  })
+  .openapi('Backfill', {
+    description:
+      'The warehouse history of the window (at most the 7 days of events it keeps) run through the processor for this segment.',
+  });
+
+export const segmentWriteSchema = z
+  .object({
+    segment: segmentSchema,
+    backfill: backfillSchema.nullable().openapi({
+      description: 'null when an update kept the rule (members are kept as they are).',
+    }),
+  })
+  .openapi('SegmentWrite');
+
+export const segmentListSchema = z.object({ segments: z.array(segmentSchema) });
+
+export const memberQuerySchema = z.object({
+  cursor: z
+    .string()
+    .max(2000)
+    .optional()
+    .openapi({
+      param: { name: 'cursor', in: 'query' },
+      description: 'next_cursor of the previous page.',
+    }),
+  limit: z.coerce
+    .number()
+    .int('limit must be a whole number')
+    .min(1, 'limit must be at least 1')
+    .max(1000, 'limit is at most 1000')
+    .default(100)
+    .openapi({ param: { name: 'limit', in: 'query' }, example: 100 }),
+});
+
+export const memberPageSchema = z
+  .object({
+    members: z.array(z.string()).openapi({ description: 'Canonical ids: user_id once known.' }),
+    next_cursor: z.string().nullable().openapi({ description: 'null on the last page.' }),
+  })
+  .openapi('MemberPage');

@@ -1,0 +1,104 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { SegmentDefinition } from '@pulse/contract';
+import type { CustomerVariables } from '../../triggers/require-secret-key';
+import type { ApiContext } from '../api-context';
+import { errorBody, requireJsonBody, validationFailed } from './api-errors';
+import { backfillSegment } from './backfill-segment';
+import { decodeMemberCursor, memberPage } from './member-page';
+import { segmentRoutes as routes } from './segment-routes';
+
+type Env = { Variables: CustomerVariables };
+
+const sameRule = (a: SegmentDefinition, b: SegmentDefinition) =>
+  JSON.stringify(a.rule) === JSON.stringify(b.rule);
+
+/**
+ * `/v1/segments`: create, read, redefine and delete segment definitions, and page through
+ * members. The customer is always the key's (`c.var.customer`), never the path's or body's.
+ */
+export function createSegmentsApp(context: ApiContext): OpenAPIHono<Env> {
+  const { store } = context;
+  const app = new OpenAPIHono<Env>({
+    defaultHook: (result, c) =>
+      result.success ? undefined : validationFailed(c, result.target, result.error),
+  });
+
+  const definitionOf = async (customer: string, id: string) => {
+    const [definitions = []] = await store.definitions([customer]);
+    return definitions.find((definition) => definition.id === id) ?? null;
+  };
+  const notFound = (id: string) => errorBody('not_found', `no segment ${id}`);
+  app.on(['POST', 'PUT'], ['/v1/segments', '/v1/segments/*'], requireJsonBody);
+
+  app.openapi(routes.list, async (c) => {
+    const [segments = []] = await store.definitions([c.var.customer]);
+    return c.json({ segments }, 200);
+  });
+
+  app.openapi(routes.create, async (c) => {
+    const customer = c.var.customer;
+    const definition = c.req.valid('json');
+    if (await definitionOf(customer, definition.id)) {
+      return c.json(
+        errorBody('segment_exists', `segment ${definition.id} exists; PUT to redefine it`),
+        409,
+      );
+    }
+    await store.putDefinition(customer, definition);
+    const backfill = await backfillSegment(context, customer, definition);
+    return c.json({ segment: definition, backfill }, 201);
+  });
+
+  app.openapi(routes.get, async (c) => {
+    const { id } = c.req.valid('param');
+    const definition = await definitionOf(c.var.customer, id);
+    return definition ? c.json(definition, 200) : c.json(notFound(id), 404);
+  });
+
+  app.openapi(routes.update, async (c) => {
+    const customer = c.var.customer;
+    const { id } = c.req.valid('param');
+    const body = c.req.valid('json');
+    if (body.id !== undefined && body.id !== id) {
+      const message = `id: the body's id ${body.id} is not the path's ${id} (ids cannot change)`;
+      return c.json(errorBody('invalid_segment', message, [{ path: 'id', message }]), 422);
+    }
+    const previous = await definitionOf(customer, id);
+    if (!previous) return c.json(notFound(id), 404);
+    const definition: SegmentDefinition = { ...body, id };
+    if (sameRule(previous, definition)) {
+      await store.putDefinition(customer, definition);
+      return c.json({ segment: definition, backfill: null }, 200);
+    }
+    // A new rule makes the old evidence meaningless: start the segment over, then fill it.
+    await context.processor.idle();
+    await store.deleteDefinition(customer, id);
+    await store.putDefinition(customer, definition);
+    const backfill = await backfillSegment(context, customer, definition);
+    return c.json({ segment: definition, backfill }, 200);
+  });
+
+  app.openapi(routes.delete, async (c) => {
+    const { id } = c.req.valid('param');
+    // Let batches that planned with the segment commit first, so none re-adds its members.
+    await context.processor.idle();
+    const deleted = await store.deleteDefinition(c.var.customer, id);
+    return deleted ? c.body(null, 204) : c.json(notFound(id), 404);
+  });
+
+  app.openapi(routes.members, async (c) => {
+    const customer = c.var.customer;
+    const { id } = c.req.valid('param');
+    const { cursor, limit } = c.req.valid('query');
+    const start = cursor === undefined ? { store: null, skip: 0 } : decodeMemberCursor(cursor);
+    if (!start) {
+      const message = 'cursor: not a cursor this API made (pass next_cursor as it came)';
+      return c.json(errorBody('invalid_request', message, [{ path: 'cursor', message }]), 400);
+    }
+    if (!(await definitionOf(customer, id))) return c.json(notFound(id), 404);
+    const page = await memberPage(store, customer, id, start, limit);
+    return c.json({ members: page.ids, next_cursor: page.next }, 200);
+  });
+
+  return app;
+}
