@@ -3,6 +3,7 @@ import type { Sink } from '@pulse/contract';
 import { createApiApp } from './api/api-app';
 import { createLiveFeed, type LiveFeed } from './api/live-feed';
 import { secretKeysFrom } from './api/secret-keys';
+import { startWebhookDispatcher } from './triggers/webhook-dispatcher';
 import { startIngest, type IngestServer } from './ingest/ingest-server';
 import { setUpTopics } from './kafka/topics';
 import { createProcessor, type ProcessedBatch, type Processor } from './processor/processor';
@@ -78,6 +79,10 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     ? createRedisStore(config.redisUrl)
     : openEmbeddedStore(join(config.dataDir, 'state'));
   const live = createLiveFeed();
+  // Trigger webhooks follow the processed changes (segment enter/exit) of this process.
+  const webhooks = roles.processor
+    ? startWebhookDispatcher({ store, live, onError: config.onError })
+    : undefined;
   const brokers = config.kafkaBrokers?.filter(Boolean) ?? [];
   const publisher = brokers.length ? createKafkaPublisher(brokers) : undefined;
   const processor = createProcessor({
@@ -159,6 +164,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
       await consumer?.stop();
       await kafkaSink?.close();
       await processor.idle();
+      await webhooks?.stop();
       await publisher?.close();
       await store.close();
       await warehouse.close();
