@@ -88,9 +88,18 @@ export function createProcessor(options: ProcessorOptions): Processor {
     }
   };
 
-  let queue: Promise<unknown> = recover();
+  // Recovery runs before the first batch, and again before the next one if it failed (the
+  // warehouse or the broker may still be starting): nothing new goes out before the old.
+  let recovered = false;
+  let queue: Promise<unknown> = Promise.resolve();
   const run = (items: StreamItem[]): Promise<ProcessedBatch> => {
-    const result = queue.then(() => runNow(items));
+    const result = queue.then(async () => {
+      if (!recovered) {
+        await recover();
+        recovered = true;
+      }
+      return runNow(items);
+    });
     queue = result.catch(() => undefined);
     return result;
   };
