@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import type { PulseEvent } from '@pulse/contract';
+import type { PulseEvent, SegmentDefinition } from '@pulse/contract';
 import { startBackend, type Backend } from '../src/start-backend';
 import { makeEvent, tempWarehousePath } from './warehouse-fixtures';
 
@@ -77,7 +77,12 @@ export const pageView = (
   });
 
 /** A segment definition: `min_count` page views of `path` within `window`. */
-export const viewsOf = (id: string, path: string, minCount: number, window = '7d') => ({
+export const viewsOf = (
+  id: string,
+  path: string,
+  minCount: number,
+  window = '7d',
+): SegmentDefinition => ({
   id,
   rule: {
     event_type: 'page_view',

@@ -179,9 +179,11 @@ export const conditionOperatorsSchema = z
   });
 
 /** A condition: a bare value (strict equality) or an object of operators. */
-export const conditionSchema = z.union([scalarSchema, conditionOperatorsSchema], {
-  error: 'a condition is a string, number, boolean or null (equality) or an object of operators',
-});
+export const conditionSchema = z
+  .union([scalarSchema, conditionOperatorsSchema], {
+    error: 'a condition is a string, number, boolean or null (equality) or an object of operators',
+  })
+  .describe('A bare value (strict equality) or an object of operators, all of which must hold.');
 
 /** What events count towards a segment, and how many within how long. */
 export const segmentRuleSchema = z.strictObject({
@@ -209,12 +211,16 @@ export const segmentRuleSchema = z.strictObject({
     .number({ error: 'min_count must be a number' })
     .int('min_count must be a whole number')
     .min(1, 'min_count must be at least 1')
-    .max(1_000_000, 'min_count is at most 1000000'),
+    .max(1_000_000, 'min_count is at most 1000000')
+    .describe('At least this many distinct matching events (by event_id) inside the window.'),
   window: z
     .string({ error: 'window must be a string like "30m", "24h" or "7d"' })
     .refine(
       (window) => parseWindow(window) !== null,
       'window must be <n>m, <n>h or <n>d (like "30m", "24h", "7d"), at most 90 days',
+    )
+    .describe(
+      'Sliding event-time window: <n>m, <n>h or <n>d ("30m", "24h", "7d"), at most 90 days.',
     ),
 });
 

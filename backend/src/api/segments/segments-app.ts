@@ -60,12 +60,14 @@ export function createSegmentsApp(context: ApiContext): OpenAPIHono<Env> {
     const { id } = c.req.valid('param');
     const body = c.req.valid('json');
     if (body.id !== undefined && body.id !== id) {
-      const message = `id: the body's id ${body.id} is not the path's ${id} (ids cannot change)`;
-      return c.json(errorBody('invalid_segment', message, [{ path: 'id', message }]), 422);
+      const message = `the body's id ${body.id} is not the path's ${id} (ids cannot change)`;
+      const issues = [{ path: 'id', message }];
+      return c.json(errorBody('invalid_segment', `id: ${message}`, issues), 422);
     }
     const previous = await definitionOf(customer, id);
     if (!previous) return c.json(notFound(id), 404);
-    const definition: SegmentDefinition = { ...body, id };
+    const { id: _sameId, ...fields } = body;
+    const definition: SegmentDefinition = { id, ...fields };
     if (sameRule(previous, definition)) {
       await store.putDefinition(customer, definition);
       return c.json({ segment: definition, backfill: null }, 200);
@@ -80,7 +82,8 @@ export function createSegmentsApp(context: ApiContext): OpenAPIHono<Env> {
 
   app.openapi(routes.delete, async (c) => {
     const { id } = c.req.valid('param');
-    // Let batches that planned with the segment commit first, so none re-adds its members.
+    // Batches already handed in commit first: one planned with the segment and committed
+    // after the delete would leave members of a segment that no longer exists.
     await context.processor.idle();
     const deleted = await store.deleteDefinition(c.var.customer, id);
     return deleted ? c.body(null, 204) : c.json(notFound(id), 404);
@@ -92,8 +95,9 @@ export function createSegmentsApp(context: ApiContext): OpenAPIHono<Env> {
     const { cursor, limit } = c.req.valid('query');
     const start = cursor === undefined ? { store: null, skip: 0 } : decodeMemberCursor(cursor);
     if (!start) {
-      const message = 'cursor: not a cursor this API made (pass next_cursor as it came)';
-      return c.json(errorBody('invalid_request', message, [{ path: 'cursor', message }]), 400);
+      const message = 'not a cursor this API made (pass next_cursor as it came)';
+      const issues = [{ path: 'cursor', message }];
+      return c.json(errorBody('invalid_request', `cursor: ${message}`, issues), 400);
     }
     if (!(await definitionOf(customer, id))) return c.json(notFound(id), 404);
     const page = await memberPage(store, customer, id, start, limit);

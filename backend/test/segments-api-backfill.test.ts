@@ -1,0 +1,194 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PulseEvent, SegmentChange } from '@pulse/contract';
+import { makeEvent } from './warehouse-fixtures';
+import { minutesAgo, pageView, startApiBackend, viewsOf } from './segments-api-fixtures';
+
+type Api = Awaited<ReturnType<typeof startApiBackend>>;
+type Write = {
+  segment: { id: string };
+  backfill: { from: string; events_scanned: number; events_replayed: number; members: number };
+};
+
+const HOUR = 60;
+const DAY = 24 * HOUR;
+
+const click = (
+  customer: string,
+  eventId: string,
+  visitor: string,
+  name: string,
+  minutes: number,
+  userId: string | null = null,
+): PulseEvent =>
+  makeEvent({
+    customer_id: customer,
+    event_id: eventId,
+    visitor_id: visitor,
+    user_id: userId,
+    event_type: 'click',
+    event_name: name,
+    timestamp: minutesAgo(minutes),
+  });
+
+/**
+ * History before any of the new segments exists: v1 views pricing twice and logs in as u1,
+ * clicks "buy" from several visitors at several ages, and another customer's click.
+ */
+const history = (): PulseEvent[] => [
+  pageView('cust_a', 'p1', 'v1', '/pricing', 3 * DAY),
+  pageView('cust_a', 'p2', 'v1', '/pricing', 2 * DAY),
+  makeEvent({
+    customer_id: 'cust_a',
+    event_id: 'login',
+    visitor_id: 'v1',
+    user_id: 'u1',
+    event_type: 'identify',
+    timestamp: minutesAgo(DAY),
+  }),
+  click('cust_a', 'c-old', 'v3', 'buy', 2 * DAY),
+  click('cust_a', 'c-u1', 'v1', 'buy', 10 * HOUR, 'u1'),
+  click('cust_a', 'c-v4a', 'v4', 'buy', 3 * HOUR),
+  click('cust_a', 'c-v4b', 'v4', 'buy', 2 * HOUR),
+  click('cust_a', 'c-v5', 'v5', 'signup', HOUR),
+  pageView('cust_a', 'p3', 'v2', '/pricing', 30),
+  click('cust_a', 'c-v3', 'v3', 'buy', 20),
+  click('cust_b', 'b-1', 'v1', 'buy', 5),
+];
+
+let api: Api;
+const members = async (segment: string) =>
+  (await api.call<{ members: string[] }>('GET', `/v1/segments/${segment}/members?limit=1000`)).body
+    .members;
+const create = async (body: unknown) => {
+  const answer = await api.call<Write>('POST', '/v1/segments', { body });
+  expect(answer.status).toBe(201);
+  return answer.body.backfill;
+};
+
+beforeAll(async () => {
+  api = await startApiBackend();
+  await create(viewsOf('pricing_twice', '/pricing', 2));
+  await api.backend.processor.process(history());
+});
+afterAll(async () => {
+  await api?.stop();
+});
+
+describe('backfill of a new segment', () => {
+  it('fills the segment from its window of history and changes nothing else', async () => {
+    const { backend } = api;
+    const { warehouse, store } = backend;
+    // Rollups live 24 h from event time (a merge may drop older minutes at any moment).
+    const since = new Date(Date.now() - 20 * 3_600_000);
+    const until = new Date(Date.now() + 60_000);
+    const snapshot = async () => ({
+      counts: [await warehouse.eventCount('cust_a'), await warehouse.eventCount('cust_b')],
+      identities: await warehouse.identities('cust_a'),
+      rollups: await warehouse.rollups('cust_a', since, until),
+      changes: await warehouse.segmentChanges('cust_a'),
+      pricingMembers: await members('pricing_twice'),
+      pricingEvidence: (
+        await store.evidence(
+          ['v1', 'u1', 'v2'].map((source) => ({
+            customer: 'cust_a',
+            segment: 'pricing_twice',
+            source,
+          })),
+        )
+      ).map((evidence) => [...evidence.keys()].sort()),
+      memberEnds: await store.memberships([
+        { customer: 'cust_a', segment: 'pricing_twice', id: 'u1' },
+      ]),
+      clock: await store.clocks(['cust_a', 'cust_b']),
+    });
+    const before = await snapshot();
+    expect(before.pricingMembers).toEqual(['u1']);
+    expect(before.counts).toEqual([10, 1]);
+    expect(before.rollups).toHaveLength(6);
+
+    const heard: SegmentChange[] = [];
+    const unsubscribe = backend.live.subscribe((batch) => heard.push(...batch.changes));
+    // Clicks named "buy" in the last day: not v3's of two days ago, and not customer B's.
+    const buyers = await create({
+      id: 'buyers',
+      rule: { event_type: 'click', event_name: 'buy', min_count: 1, window: '1d' },
+    });
+    expect(buyers).toMatchObject({ events_scanned: 4, events_replayed: 4, members: 3 });
+    // The user's click counts for the user; v4's two clicks make v4 a member once.
+    expect(await members('buyers')).toEqual(['u1', 'v3', 'v4']);
+    const twice = await create({
+      id: 'buy_twice',
+      rule: { event_type: 'click', event_name: 'buy', min_count: 2, window: '1d' },
+    });
+    expect(twice).toMatchObject({ events_scanned: 4, members: 1 });
+    expect(await members('buy_twice')).toEqual(['v4']);
+    // Only v2's view is inside the hour; v1's views are days old.
+    const recent = await create(viewsOf('pricing_recent', '/pricing', 1, '1h'));
+    expect(recent).toMatchObject({ events_scanned: 1, events_replayed: 1, members: 1 });
+    expect(await members('pricing_recent')).toEqual(['v2']);
+    // Views made anonymously before the login count for the user they were stitched into.
+    const fans = await create(viewsOf('pricing_fans', '/pricing', 2, '7d'));
+    expect(fans).toMatchObject({ events_scanned: 3, events_replayed: 3, members: 1 });
+    expect(await members('pricing_fans')).toEqual(['u1']);
+    unsubscribe();
+
+    // The replays entered the new segments' members, and nothing else happened.
+    const entered = (segment: string, ids: string[]) =>
+      ids.map((id) => ({ segment_id: segment, id, change: 'enter', reason: 'rule' }));
+    const sortChanges = (changes: SegmentChange[]) =>
+      changes
+        .map(({ segment_id, id, change, reason }) => ({ segment_id, id, change, reason }))
+        .sort((a, b) => `${a.segment_id}/${a.id}`.localeCompare(`${b.segment_id}/${b.id}`));
+    const expected = [
+      ...entered('buy_twice', ['v4']),
+      ...entered('buyers', ['u1', 'v3', 'v4']),
+      ...entered('pricing_fans', ['u1']),
+      ...entered('pricing_recent', ['v2']),
+    ];
+    expect(sortChanges(heard)).toEqual(expected);
+    const after = await snapshot();
+    const newSegments = new Set(['buyers', 'buy_twice', 'pricing_recent', 'pricing_fans']);
+    expect(after.changes.filter((c) => !newSegments.has(c.segment_id))).toEqual(before.changes);
+    expect(sortChanges(after.changes.filter((c) => newSegments.has(c.segment_id)))).toEqual(
+      expected,
+    );
+    expect({ ...after, changes: [] }).toEqual({ ...before, changes: [] });
+  });
+
+  it('counts events that arrive after the segment is created, once', async () => {
+    const late = click('cust_a', 'c-v6', 'v6', 'buy', 1);
+    await api.backend.processor.process([late, late]);
+    expect(await members('buyers')).toEqual(['u1', 'v3', 'v4', 'v6']);
+    const [evidence] = await api.backend.store.evidence([
+      { customer: 'cust_a', segment: 'buyers', source: 'v6' },
+    ]);
+    expect([...(evidence?.keys() ?? [])]).toEqual(['c-v6']);
+  });
+
+  it('rebuilds the members from history when the rule changes', async () => {
+    const answer = await api.call<Write>('PUT', '/v1/segments/buyers', {
+      body: { rule: { event_type: 'click', event_name: 'signup', min_count: 1, window: '1d' } },
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.body.backfill).toMatchObject({
+      events_scanned: 1,
+      events_replayed: 1,
+      members: 1,
+    });
+    expect(await members('buyers')).toEqual(['v5']);
+    const [evidence] = await api.backend.store.evidence([
+      { customer: 'cust_a', segment: 'buyers', source: 'v4' },
+    ]);
+    expect(evidence?.size).toBe(0);
+  });
+
+  it('reads history from the customer’s clock minus the window', async () => {
+    const [clock] = await api.backend.store.clocks(['cust_a']);
+    const answer = await api.call<Write>('POST', '/v1/segments', {
+      body: viewsOf('hour', '/none', 1, '1h'),
+    });
+    expect(Date.parse(answer.body.backfill.from)).toBe(
+      Math.min(clock ?? Infinity, Date.now()) - 3_600_000,
+    );
+  });
+});
