@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { ApiContext } from './api-context';
 import { createPersonalizationApp } from './decide/personalization-app';
+import { createGraphqlApp } from './graphql/graphql-app';
 import { createSegmentApiApp } from './segments/segment-api-app';
 
 /**
@@ -10,6 +11,7 @@ import { createSegmentApiApp } from './segments/segment-api-app';
 export function createApiApp(context: ApiContext): Hono {
   const app = new Hono();
   void context;
+  app.route('/', createGraphqlApp(context));
   app.route('/', createPersonalizationApp(context));
   app.route('/', createSegmentApiApp(context));
   return app;

@@ -1,0 +1,68 @@
+import { GraphQLError } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import { isWarehouseError } from '../../warehouse/warehouse-error';
+import { GRAPHQL_ERROR_CODES, graphqlError, type GraphqlErrorCode } from './graphql-errors';
+
+/**
+ * A GraphQL error by name, not `instanceof`: graphql 16 ships CJS and ESM builds without an
+ * `exports` map, so a bundler (vitest) and Node can load one each, and an error from one is
+ * no instance of the other's class.
+ */
+const isGraphQLError = (error: unknown): error is GraphQLError =>
+  error instanceof Error && error.name === 'GraphQLError';
+
+/** A GraphQL error made on purpose (by us or graphql-js), not one wrapping an exception. */
+const isOriginalGraphQLError = (error: unknown): error is GraphQLError =>
+  isGraphQLError(error) &&
+  (error.originalError == null || isOriginalGraphQLError(error.originalError));
+
+/** The same error with `code` (and an HTTP status) added, unless it has a code already. */
+function withCode(error: GraphQLError, code: GraphqlErrorCode, status?: number): GraphQLError {
+  if (error.extensions?.['code']) return error;
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    extensions: { ...error.extensions, code, ...(status ? { http: { status } } : {}) },
+  });
+}
+
+/**
+ * Gives parse and validation errors their codes (graphql-js leaves them without one), so
+ * every error a client sees has `extensions.code`.
+ */
+export function useErrorCodes(): Plugin {
+  return {
+    onParse() {
+      return ({ result, replaceParseResult }) => {
+        if (isGraphQLError(result)) {
+          replaceParseResult(withCode(result, GRAPHQL_ERROR_CODES.parseFailed, 400));
+        }
+      };
+    },
+    onValidate() {
+      return ({ result, setResult }) => {
+        if (result.length === 0) return;
+        setResult(result.map((error) => withCode(error, GRAPHQL_ERROR_CODES.validationFailed)));
+      };
+    },
+  };
+}
+
+/**
+ * yoga's `maskError`: our own GraphQL errors (with a code) go out as they are; a GraphQL error
+ * without one (a variable of the wrong type) becomes BAD_USER_INPUT; a warehouse outage is
+ * SERVICE_UNAVAILABLE; anything else is a bug, INTERNAL_SERVER_ERROR with no detail (yoga
+ * logs the cause). No stack, no SQL, no original message of an unexpected error goes out.
+ */
+export function maskDashboardError(error: unknown): Error {
+  if (isOriginalGraphQLError(error)) return withCode(error, GRAPHQL_ERROR_CODES.badUserInput);
+  const cause = isGraphQLError(error) ? error.originalError : error;
+  if (isWarehouseError(cause) && cause.code === 'unavailable') {
+    return graphqlError(GRAPHQL_ERROR_CODES.unavailable, 'the warehouse is unavailable; retry', {
+      status: 503,
+    });
+  }
+  return graphqlError(GRAPHQL_ERROR_CODES.internal, 'Unexpected error.');
+}

@@ -1,0 +1,100 @@
+import type { EventType } from '@pulse/contract';
+import { eventConditions, TABLES } from './event-sql';
+import { checkLimit, INPUT_BOUNDS } from './input-bounds';
+import type { ResolverDeps } from './dashboard-context';
+
+/** The GraphQL `Event`. */
+export interface DashboardEvent {
+  eventId: string;
+  eventType: EventType;
+  eventName: string;
+  visitorId: string;
+  userId: string | null;
+  sessionId: string | null;
+  page: string;
+  referrer: string;
+  country: string;
+  device: string;
+  properties: Record<string, unknown>;
+  timestamp: number;
+  receivedAt: number;
+}
+
+interface EventRow {
+  event_id: string;
+  event_type: EventType;
+  event_name: string;
+  visitor_id: string;
+  user_id: string | null;
+  session_id: string | null;
+  page: string;
+  referrer: string;
+  country: string;
+  device: string;
+  properties: string;
+  ts: string;
+  received: string;
+}
+
+const EVENT_COLUMNS = `event_id, event_type, event_name, visitor_id, user_id, session_id, page,
+  referrer, country, device, properties, toUnixTimestamp64Milli(timestamp) AS ts,
+  toUnixTimestamp64Milli(received_at) AS received`;
+
+function toEvent(row: EventRow): DashboardEvent {
+  let properties: Record<string, unknown> = {};
+  try {
+    properties = JSON.parse(row.properties) as Record<string, unknown>;
+  } catch {
+    // The writer stores JSON.stringify output; an unreadable bag shows as empty, not as an error.
+  }
+  return {
+    eventId: row.event_id,
+    eventType: row.event_type,
+    eventName: row.event_name,
+    visitorId: row.visitor_id,
+    userId: row.user_id,
+    sessionId: row.session_id,
+    page: row.page,
+    referrer: row.referrer,
+    country: row.country,
+    device: row.device,
+    properties,
+    timestamp: Number(row.ts),
+    receivedAt: Number(row.received),
+  };
+}
+
+/**
+ * The newest events of one customer from the last 24 hours, each once (`LIMIT 1 BY
+ * event_id` keeps one copy of a resent event without FINAL's merge of the whole range).
+ */
+export async function recentEvents(
+  { warehouse, now }: ResolverDeps,
+  customerId: string,
+  args: { limit: number },
+): Promise<DashboardEvent[]> {
+  const at = now();
+  const where = eventConditions(customerId, { from: at - INPUT_BOUNDS.recentWindowMs, to: at + 1 });
+  const rows = await warehouse.query<EventRow>(
+    `SELECT ${EVENT_COLUMNS} FROM ${TABLES.events} WHERE ${where.sql}
+      ORDER BY timestamp DESC, event_id DESC LIMIT 1 BY event_id LIMIT {limit:UInt32}`,
+    { ...where.params, limit: checkLimit(args.limit) },
+  );
+  return rows.map(toEvent);
+}
+
+/** One customer's events with these ids, each once, oldest first (the primary key finds them). */
+export async function eventsByIds(
+  { warehouse }: Pick<ResolverDeps, 'warehouse'>,
+  customerId: string,
+  ids: readonly string[],
+): Promise<DashboardEvent[]> {
+  if (ids.length === 0) return [];
+  const rows = await warehouse.query<EventRow>(
+    `SELECT ${EVENT_COLUMNS} FROM ${TABLES.events}
+      WHERE customer_id = {customer:String} AND event_id IN {ids:Array(String)}
+      ORDER BY timestamp, event_id LIMIT 1 BY event_id`,
+    { customer: customerId, ids },
+  );
+  return rows.map(toEvent);
+}

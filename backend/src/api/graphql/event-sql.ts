@@ -1,0 +1,85 @@
+import type { TimeRange } from './input-bounds';
+
+/**
+ * Table names. The warehouse's database is `pulse` (createWarehouse's default, the one
+ * startBackend opens); `Warehouse` does not expose its name yet.
+ */
+export const TABLES = { events: 'pulse.events', identities: 'pulse.identities' } as const;
+
+/** Columns of `events` a dashboard may filter or break down by, by GraphQL name. */
+export const DIMENSION_COLUMNS = {
+  eventType: 'event_type',
+  eventName: 'event_name',
+  page: 'page',
+  referrer: 'referrer',
+  country: 'country',
+  device: 'device',
+} as const;
+export type Dimension = keyof typeof DIMENSION_COLUMNS;
+
+/** Exact-match conditions on dimensions (the GraphQL `EventFilter`). */
+export type DimensionFilter = Partial<Record<Dimension, string | null>>;
+
+/** A WHERE clause and its `{name:Type}` parameters. */
+export interface SqlCondition {
+  sql: string;
+  params: Record<string, unknown>;
+}
+
+/** A time bound as SQL: query parameters carry epoch ms (DateTime params would lose the ms). */
+export const instant = (param: string): string =>
+  `fromUnixTimestamp64Milli({${param}:Int64}, 'UTC')`;
+
+/**
+ * The rows of one customer (always the key's customer: every query starts here), in
+ * [from, to) when given, matching every field of the filter. `prefix` keeps the parameter
+ * names of two conditions in one query apart.
+ */
+export function eventConditions(
+  customerId: string,
+  range?: TimeRange,
+  filter: DimensionFilter = {},
+  prefix = '',
+): SqlCondition {
+  const params: Record<string, unknown> = { [`${prefix}customer`]: customerId };
+  const parts = [`customer_id = {${prefix}customer:String}`];
+  if (range) {
+    parts.push(`timestamp >= ${instant(`${prefix}from`)}`, `timestamp < ${instant(`${prefix}to`)}`);
+    params[`${prefix}from`] = range.from;
+    params[`${prefix}to`] = range.to;
+  }
+  for (const [dimension, column] of Object.entries(DIMENSION_COLUMNS)) {
+    const value = filter[dimension as Dimension];
+    if (value == null) continue;
+    parts.push(`${column} = {${prefix}f_${dimension}:String}`);
+    params[`${prefix}f_${dimension}`] = value;
+  }
+  return { sql: parts.join(' AND '), params };
+}
+
+/**
+ * A customer's events (each once: FINAL folds resent copies) with `canonical`, the profile
+ * id: the user a source (user_id, else visitor_id) is linked to, else the source itself, and
+ * `identified`, whether that id is a user. Links are flat (the processor re-links every
+ * source of a merged user), so one lookup resolves them.
+ */
+export function canonicalEvents(
+  customerId: string,
+  columns: string,
+  where: SqlCondition,
+): SqlCondition {
+  return {
+    sql: `SELECT ${columns},
+        if(links.user_id != '', links.user_id, e.source) AS canonical,
+        links.user_id != '' OR e.source != e.visitor_id AS identified
+      FROM (
+        SELECT *, ifNull(user_id, visitor_id) AS source
+        FROM ${TABLES.events} FINAL WHERE ${where.sql}
+      ) AS e
+      LEFT JOIN (
+        SELECT source_id, user_id FROM ${TABLES.identities} FINAL
+        WHERE customer_id = {link_customer:String}
+      ) AS links ON e.source = links.source_id`,
+    params: { ...where.params, link_customer: customerId },
+  };
+}

@@ -1,0 +1,105 @@
+import type { SegmentChange } from '@pulse/contract';
+import type { ProcessedBatch } from '../../processor/processor';
+import type { ResolverDeps } from './dashboard-context';
+import { eventsByIds, type DashboardEvent } from './event-queries';
+import { lastFiveMinutes } from './profile-queries';
+import { liveChannel } from './live-channel';
+
+/** Past this many events or changes waiting for one client, its subscription ends. */
+const MAX_WAITING = 10_000;
+/** Events per `liveEvents` message; more wait for the next message. */
+const EVENTS_PER_MESSAGE = 1000;
+
+/** The distinct event_ids of `customerId` in a batch (its eventKeys are `customer/event_id`). */
+function eventIdsOf(batch: ProcessedBatch, customerId: string): string[] {
+  const prefix = `${customerId}/`;
+  const ids = new Set<string>();
+  for (const key of batch.eventKeys) if (key.startsWith(prefix)) ids.add(key.slice(prefix.length));
+  return [...ids];
+}
+
+/** Listens to the live feed for the batches with something of `customerId`. */
+const listenFor =
+  <T>(deps: ResolverDeps, pick: (batch: ProcessedBatch) => T | null) =>
+  (push: (item: T) => void) =>
+    deps.live.subscribe((batch) => {
+      const item = pick(batch);
+      if (item !== null) push(item);
+    });
+
+export interface EventCounts {
+  at: number;
+  events: number;
+  lastFiveMinutes: number;
+  liveVisitors: number;
+}
+
+/** `eventCounts`: after each batch with events of the customer, fresh counts from the warehouse. */
+export function eventCountsOf(deps: ResolverDeps, customerId: string) {
+  return liveChannel<Set<string>, EventCounts>({
+    listen: listenFor(deps, (batch) => {
+      const ids = eventIdsOf(batch, customerId);
+      return ids.length ? new Set(ids) : null;
+    }),
+    merge: (waiting, next) => new Set([...waiting, ...next]),
+    size: (ids) => ids.size,
+    maxSize: MAX_WAITING,
+    async toMessage(ids) {
+      const recent = await lastFiveMinutes(deps, customerId);
+      return {
+        at: deps.now(),
+        events: ids.size,
+        lastFiveMinutes: recent.events,
+        liveVisitors: recent.visitors,
+      };
+    },
+  });
+}
+
+/** `liveEvents`: the customer's events of each batch, read back from the warehouse by id. */
+export function liveEventsOf(deps: ResolverDeps, customerId: string) {
+  return liveChannel<string[], DashboardEvent[]>({
+    listen: listenFor(deps, (batch) => {
+      const ids = eventIdsOf(batch, customerId);
+      return ids.length ? ids : null;
+    }),
+    merge: (waiting, next) => [...waiting, ...next],
+    split: (ids) =>
+      ids.length > EVENTS_PER_MESSAGE
+        ? [ids.slice(0, EVENTS_PER_MESSAGE), ids.slice(EVENTS_PER_MESSAGE)]
+        : [ids, null],
+    size: (ids) => ids.length,
+    maxSize: MAX_WAITING,
+    toMessage: (ids) => eventsByIds(deps, customerId, ids),
+  });
+}
+
+/** The GraphQL `SegmentChange`. */
+export interface SegmentChangeMessage {
+  segmentId: string;
+  id: string;
+  change: SegmentChange['change'];
+  at: number;
+  reason: SegmentChange['reason'];
+}
+
+/** `segmentChanges`: the customer's segment changes of each batch. */
+export function segmentChangesOf(deps: ResolverDeps, customerId: string) {
+  return liveChannel<SegmentChange[], SegmentChangeMessage[]>({
+    listen: listenFor(deps, (batch) => {
+      const mine = batch.changes.filter((change) => change.customer_id === customerId);
+      return mine.length ? mine : null;
+    }),
+    merge: (waiting, next) => [...waiting, ...next],
+    size: (changes) => changes.length,
+    maxSize: MAX_WAITING,
+    toMessage: (changes) =>
+      changes.map((change) => ({
+        segmentId: change.segment_id,
+        id: change.id,
+        change: change.change,
+        at: Date.parse(change.at),
+        reason: change.reason,
+      })),
+  });
+}
