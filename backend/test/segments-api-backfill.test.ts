@@ -1,4 +1,7 @@
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readEventsSince } from '../src/warehouse/event-history';
+import { openChdbClient } from '../src/warehouse/open-client';
 import type { PulseEvent, SegmentChange } from '@pulse/contract';
 import { makeEvent } from './warehouse-fixtures';
 import { minutesAgo, pageView, startApiBackend, viewsOf } from './segments-api-fixtures';
@@ -190,5 +193,46 @@ describe('backfill of a new segment', () => {
     expect(Date.parse(answer.body.backfill.from)).toBe(
       Math.min(clock ?? Infinity, Date.now()) - 3_600_000,
     );
+  });
+});
+
+describe('warehouse history', () => {
+  it('reads events in pages by key: oldest first, each once, resends and ties included', async () => {
+    const same = minutesAgo(7);
+    const events = ['h-c', 'h-a', 'h-b'].map((id) =>
+      makeEvent({ customer_id: 'cust_h', event_id: id, timestamp: same }),
+    );
+    const older = makeEvent({ customer_id: 'cust_h', event_id: 'h-z', timestamp: minutesAgo(8) });
+    await api.backend.warehouse.write({ events: [...events, older], links: [], changes: [] });
+    // A resend: a new received_at, stored at its first copy's time.
+    const resend = { ...events[0]!, received_at: new Date().toISOString() };
+    await api.backend.warehouse.write({ events: [resend], links: [], changes: [] });
+
+    const client = openChdbClient(join(api.dir, 'warehouse'));
+    try {
+      const pages: string[][] = [];
+      const from = new Date(Date.now() - 60 * 60_000);
+      for await (const page of readEventsSince(client, 'pulse', 'cust_h', from, {}, 2)) {
+        pages.push(page.map((event) => event.event_id));
+      }
+      expect(pages).toEqual([
+        ['h-z', 'h-a'],
+        ['h-b', 'h-c'],
+      ]);
+      const read = async (filter: { eventType?: 'page_view' | 'click' }) => {
+        const all: PulseEvent[] = [];
+        for await (const page of api.backend.warehouse.eventsSince('cust_h', from, filter)) {
+          all.push(...page);
+        }
+        return all;
+      };
+      const all = await read({ eventType: 'page_view' });
+      expect(all.map((event) => event.event_id)).toEqual(['h-z', 'h-a', 'h-b', 'h-c']);
+      // Read back as it was written.
+      expect(all[0]).toEqual(older);
+      expect(await read({ eventType: 'click' })).toEqual([]);
+    } finally {
+      await client.close();
+    }
   });
 });

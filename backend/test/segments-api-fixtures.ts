@@ -45,6 +45,8 @@ export async function startApiBackend() {
   };
   return {
     backend,
+    /** The backend's data directory (chdb under `warehouse/`). */
+    dir,
     call,
     async stop() {
       await backend.stop();

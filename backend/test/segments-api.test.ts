@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { segmentDefinitionSchema } from '@pulse/contract/schema';
+import { loadVectors } from '../../tests/vectors/load';
 import { pageView, startApiBackend, viewsOf } from './segments-api-fixtures';
 
 type Api = Awaited<ReturnType<typeof startApiBackend>>;
@@ -86,6 +88,14 @@ describe('validation', () => {
     expect(missing.issues?.map((i) => i.path)).toEqual(['rule']);
   });
 
+  it('accepts every segment the processing vectors define', () => {
+    const definitions = loadVectors().flatMap((vector) => Object.values(vector.segments).flat());
+    expect(definitions.length).toBeGreaterThan(20);
+    for (const definition of definitions) {
+      expect(segmentDefinitionSchema.safeParse(definition).error?.issues).toBeUndefined();
+    }
+  });
+
   it('answers 400 to a body that is not JSON and to bad paging parameters', async () => {
     const broken = await api.call<ErrorAnswer>('POST', '/v1/segments', { rawBody: '{"id": ' });
     expect(broken.status).toBe(400);
@@ -162,6 +172,25 @@ describe('segment definitions', () => {
     expect((await api.call('GET', '/v1/segments/crud')).status).toBe(404);
     expect((await api.call('DELETE', '/v1/segments/crud')).status).toBe(404);
     expect((await api.call('GET', '/v1/segments/crud/members')).status).toBe(404);
+  });
+
+  it('keeps the members when a redefinition only reorders the rule', async () => {
+    const rule = {
+      min_count: 1,
+      window: '1d',
+      where: { 'properties.a': 1, 'properties.b': { lt: 3, gt: 1 } },
+    };
+    await api.call('POST', '/v1/segments', { body: { id: 'ordered', rule } });
+    const reordered = await api.call('PUT', '/v1/segments/ordered', {
+      body: {
+        rule: {
+          window: '1d',
+          where: { 'properties.b': { gt: 1, lt: 3 }, 'properties.a': 1 },
+          min_count: 1,
+        },
+      },
+    });
+    expect(reordered.body.backfill).toBeNull();
   });
 
   it('deletes the members and evidence with the definition', async () => {

@@ -1,8 +1,19 @@
 import { z } from '@hono/zod-openapi';
 import { SEGMENT_ID_PATTERN, segmentDefinitionSchema } from '@pulse/contract/schema';
 
+type OpenApiMetadata = Parameters<z.ZodType['openapi']>[1];
+
+/**
+ * `schema.openapi(id, metadata)` for a schema made before this module loaded zod's OpenAPI
+ * extension (the contract's): zod 4 gives a schema its methods when it is made, so only
+ * schemas made afterwards carry `.openapi` themselves.
+ */
+function named<T extends z.ZodType>(schema: T, id: string, metadata?: OpenApiMetadata): T {
+  return z.ZodType.prototype.openapi.call(schema, id, metadata) as T;
+}
+
 /** A segment definition (contract/src/segment.ts), as stored and answered. */
-export const segmentSchema = segmentDefinitionSchema.openapi('SegmentDefinition', {
+export const segmentSchema = named(segmentDefinitionSchema, 'SegmentDefinition', {
   example: {
     id: 'pricing_fans',
     name: 'Pricing fans',

@@ -5,12 +5,24 @@ import type { ApiContext } from '../api-context';
 import { errorBody, requireJsonBody, validationFailed } from './api-errors';
 import { backfillSegment } from './backfill-segment';
 import { decodeMemberCursor, memberPage } from './member-page';
+import { oneAtATime } from './one-at-a-time';
 import { segmentRoutes as routes } from './segment-routes';
 
 type Env = { Variables: CustomerVariables };
 
+/** A value with its object keys sorted, so equal rules compare equal however they were typed. */
+const canonical = (value: unknown): unknown =>
+  Array.isArray(value)
+    ? value.map(canonical)
+    : value !== null && typeof value === 'object'
+      ? Object.fromEntries(
+          Object.entries(value)
+            .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+            .map(([key, item]) => [key, canonical(item)]),
+        )
+      : value;
 const sameRule = (a: SegmentDefinition, b: SegmentDefinition) =>
-  JSON.stringify(a.rule) === JSON.stringify(b.rule);
+  JSON.stringify(canonical(a.rule)) === JSON.stringify(canonical(b.rule));
 
 /**
  * `/v1/segments`: create, read, redefine and delete segment definitions, and page through
@@ -28,6 +40,8 @@ export function createSegmentsApp(context: ApiContext): OpenAPIHono<Env> {
     return definitions.find((definition) => definition.id === id) ?? null;
   };
   const notFound = (id: string) => errorBody('not_found', `no segment ${id}`);
+  // Writes of one customer's segments run in order, each with its backfill.
+  const serially = oneAtATime();
   app.on(['POST', 'PUT'], ['/v1/segments', '/v1/segments/*'], requireJsonBody);
 
   app.openapi(routes.list, async (c) => {
@@ -38,15 +52,15 @@ export function createSegmentsApp(context: ApiContext): OpenAPIHono<Env> {
   app.openapi(routes.create, async (c) => {
     const customer = c.var.customer;
     const definition = c.req.valid('json');
-    if (await definitionOf(customer, definition.id)) {
-      return c.json(
-        errorBody('segment_exists', `segment ${definition.id} exists; PUT to redefine it`),
-        409,
-      );
-    }
-    await store.putDefinition(customer, definition);
-    const backfill = await backfillSegment(context, customer, definition);
-    return c.json({ segment: definition, backfill }, 201);
+    return serially(customer, async () => {
+      if (await definitionOf(customer, definition.id)) {
+        const message = `segment ${definition.id} exists; PUT to redefine it`;
+        return c.json(errorBody('segment_exists', message), 409);
+      }
+      await store.putDefinition(customer, definition);
+      const backfill = await backfillSegment(context, customer, definition);
+      return c.json({ segment: definition, backfill }, 201);
+    });
   });
 
   app.openapi(routes.get, async (c) => {
@@ -64,29 +78,33 @@ export function createSegmentsApp(context: ApiContext): OpenAPIHono<Env> {
       const issues = [{ path: 'id', message }];
       return c.json(errorBody('invalid_segment', `id: ${message}`, issues), 422);
     }
-    const previous = await definitionOf(customer, id);
-    if (!previous) return c.json(notFound(id), 404);
     const { id: _sameId, ...fields } = body;
     const definition: SegmentDefinition = { id, ...fields };
-    if (sameRule(previous, definition)) {
+    return serially(customer, async () => {
+      const previous = await definitionOf(customer, id);
+      if (!previous) return c.json(notFound(id), 404);
+      if (sameRule(previous, definition)) {
+        await store.putDefinition(customer, definition);
+        return c.json({ segment: definition, backfill: null }, 200);
+      }
+      // A new rule makes the old evidence meaningless: start the segment over, then fill it.
+      await context.processor.idle();
+      await store.deleteDefinition(customer, id);
       await store.putDefinition(customer, definition);
-      return c.json({ segment: definition, backfill: null }, 200);
-    }
-    // A new rule makes the old evidence meaningless: start the segment over, then fill it.
-    await context.processor.idle();
-    await store.deleteDefinition(customer, id);
-    await store.putDefinition(customer, definition);
-    const backfill = await backfillSegment(context, customer, definition);
-    return c.json({ segment: definition, backfill }, 200);
+      const backfill = await backfillSegment(context, customer, definition);
+      return c.json({ segment: definition, backfill }, 200);
+    });
   });
 
   app.openapi(routes.delete, async (c) => {
     const { id } = c.req.valid('param');
-    // Batches already handed in commit first: one planned with the segment and committed
-    // after the delete would leave members of a segment that no longer exists.
-    await context.processor.idle();
-    const deleted = await store.deleteDefinition(c.var.customer, id);
-    return deleted ? c.body(null, 204) : c.json(notFound(id), 404);
+    return serially(c.var.customer, async () => {
+      // Batches already handed in commit first: one planned with the segment and committed
+      // after the delete would leave members of a segment that no longer exists.
+      await context.processor.idle();
+      const deleted = await store.deleteDefinition(c.var.customer, id);
+      return deleted ? c.body(null, 204) : c.json(notFound(id), 404);
+    });
   });
 
   app.openapi(routes.members, async (c) => {
