@@ -9,6 +9,7 @@ import { launchChromium, startSite, type SiteServer } from '../browser/harness';
 import { missingService } from '../services/free-port';
 import { kafkaToolsAvailable, startKafka, type KafkaBroker } from '../services/kafka/broker';
 import { redisUnavailable, startRedis, type RedisServer } from '../services/redis';
+import { PRICING_FANS } from '../fixtures/processing';
 import { startWorkersEdge, type WorkersEdge } from '../services/wrangler-edge';
 
 const why = (await kafkaToolsAvailable()) ?? redisUnavailable();
@@ -46,15 +47,7 @@ describe.skipIf(skip)('SDK → edge → ingest → Kafka → processor → Redis
         for (const key of batch.eventKeys) if (!durableAt.has(key)) durableAt.set(key, Date.now());
       },
     });
-    await backend.store.putDefinition(CUSTOMER, {
-      id: 'pricing_fans',
-      rule: {
-        event_type: 'page_view',
-        where: { 'properties.path': '/pricing' },
-        min_count: 3,
-        window: '7d',
-      },
-    });
+    await backend.store.putDefinition(CUSTOMER, PRICING_FANS);
     site = await startSite();
     edge = await startWorkersEdge({
       ingestUrl: `${backend.url}/internal/ingest`,

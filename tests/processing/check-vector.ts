@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
 import type { PulseEvent, SegmentChange } from '@pulse/contract';
+import { allMembers } from '../fixtures/processing';
 import type { StateStore } from '../../backend/src/state/state-store';
 import type { Warehouse } from '../../backend/src/warehouse/warehouse';
 import type { Vector } from '../vectors/load';
@@ -95,13 +96,8 @@ export async function verifyState(
       label('state identities'),
     ).toEqual(identities);
     for (const definition of vector.segments[customer] ?? []) {
-      const members: string[] = [];
-      let cursor: string | null = null;
-      do {
-        const page = await store.members(customer, definition.id, cursor, 2);
-        members.push(...page.ids);
-        cursor = page.next;
-      } while (cursor);
+      // Pages of two, so the cursor is exercised.
+      const members = await allMembers(store, customer, definition.id, 2);
       const want = vector.expect.memberships[customer]?.[definition.id] ?? [];
       expect(members.sort(), label(`members of ${definition.id}`)).toEqual([...want].sort());
     }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { SIGNATURE_HEADER, signBody, type PulseEvent, type SinkBatch } from '@pulse/contract';
+import { allMembers, pageView, PRICING_FANS } from '../fixtures/processing';
 import { openEmbeddedStore } from '../../backend/src/state/embedded-store';
 import { createWarehouse } from '../../backend/src/warehouse/create-warehouse';
 import { freePort } from '../services/free-port';
@@ -35,22 +36,9 @@ it('keeps every acknowledged event and exact segment state across kill -9 of the
       const path = n % 3 === 0 ? '/pricing' : `/p${n % 5}`;
       if (path === '/pricing') pricing.set(visitor, (pricing.get(visitor) ?? 0) + 1);
       const at = new Date(Date.now() - 60_000 + n).toISOString();
-      events.push({
-        event_id: `emb-${n}`,
-        customer_id: CUSTOMER,
-        visitor_id: visitor,
-        user_id: null,
-        session_id: null,
-        event_type: 'page_view',
-        event_name: path,
-        properties: { path },
-        previous_id: null,
-        context: {},
-        timestamp: at,
-        original_timestamp: at,
-        sent_at: at,
-        received_at: at,
-      });
+      events.push(
+        pageView({ event_id: `emb-${n}`, customer_id: CUSTOMER, visitor_id: visitor, path, at }),
+      );
     }
     batches.push({ customer_id: CUSTOMER, events, dead_letters: [] });
   }
@@ -120,13 +108,7 @@ it('keeps every acknowledged event and exact segment state across kill -9 of the
       .filter(([, n]) => n >= 3)
       .map(([visitor]) => visitor)
       .sort();
-    const members: string[] = [];
-    let cursor: string | null = null;
-    do {
-      const page = await store.members(CUSTOMER, 'pricing_fans', cursor, 300);
-      members.push(...page.ids);
-      cursor = page.next;
-    } while (cursor);
+    const members = await allMembers(store, CUSTOMER, PRICING_FANS.id, 300);
     expect(members.sort()).toEqual(expected);
     const enters = (await warehouse.segmentChanges(CUSTOMER)).filter((c) => c.change === 'enter');
     expect(enters.map((c) => c.id).sort()).toEqual(expected);

@@ -14,21 +14,12 @@ import { missingService } from '../services/free-port';
 import { kafkaToolsAvailable, startKafka, type KafkaBroker } from '../services/kafka/broker';
 import { redisUnavailable, startRedis, type RedisServer } from '../services/redis';
 import { loadVectors } from '../vectors/load';
+import { allMembers, pageView, PRICING_FANS } from '../fixtures/processing';
 import { feedVector, scopeVector, verifyState, verifyWarehouse } from './check-vector';
 import { processorChild } from './processor-child';
 
 const why = (await kafkaToolsAvailable()) ?? redisUnavailable();
 const skip = why ? missingService('Kafka and Redis', why) === 'skip' : false;
-
-const PRICING = {
-  id: 'pricing_fans',
-  rule: {
-    event_type: 'page_view' as const,
-    where: { 'properties.path': '/pricing' },
-    min_count: 3,
-    window: '7d',
-  },
-};
 
 /** `pulse.segments` is at least once: a replayed batch publishes its changes again, same key. */
 const distinctChanges = (changes: SegmentChange[]) => {
@@ -109,7 +100,7 @@ describe.skipIf(skip)('processor restart safety (kill -9)', () => {
 
   it('kill -9 twice in a 19,000-event stream: every event counted once, memberships exact', async () => {
     const customer = 'restart_bulk';
-    await store.putDefinition(customer, PRICING);
+    await store.putDefinition(customer, PRICING_FANS);
     const base = Date.now() - 600_000;
     const events: PulseEvent[] = [];
     const pricingViews = new Map<string, number>();
@@ -122,22 +113,16 @@ describe.skipIf(skip)('processor restart safety (kill -9)', () => {
       pricingViews.set(visitor, v % 6);
       for (const path of paths) {
         const at = new Date(base + events.length * 13).toISOString();
-        events.push({
-          event_id: `bulk-${events.length}`,
-          customer_id: customer,
-          visitor_id: visitor,
-          user_id: null,
-          session_id: `s${v}`,
-          event_type: 'page_view',
-          event_name: path,
-          properties: { path },
-          previous_id: null,
-          context: {},
-          timestamp: at,
-          original_timestamp: at,
-          sent_at: at,
-          received_at: at,
-        });
+        events.push(
+          pageView({
+            event_id: `bulk-${events.length}`,
+            customer_id: customer,
+            visitor_id: visitor,
+            session_id: `s${v}`,
+            path,
+            at,
+          }),
+        );
       }
     }
     // Every 20th event is sent again later, as an SDK resend would be (new received_at).
@@ -207,13 +192,7 @@ describe.skipIf(skip)('processor restart safety (kill -9)', () => {
         .filter(([, n]) => n >= 3)
         .map(([visitor]) => visitor)
         .sort();
-      const members: string[] = [];
-      let cursor: string | null = null;
-      do {
-        const page = await store.members(customer, PRICING.id, cursor, 500);
-        members.push(...page.ids);
-        cursor = page.next;
-      } while (cursor);
+      const members = await allMembers(store, customer, PRICING_FANS.id);
       expect(members.sort()).toEqual(expected);
 
       const stored = await warehouse.segmentChanges(customer);
