@@ -1,5 +1,5 @@
 /**
- * The dashboard schema (SDL). README.md in this folder carries the same text; a test keeps
+ * The dashboard schema (SDL). README.md in this folder shows its printed form; a test keeps
  * the two equal. Bounds named here are enforced in `input-bounds.ts`.
  */
 export const typeDefs = /* GraphQL */ `
