@@ -1,10 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
 
 const dashboardDir = fileURLToPath(new URL('../dashboard/', import.meta.url));
-const chartJs = createRequire(import.meta.url).resolve('chart.js/dist/chart.umd.min.js');
+// chart.js exports no subpaths: find its dist folder from the main entry.
+const chartJs = join(
+  dirname(createRequire(import.meta.url).resolve('chart.js')),
+  'chart.umd.min.js',
+);
 
 export interface DashboardOptions {
   /** The backend base URL (serves /graphql and /v1/…). */
@@ -21,7 +26,7 @@ export interface DashboardOptions {
  * (queries and SSE subscriptions) and Segment API that adds the secret key server-side.
  */
 export function createDashboardApp(options: DashboardOptions): Hono {
-  const app = new Hono();
+  const app = new Hono({ strict: false });
   const file = (name: string, type: string) => async () =>
     new Response(await readFile(`${dashboardDir}${name}`), { headers: { 'content-type': type } });
   app.get('/', file('index.html', 'text/html; charset=utf-8'));
@@ -40,15 +45,24 @@ export function createDashboardApp(options: DashboardOptions): Hono {
       const value = request.headers.get(name);
       if (value) headers.set(name, value);
     }
-    const answer = await fetch(`${options.url}${path}${url.search}`, {
-      method: request.method,
-      headers,
-      body:
-        request.method === 'GET' || request.method === 'HEAD'
-          ? undefined
-          : await request.arrayBuffer(),
-      signal: request.signal,
-    });
+    const body =
+      request.method === 'GET' || request.method === 'HEAD'
+        ? undefined
+        : await request.arrayBuffer();
+    let answer: Response;
+    try {
+      answer = await fetch(`${options.url}${path}${url.search}`, {
+        method: request.method,
+        headers,
+        body,
+        signal: request.signal,
+      });
+    } catch (error) {
+      // The page went away (an SSE stream closed): nobody is left to answer.
+      if (request.signal.aborted) return new Response(null, { status: 499 });
+      const message = `the backend at ${options.url} did not answer: ${String(error)}`;
+      return Response.json({ error: { code: 'unavailable', message } }, { status: 502 });
+    }
     // Streams through, so SSE subscriptions reach the page as they happen.
     return new Response(answer.body, {
       status: answer.status,

@@ -38,7 +38,8 @@ export function createPlaygroundApp({
   key,
   backend,
 }: Omit<PlaygroundOptions, 'port'>): Hono {
-  const app = new Hono();
+  // strict: false, so /dashboard/ is /dashboard.
+  const app = new Hono({ strict: false });
   if (backend) app.route('/dashboard', createDashboardApp({ ...backend, endpoint, key }));
   app.get('/pulse.iife.js', async (c) => {
     const bundle = await readFile(`${sdkDist}pulse.iife.js`, 'utf8');
