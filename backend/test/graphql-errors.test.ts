@@ -26,6 +26,7 @@ describe('maskDashboardError', () => {
   it('keeps a coded GraphQL error and codes an uncoded one as BAD_USER_INPUT', () => {
     const coded = new GraphQLError('x', { extensions: { code: 'QUERY_TOO_COMPLEX' } });
     expect(maskDashboardError(coded)).toBe(coded);
+    expect(coded.extensions).toEqual({ code: 'QUERY_TOO_COMPLEX' });
     const variable = new GraphQLError(
       'Variable "$from" of required type "DateTime!" was not provided.',
     );

@@ -400,6 +400,11 @@ describe('live queries', () => {
     expect(data.liveVisitors).toBe(2);
     expect(data.recentEvents.map((e) => e.eventId)).toEqual(['l3', 'l2', 'l1']);
     expect(data.recentEvents[0]).toMatchObject({ visitorId: 'lv2', page: '/home' });
+    // Four need a look past the last 5 minutes: l4 is 10 minutes old.
+    const four = await query<{ recentEvents: Array<{ eventId: string }> }>(
+      `{ recentEvents(limit: 4) { eventId } }`,
+    );
+    expect(four.recentEvents.map((e) => e.eventId)).toEqual(['l3', 'l2', 'l1', 'l4']);
     expect(await query(`{ liveVisitors }`, {}, 'sk_b')).toEqual({ liveVisitors: 1 });
   });
 });

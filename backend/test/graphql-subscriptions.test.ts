@@ -128,6 +128,32 @@ describe('eventCounts', () => {
   });
 });
 
+describe('over GET, as EventSource subscribes', () => {
+  it('streams eventCounts to a GET with the query in the URL', async () => {
+    const controller = new AbortController();
+    open.push(() => controller.abort());
+    const query = encodeURIComponent('subscription { eventCounts { events } }');
+    const res = await fetch(`${backend.url}/graphql?query=${query}`, {
+      headers: { accept: 'text/event-stream', authorization: 'Bearer sk_a' },
+      signal: controller.signal,
+    });
+    expect(res.status).toBe(200);
+    await backend.processor.process([
+      view('cust_a', 'va5', '/home'),
+      view('cust_a', 'va5', '/docs'),
+    ]);
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    while (!text.includes('event: next')) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += value;
+    }
+    expect(text).toContain('data: {"data":{"eventCounts":{"events":2}}}');
+    controller.abort();
+  });
+});
+
 describe('liveEvents', () => {
   it("streams the customer's new events, each once, and none of another customer", async () => {
     const a = await subscribe('subscription { liveEvents { eventId visitorId page eventType } }');

@@ -57,7 +57,12 @@ export function useErrorCodes(): Plugin {
  * logs the cause). No stack, no SQL, no original message of an unexpected error goes out.
  */
 export function maskDashboardError(error: unknown): Error {
-  if (isOriginalGraphQLError(error)) return withCode(error, GRAPHQL_ERROR_CODES.badUserInput);
+  if (isOriginalGraphQLError(error)) {
+    // Coded in place: yoga logs every error maskError replaces, and these are the client's.
+    const extensions = error.extensions as Record<string, unknown>;
+    extensions['code'] ??= GRAPHQL_ERROR_CODES.badUserInput;
+    return error;
+  }
   const cause = isGraphQLError(error) ? error.originalError : error;
   if (isWarehouseError(cause) && cause.code === 'unavailable') {
     return graphqlError(GRAPHQL_ERROR_CODES.unavailable, 'the warehouse is unavailable; retry', {

@@ -64,22 +64,33 @@ function toEvent(row: EventRow): DashboardEvent {
   };
 }
 
+/** recentEvents looks back this far first, then further while it has found too few. */
+const RECENT_STEPS_MS = [5 * 60_000, 60 * 60_000, INPUT_BOUNDS.recentWindowMs] as const;
+
 /**
  * The newest events of one customer from the last 24 hours, each once (`LIMIT 1 BY
  * event_id` keeps one copy of a resent event without FINAL's merge of the whole range).
+ * A live dashboard's events are minutes old, so it reads the last 5 minutes, then the last
+ * hour, and the whole day only when those hold fewer than `limit` events: the newest
+ * `limit` events of a window that has that many are the newest of the day.
  */
 export async function recentEvents(
   { warehouse, now }: ResolverDeps,
   customerId: string,
   args: { limit: number },
 ): Promise<DashboardEvent[]> {
+  const limit = checkLimit(args.limit);
   const at = now();
-  const where = eventConditions(customerId, { from: at - INPUT_BOUNDS.recentWindowMs, to: at + 1 });
-  const rows = await warehouse.query<EventRow>(
-    `SELECT ${EVENT_COLUMNS} FROM ${TABLES.events} WHERE ${where.sql}
-      ORDER BY timestamp DESC, event_id DESC LIMIT 1 BY event_id LIMIT {limit:UInt32}`,
-    { ...where.params, limit: checkLimit(args.limit) },
-  );
+  let rows: EventRow[] = [];
+  for (const back of RECENT_STEPS_MS) {
+    const where = eventConditions(customerId, { from: at - back, to: at + 1 });
+    rows = await warehouse.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM ${TABLES.events} WHERE ${where.sql}
+        ORDER BY timestamp DESC, event_id DESC LIMIT 1 BY event_id LIMIT {limit:UInt32}`,
+      { ...where.params, limit },
+    );
+    if (rows.length >= limit) break;
+  }
   return rows.map(toEvent);
 }
 

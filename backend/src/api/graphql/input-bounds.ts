@@ -35,7 +35,8 @@ export interface TimeRange {
 export function checkRange(from: number, to: number, maxMs: number, what: string): TimeRange {
   if (!(from < to)) throw badUserInput('to', 'must be later than from');
   if (to - from > maxMs) {
-    throw badUserInput('from', `the range may span at most ${maxMs / HOUR} hours ${what}`);
+    const span = maxMs % DAY === 0 ? `${maxMs / DAY} days` : `${maxMs / HOUR} hours`;
+    throw badUserInput('from', `the range may span at most ${span} ${what}`);
   }
   return { from, to };
 }
