@@ -5,6 +5,7 @@ import type { Pulse } from './core/types';
 
 export type { PulseOptions } from './core/options';
 export type {
+  Decision,
   Plugin,
   Pulse,
   PulseError,
@@ -13,6 +14,7 @@ export type {
   PulseEventName,
 } from './core/types';
 export type {
+  ClientAction,
   ClientEvent,
   EventBatch,
   EventContext,
@@ -38,4 +40,4 @@ export const createPulse = (options?: PulseOptions): Pulse => {
  */
 export const pulse: Pulse = /* @__PURE__ */ createPulse();
 
-export const { init, track, page, identify, alias, reset, flush, consent, use, on } = pulse;
+export const { init, track, page, identify, alias, reset, flush, consent, decide, use, on } = pulse;

@@ -112,6 +112,10 @@ export const createWorld = (start = Date.parse('2026-01-01T00:00:00Z')) => {
     receipts: new Set<string>(),
     /** The ids each `POST /v1/receipts` asked about. */
     receiptRequests: [] as string[][],
+    /** URLs of `GET /v1/decide` calls, in order. */
+    decideRequests: [] as string[],
+    /** What the edge answers to decide: a reply, or 'network'. @default 200 with no segments */
+    decide: null as Reply | 'network' | null,
     /** Random draws of every tab (the jitter of backoff uses it). */
     random: 0.5,
     now: () => t,
@@ -154,9 +158,21 @@ export const createWorld = (start = Date.parse('2026-01-01T00:00:00Z')) => {
       store,
       send: (url, body, keepalive) => {
         if (world.dead.has(tab)) return new Promise(() => {});
+        if (url.includes('/v1/decide')) {
+          world.decideRequests.push(url);
+          if (body !== undefined) throw new Error('decide is a GET');
+          const answer = world.decide ?? {
+            status: 200,
+            retryAfter: null,
+            body: { segments: [], actions: [] },
+          };
+          return answer == 'network'
+            ? Promise.reject(new TypeError('Failed to fetch'))
+            : Promise.resolve(answer);
+        }
         if (url.includes('/v1/receipts')) {
           // Like the edge: which of these ids came in a batch sent at unload and answered 200?
-          const ids = (JSON.parse(body) as { event_ids: string[] }).event_ids;
+          const ids = (JSON.parse(body!) as { event_ids: string[] }).event_ids;
           world.receiptRequests.push(ids);
           return Promise.resolve({
             status: 200,
@@ -165,7 +181,13 @@ export const createWorld = (start = Date.parse('2026-01-01T00:00:00Z')) => {
           });
         }
         const i =
-          requests.push({ tab, url, batch: JSON.parse(body) as EventBatch, keepalive, at: t }) - 1;
+          requests.push({
+            tab,
+            url,
+            batch: JSON.parse(body!) as EventBatch,
+            keepalive: !!keepalive,
+            at: t,
+          }) - 1;
         const answer = answers.shift() ?? ok();
         if (answer == 'network') return Promise.reject(new TypeError('Failed to fetch'));
         if (answer == 'hang') return new Promise(() => {});
@@ -231,9 +253,11 @@ export const openTab = (world: World, options: Partial<PulseOptions> = {}, env?:
     sent: [],
     rejected: [],
     dropped: [],
+    segment: [],
   };
+  // Not `segment`: listening to it makes the SDK call decide, which a test asks for itself.
   for (const name of Object.keys(seen) as Array<keyof PulseEventMap>) {
-    pulse.on(name, (data) => (seen[name] as unknown[]).push(data));
+    if (name != 'segment') pulse.on(name, (data) => (seen[name] as unknown[]).push(data));
   }
   pulse.init({ key: 'pk_test', endpoint: 'https://edge.test/', autoPageViews: false, ...options });
   return {

@@ -8,7 +8,7 @@ import type { Client } from '../core/client';
 export const watchLifecycle = (client: Client): void => {
   const on = addEventListener;
   document.addEventListener('visibilitychange', () => {
-    if (document.visibilityState == 'hidden') client.hide();
+    if (document.hidden) client.hide();
   });
   on('pagehide', client.hide);
   on('beforeunload', client.leave);

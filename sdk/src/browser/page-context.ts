@@ -1,8 +1,6 @@
 import type { EventContext } from '@pulse/contract';
 import { VERSION } from '../core/version';
 
-const UTM = ['source', 'medium', 'campaign', 'term', 'content'] as const;
-
 export interface PageContext {
   get(): EventContext;
   /** An SPA navigation happened: the page we left becomes the referrer. */
@@ -25,11 +23,10 @@ export const createPageContext = (): PageContext => {
       const l = location;
       if (l.search !== search) {
         search = l.search;
-        const query = new URLSearchParams(search);
         campaign = {};
-        for (const k of UTM) {
-          const v = query.get('utm_' + k);
-          if (v) campaign[k == 'campaign' ? 'name' : k] = v;
+        // Every utm_* parameter (GA4's utm_id, utm_source_platform… too); utm_campaign is the name.
+        for (const [k, v] of new URLSearchParams(search)) {
+          if (k.startsWith('utm_') && v) campaign[k == 'utm_campaign' ? 'name' : k.slice(4)] = v;
         }
       }
       return {

@@ -10,8 +10,6 @@ export const backoff = (attempt: number, base: number, cap: number, rand: () => 
  * section 10.2.3); undefined when absent or unreadable, 0 for a date in the past.
  */
 export const retryAfter = (value: string | null, now: number): number | undefined => {
-  if (!value?.trim()) return;
-  const seconds = +value;
-  const ms = isNaN(seconds) ? Date.parse(value) - now : seconds * 1000;
-  return isNaN(ms) ? undefined : Math.max(0, ms);
+  const ms = isNaN(+value!) ? Date.parse(value!) - now : +value! * 1000;
+  return value?.trim() && !isNaN(ms) ? Math.max(0, ms) : undefined;
 };

@@ -3,7 +3,7 @@ import { createDelivery } from './delivery';
 import { createIdentity } from './identity';
 import type { Settings } from './options';
 import { serialise } from './serialise';
-import type { Emit, Env, Plugin, Pulse, Report } from './types';
+import type { Decision, Emit, Env, Plugin, Pulse, Report } from './types';
 import { utf8Length } from './utf8-length';
 import { uuidv7 } from './uuid-v7';
 
@@ -37,10 +37,10 @@ export const createClient = (
 ): Client => {
   const { kv } = env;
   const choice = kv.get(CONSENT);
-  let granted = choice == '1' || (choice != '0' && !o.requireConsent);
   // Refused (consent(false), now or on an earlier visit): nothing is collected at all. Merely
   // undecided (requireConsent): events wait in memory for the answer.
   let refused = choice == '0';
+  let granted = choice == '1' || (!refused && !o.requireConsent);
   const newId = () => uuidv7(env.now(), env.rand);
   const id = createIdentity(kv, env.now, newId, o.sessionTimeout, () => granted);
   const delivery = createDelivery(o, env, emit, report, () => granted, newId());
@@ -73,10 +73,8 @@ export const createClient = (
       session_id: id.session(),
       event_type: type,
       event_name: name,
-      properties:
-        type == 'page_view'
-          ? { ...context.page, ...(props as Properties) }
-          : (props as Properties) || {},
+      // A copy: plugins may change it without touching the page's object.
+      properties: { ...(type == 'page_view' && context.page), ...(props as Properties) },
       context,
       timestamp: new Date(env.now()).toISOString(),
       ...extra,
@@ -90,30 +88,35 @@ export const createClient = (
       if (!event) return;
     }
     const json = serialise(event, report);
-    if (json == null) return;
+    if (!json) return;
     // Up to a third of the limit in characters cannot reach it in bytes: skip the encoding.
     const size = json.length > MAX_EVENT_BYTES / 3 ? utf8Length(json) : 0;
     if (size > MAX_EVENT_BYTES) {
       return report(
         'event_too_large',
-        `event ${name} is ${size} bytes (limit ${MAX_EVENT_BYTES}), not sent`,
+        `${name} is ${size} bytes (limit ${MAX_EVENT_BYTES}), dropped`,
       );
     }
     delivery.add(String(event.event_id), json);
   };
 
-  const user = (userId: unknown) => {
-    const ok = typeof userId == 'string' && !!userId;
-    if (!ok) report('invalid_call', 'user id must be a non-empty string');
-    return ok;
-  };
+  /** The user id when it is a non-empty string; otherwise reports it and gives undefined. */
+  const user = (userId: unknown) =>
+    (typeof userId == 'string' && userId) ||
+    report('invalid_call', 'user id must be a non-empty string');
+
+  /** The segments of the last decision, to tell listeners of a change only. */
+  let segments: string | undefined;
 
   if (granted) delivery.start();
 
   return {
     track: safe((name: string, props?: Properties) => send('custom', name, props)),
     page: safe((name?: string | Properties, props?: Properties) => {
-      if (typeof name == 'object') [name, props] = [undefined, name];
+      if (typeof name == 'object') {
+        props = name;
+        name = undefined;
+      }
       send('page_view', name ?? env.context().page?.path ?? '', props);
     }),
     click: safe((name: string, props: Properties) => send('click', name, props)),
@@ -129,7 +132,28 @@ export const createClient = (
         previous_id: previousId || id.user() || id.visitor(),
       });
     }),
-    reset: safe(() => id.reset()),
+    reset: id.reset,
+    decide: async () => {
+      let d: Decision = { segments: [], actions: [] };
+      try {
+        // Without consent the visitor id is not shared, not even to ask.
+        if (granted) {
+          // The visitor id is a UUIDv7 made here: URL-safe as it is.
+          const r = await env.send(
+            `${delivery.url.replace('/events', '/decide')}&visitor_id=${id.visitor()}`,
+          );
+          if (r.status != 200) throw r.status;
+          // Over the empty decision: a body that is not one (a proxy's page) leaves it empty.
+          d = { ...d, ...(r.body as Decision) };
+          const s = JSON.stringify(d.segments);
+          if (s != segments) emit('segment', d);
+          segments = s;
+        }
+      } catch (error) {
+        report('delivery', `decide failed (${error})`);
+      }
+      return d;
+    },
     flush: async () => {
       try {
         await delivery.flush();

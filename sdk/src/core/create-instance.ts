@@ -23,6 +23,11 @@ export const createInstance = (platform: Platform): Pulse => {
   const plugins: Plugin[] = [];
   const early: Array<() => void> = [];
   let client: Client | undefined;
+  // While anyone listens for segment changes: ask decide at init, on subscribing, and each
+  // time the edge acknowledged events (this page's view, an identify), which may change them.
+  const poll = () => {
+    if (client && subs.segment?.length) void client.decide();
+  };
 
   const emit: Emit = (name, data) => {
     for (const cb of subs[name] || []) {
@@ -32,6 +37,7 @@ export const createInstance = (platform: Platform): Pulse => {
         // A subscriber's own error stays with it; it must not break delivery.
       }
     }
+    if (name == 'sent') poll();
   };
   const report: Report = (code, message, quiet) => {
     if (!quiet) console.warn(`pulse: ${message}`);
@@ -53,30 +59,24 @@ export const createInstance = (platform: Platform): Pulse => {
       return undefined as ReturnType<Pulse[K]>;
     };
 
-  return {
+  const api = {
     init: (options) => {
       try {
         if (client) return report('invalid_call', 'init() called twice, ignored');
         const { key, endpoint } = (options || {}) as Partial<PulseOptions>;
         if (!key || typeof key != 'string' || !endpoint || typeof endpoint != 'string') {
-          return report('invalid_options', 'init() needs { key, endpoint } strings');
+          return report('invalid_options', 'init() needs key and endpoint strings');
         }
         const settings: Settings = { ...DEFAULTS, ...options };
         const env = platform.env(settings, report);
         client = createClient(settings, env, emit, report, plugins);
         platform.attach(client, settings, env);
         for (const run of early.splice(0)) run();
+        poll();
       } catch (error) {
         report('internal', `init() failed (${error})`);
       }
     },
-    track: call('track'),
-    page: call('page'),
-    identify: call('identify'),
-    alias: call('alias'),
-    reset: call('reset'),
-    flush: call('flush'),
-    consent: call('consent'),
     use: (plugin) => {
       if (typeof plugin == 'function') plugins.push(plugin);
       else report('invalid_call', 'use() needs a function');
@@ -84,10 +84,16 @@ export const createInstance = (platform: Platform): Pulse => {
     on: (name, callback) => {
       const list: Listener[] = (subs[name as PulseEventName] ||= []);
       list.push(callback as Listener);
-      return () => {
-        const i = list.indexOf(callback as Listener);
-        if (i >= 0) list.splice(i, 1);
-      };
+      if (name == 'segment') poll();
+      // A second call finds nothing: -1 >>> 0 is past the end, and splice there removes nothing.
+      return () => void list.splice(list.indexOf(callback as Listener) >>> 0, 1);
     },
-  };
+  } as Pulse;
+  // The calls buffered until init(), by name (a loop is fewer bytes than one entry each).
+  for (const name of 'track page identify alias reset flush consent decide'.split(
+    ' ',
+  ) as Buffered[]) {
+    (api as unknown as Record<Buffered, unknown>)[name] = call(name);
+  }
+  return api;
 };

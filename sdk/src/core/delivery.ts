@@ -63,10 +63,10 @@ export const createDelivery = (
 
   const sender = () => !store.shared || held();
   const dropped = () => +(kv.get(dropKey) || 0);
+  const addDropped = (n: number) => kv.set(dropKey, String(Math.max(0, dropped() + n)));
 
   const remove = (id: string) => {
-    const json = pend.get(id);
-    if (json != null) bytes -= json.length;
+    bytes -= pend.get(id)?.length || 0;
     pend.delete(id);
   };
 
@@ -74,7 +74,7 @@ export const createDelivery = (
     pend.size >= o.maxQueueEvents || bytes + json.length > o.maxQueueBytes;
 
   const drop = (count: number) => {
-    if (granted()) kv.set(dropKey, String(dropped() + count));
+    if (granted()) addDropped(count);
     else droppedInMemory += count;
     // One warning per overflow, not one per event: a burst must not flood the console.
     if (!dropping) report('storage', `queue full: ${count} dropped`);
@@ -214,7 +214,7 @@ export const createDelivery = (
     const why = (reply?.body as ErrorResponse | undefined)?.error?.message || '';
     if (status > 199 && status < 300) {
       attempt = 0;
-      if (lost) kv.set(dropKey, String(Math.max(0, dropped() - lost)));
+      if (lost) addDropped(-lost);
       const rejected = (reply!.body as IngestResponse | undefined)?.rejected || [];
       const refused = new Set<string | undefined>();
       for (const r of rejected) {
@@ -229,7 +229,8 @@ export const createDelivery = (
     }
     if (status == 400 || status == 413) {
       // The batch as a whole was refused: halve it until the offending event is alone, then drop it.
-      if (ids.length > 1) limit = Math.ceil(ids.length / 2);
+      if (ids.length > 1)
+        limit = (ids.length + 1) >> 1; // half, rounded up
       else {
         limit = o.maxBatchEvents;
         ack(ids);
@@ -301,7 +302,7 @@ export const createDelivery = (
 
   const start = () => {
     // Drops counted before consent are reported from now on.
-    if (droppedInMemory) kv.set(dropKey, String(dropped() + droppedInMemory));
+    if (droppedInMemory) addDropped(droppedInMemory);
     droppedInMemory = 0;
     if (!started) {
       started = true;
@@ -319,6 +320,7 @@ export const createDelivery = (
   };
 
   return {
+    url,
     add: (id, json) => {
       if (full(json)) return drop(1);
       dropping = false;

@@ -71,13 +71,11 @@ export interface PulseOptions {
   sessionTimeout?: number;
 }
 
-/** Options with every default filled in. */
-export type Settings = Required<PulseOptions>;
+/** Options with every default filled in; the switches stay optional (read as `!= false` or truthy). */
+export type Settings = PulseOptions &
+  Required<Omit<PulseOptions, 'autoPageViews' | 'captureClicks' | 'requireConsent'>>;
 
 export const DEFAULTS: Omit<Settings, 'key' | 'endpoint'> = {
-  autoPageViews: true,
-  captureClicks: false,
-  requireConsent: false,
   flushInterval: 200,
   maxBatchEvents: 100,
   maxBatchBytes: 60000,

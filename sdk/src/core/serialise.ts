@@ -13,7 +13,7 @@ export const serialise = (value: unknown, report: Report): string | undefined =>
       // Ancestors of the value being visited: `this` is the holder, so pop back to it.
       const stack: unknown[] = [];
       const json = JSON.stringify(value, function (this: unknown, _key, v: unknown) {
-        if (typeof v == 'bigint') return String(v);
+        if (typeof v == 'bigint') return v + '';
         if (v && typeof v == 'object') {
           while (stack.length && stack[stack.length - 1] !== this) stack.pop();
           if (stack.includes(v)) return '[Circular]';
@@ -24,7 +24,7 @@ export const serialise = (value: unknown, report: Report): string | undefined =>
       report('invalid_properties', `properties made serialisable (${first})`);
       return json;
     } catch (error) {
-      report('invalid_properties', `event dropped, properties not serialisable (${error})`);
+      report('invalid_properties', `properties not serialisable, dropped (${error})`);
     }
   }
 };

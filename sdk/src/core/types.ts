@@ -1,4 +1,10 @@
-import type { ClientEvent, EventContext, Properties, RejectedEvent } from '@pulse/contract';
+import type {
+  ClientEvent,
+  DecideResponse,
+  EventContext,
+  Properties,
+  RejectedEvent,
+} from '@pulse/contract';
 import type { PulseOptions } from './options';
 
 /**
@@ -34,7 +40,20 @@ export interface PulseEventMap {
   rejected: RejectedEvent;
   /** Events dropped because the queue was full; reported to the edge in the next batch. */
   dropped: { count: number };
+  /**
+   * The visitor's segments changed (the first answer counts as a change), with the result of
+   * `decide()`. While anyone listens, the SDK asks decide at init, on subscribing, and each
+   * time the edge acknowledges events (this page's view, an `identify()`), which may move
+   * the visitor in or out of segments.
+   */
+  segment: Decision;
 }
+
+/**
+ * What `decide()` resolves to: the segments the visitor (or the user it is linked to) is in,
+ * and the client actions the site's triggers define for them.
+ */
+export type Decision = Pick<DecideResponse, 'segments' | 'actions'>;
 
 export type PulseEventName = keyof PulseEventMap;
 
@@ -58,7 +77,19 @@ export interface Pulse {
   consent(granted: boolean): void;
   /** Adds a middleware that can enrich, filter or drop events. */
   use(plugin: Plugin): void;
-  /** Subscribes to `error`, `sent`, `rejected` or `dropped`; returns the unsubscribe function. */
+  /**
+   * The visitor's segments and client actions, from the edge (`GET /v1/decide`). Resolves
+   * with no segments and no actions when it cannot tell (no consent, offline, an error,
+   * reported through `on('error')`); never rejects.
+   * @example
+   * const { segments, actions } = await pulse.decide();
+   * for (const a of actions) if (a.name == 'show_banner') showBanner(a.payload);
+   */
+  decide(): Promise<Decision>;
+  /**
+   * Subscribes to `error`, `sent`, `rejected`, `dropped` or `segment`; returns the
+   * unsubscribe function.
+   */
   on<K extends PulseEventName>(name: K, callback: (data: PulseEventMap[K]) => void): () => void;
 }
 
@@ -99,8 +130,8 @@ export interface Env {
   rand(): number;
   kv: Kv;
   store: Store;
-  /** POST a body; rejects on network errors. */
-  send(url: string, body: string, keepalive: boolean): Promise<Reply>;
+  /** POST a body (GET without one); rejects on network errors. */
+  send(url: string, body?: string, keepalive?: boolean): Promise<Reply>;
   /** navigator.sendBeacon: true when the browser queued it. */
   beacon(url: string, body: string): boolean;
   later(fn: () => void, ms: number): unknown;
@@ -120,6 +151,8 @@ export type Emit = <K extends PulseEventName>(name: K, data: PulseEventMap[K]) =
 
 /** The delivery pipeline as the client drives it (core/delivery.ts). */
 export interface Delivery {
+  /** `<endpoint>/v1/events?key=<key>`. */
+  url: string;
   /** Queues one serialised event (already checked for size). */
   add(id: string, json: string): void;
   /** Sends what is queued now; resolves when the edge has answered. */

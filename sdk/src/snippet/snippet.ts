@@ -8,7 +8,7 @@
   const p = (w.pulse ||= { _q: [] });
   if (!p._q || p.l) return;
   p.l = 1;
-  for (const m of 'init track page identify alias reset flush consent use on'.split(' ')) {
+  for (const m of 'init track page identify alias reset flush consent decide use on'.split(' ')) {
     p[m] ||= (...a: unknown[]) => new Promise((r) => p._q!.push([m, a, r]));
   }
   const s = d.createElement('script');

@@ -7,23 +7,23 @@ import type { Reply } from '../core/types';
  */
 export const sendFetch = async (
   url: string,
-  body: string,
-  keepalive: boolean,
+  body: string | undefined,
+  keepalive: boolean | undefined,
   timeout: number,
 ): Promise<Reply> => {
   const r = await fetch(url, {
-    method: 'POST',
+    // Without a body it is a GET (decide).
+    method: body && 'POST',
     body,
     keepalive,
     // Where AbortSignal.timeout is missing (Safari before 16) the request just has no limit.
     signal: AbortSignal.timeout?.(timeout),
     // A string body goes as text/plain;charset=UTF-8 by default, as sendBeacon sends it.
   });
-  let parsed: unknown;
-  try {
-    parsed = await r.json();
-  } catch {
+  return {
+    status: r.status,
+    retryAfter: r.headers.get('Retry-After'),
     // Not JSON (a proxy page, an empty body): the status decides.
-  }
-  return { status: r.status, retryAfter: r.headers.get('Retry-After'), body: parsed };
+    body: await r.json().catch(() => {}),
+  };
 };
