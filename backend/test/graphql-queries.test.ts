@@ -1,5 +1,6 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getIntrospectionQuery } from 'graphql';
 import type { PulseEvent } from '@pulse/contract';
 import { startBackend, type Backend } from '../src/start-backend';
 import { makeEvent, tempWarehousePath } from './warehouse-fixtures';
@@ -534,6 +535,13 @@ describe('query limits', () => {
 
     const huge = await refused(`{ ${Array.from({ length: 2100 }, () => '__typename').join(' ')} }`);
     expect(huge.codes).toEqual(['QUERY_TOO_COMPLEX']);
+  });
+
+  it('accepts the standard introspection query that clients and codegen send', async () => {
+    const data = await query<{ __schema: { queryType: { name: string } } }>(
+      getIntrospectionQuery(),
+    );
+    expect(data.__schema.queryType.name).toBe('Query');
   });
 
   it('accepts the dashboard overview query', async () => {
