@@ -15,6 +15,7 @@ const sections: Record<string, () => Promise<Section>> = {
   edge: async () => (await import('./edge')).benchEdge,
   processor: async () => (await import('./processor')).benchProcessor,
   latency: async () => (await import('./latency')).benchLatency,
+  dashboard: async () => (await import('./dashboard')).benchDashboard,
 };
 
 async function main(): Promise<void> {
