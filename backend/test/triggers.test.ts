@@ -1,3 +1,4 @@
+import { serve } from '@hono/node-server';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -395,6 +396,23 @@ describe('decide', () => {
       segments: ['pricing_fans'],
     });
     expect(answer.actions.map((a) => a.name)).toEqual(['show_banner']);
+  });
+
+  it('agrees with the edge on the signed path over HTTP, for ids URL parsers re-encode', async () => {
+    const odd = "visitor one/ü&x='y'+z";
+    await processEvents(pageViews('cust_a', odd, '/checkout', 1));
+    const server = serve({ fetch: personalization.fetch, port: 0, hostname: '127.0.0.1' });
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const path = backendDecidePath('cust_a', odd);
+      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`, {
+        headers: { [SIGNATURE_HEADER]: await signBody(SECRET, path) },
+      });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ visitor_id: odd, segments: ['checkout'] });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('refuses calls not signed by the edge', async () => {

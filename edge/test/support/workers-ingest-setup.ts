@@ -1,7 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TestProject } from 'vitest/node';
-import { SIGNATURE_HEADER, verifyBody, type SinkBatch } from '@pulse/contract';
+import {
+  backendDecidePath,
+  SIGNATURE_HEADER,
+  verifyBody,
+  type DecideResponse,
+  type SinkBatch,
+} from '@pulse/contract';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -49,6 +55,22 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const secret = `workers-test-${crypto.randomUUID()}`;
   const state = { batches: [] as SinkBatch[], refused: 0 };
   const ingest = serveJson(async (req, body) => {
+    // The backend's decide lives beside ingest: the worker finds it at INGEST_URL's origin.
+    if (req.url?.startsWith('/v1/decide?') && req.method === 'GET') {
+      const query = new URL(req.url, 'http://ingest').searchParams;
+      const [customer, visitor] = [query.get('customer_id') ?? '', query.get('visitor_id') ?? ''];
+      const header = req.headers[SIGNATURE_HEADER];
+      const path = backendDecidePath(customer, visitor);
+      const check = await verifyBody(secret, typeof header === 'string' ? header : null, path);
+      if (!check.ok) return [401, { error: { code: check.code } }];
+      const answer: DecideResponse = {
+        visitor_id: visitor,
+        id: visitor,
+        segments: [`seg-of-${customer}`],
+        actions: [],
+      };
+      return [200, answer];
+    }
     if (req.url !== '/internal/ingest' || req.method !== 'POST') return [404, {}];
     const header = req.headers[SIGNATURE_HEADER];
     const check = await verifyBody(secret, typeof header === 'string' ? header : null, body);
