@@ -8,6 +8,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startBackend } from '@pulse/backend/start';
+import { createTriggerStore } from '@pulse/backend/triggers';
 import { startPlayground } from '@pulse/playground/server';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -55,6 +56,16 @@ await backend.store.putDefinition(DEMO_CONFIG.customer_id, {
     min_count: 3,
     window: '7d',
   },
+});
+// Its client action: pages of the segment's members show an offer (playground/site/layout.html).
+const seededAt = new Date().toISOString();
+await createTriggerStore(backend.store).put(DEMO_CONFIG.customer_id, {
+  id: 'pricing_offer',
+  segment_id: 'pricing_fans',
+  on: 'enter',
+  action: { type: 'client', name: 'show_offer', payload: { discount: 20 } },
+  created_at: seededAt,
+  updated_at: seededAt,
 });
 const where = [
   process.env.KAFKA_BROKERS ? `Kafka ${process.env.KAFKA_BROKERS}` : 'in-process (no Kafka)',

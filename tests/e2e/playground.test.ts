@@ -75,24 +75,23 @@ describe('playground: demo site and dashboard in Chromium', () => {
     expect(profile).toContain('pricing_fans');
     await dashboard.screenshot({ path: `${SHOTS}/dashboard-profile.png`, fullPage: true });
 
-    // decide, as the page sees it through the edge, returns the segment and the client action.
-    const decided = await page.evaluate(
-      async ({ endpoint, key }) => {
-        const visitor = localStorage.getItem('pulse:v') ?? '';
-        const res = await fetch(
-          `${endpoint}/v1/decide?key=${key}&visitor_id=${encodeURIComponent(visitor)}`,
-        );
-        return (await res.json()) as {
-          segments: string[];
-          actions: Array<{ name: string; payload: unknown }>;
-        };
-      },
-      { endpoint: stack.edge.url, key: PLAYGROUND.key },
+    // decide through the SDK and the edge returns the segment and the trigger's client action,
+    // and the demo site shows the offer it stands for.
+    const decided = await page.evaluate(() =>
+      (
+        window as unknown as {
+          pulse: { decide(): Promise<{ segments: string[]; actions: Array<{ name: string }> }> };
+        }
+      ).pulse.decide(),
     );
     expect(decided.segments).toContain('pricing_fans');
     expect(decided.actions).toContainEqual(
       expect.objectContaining({ name: 'show_offer', payload: { discount: 20 } }),
     );
+    await expect
+      .poll(() => page.locator('#offer').textContent(), { timeout: 10_000 })
+      .toContain('20% off');
+    await page.screenshot({ path: `${SHOTS}/site-offer.png` });
     await context.close();
   });
 });
