@@ -21,6 +21,12 @@ export interface WebhookDispatcherOptions {
 }
 
 export interface WebhookDispatcher {
+  /**
+   * Resolves once the deliveries of the batches heard so far are in the log (`pending` or
+   * later); rejects if the last batch's could not be written. The processor awaits it before
+   * it forgets a batch's changes (its outbox), so a crash never loses a webhook.
+   */
+  recorded(): Promise<void>;
   /** Resolves once every delivery started so far is delivered, failed, or stopped. */
   idle(): Promise<void>;
   /** Stops listening and cuts back-offs short; pending deliveries resume at the next start. */
@@ -40,8 +46,9 @@ const running = new WeakMap<LiveFeed, WebhookDispatcher>();
  * pending by a stopped process are resumed when the next one starts. One dispatcher runs per
  * live feed: starting a second on the same feed returns the first, so nothing is posted twice.
  *
- * The feed hears batches after their state commit, in memory: a crash between the commit and
- * the log write loses those deliveries (see README.md, "Guarantees").
+ * The processor publishes each batch to the feed from its outbox (again after a crash, so a
+ * change is heard at least once); awaiting `recorded()` before the outbox entry is cleared
+ * makes every heard change reach the log (see README.md, "Guarantees").
  */
 export function startWebhookDispatcher(options: WebhookDispatcherOptions): WebhookDispatcher {
   const existing = running.get(options.live);
@@ -55,7 +62,9 @@ export function startWebhookDispatcher(options: WebhookDispatcherOptions): Webho
   const log = createDeliveryLog(store);
   const stopping = new AbortController();
   const inFlight = new Set<Promise<void>>();
+  /** The intake chain (never rejects) and its latest link (rejects when it failed). */
   let intake: Promise<void> = Promise.resolve();
+  let latest: Promise<void> = intake;
 
   const track = (what: string, work: Promise<void>) => {
     const tracked = work.catch((error: unknown) => onError(what, error));
@@ -157,7 +166,8 @@ export function startWebhookDispatcher(options: WebhookDispatcherOptions): Webho
 
   const enqueue = (what: string, work: () => Promise<void>) => {
     // Intake runs batch after batch, so a change repeated in the next batch sees its record.
-    intake = intake.then(work).catch((error: unknown) => onError(what, error));
+    latest = intake.then(work);
+    intake = latest.catch((error: unknown) => onError(what, error));
   };
   enqueue('resuming webhook deliveries failed', resume);
   const unsubscribe = live.subscribe((batch) => {
@@ -174,6 +184,7 @@ export function startWebhookDispatcher(options: WebhookDispatcherOptions): Webho
   };
 
   const dispatcher: WebhookDispatcher = {
+    recorded: () => latest,
     idle,
     async stop() {
       if (running.get(live) === dispatcher) running.delete(live);

@@ -15,14 +15,19 @@ const MAX_ID_LENGTH = 200;
  * secret it signs ingest batches with, so no one but the edge can read a customer's segments:
  * a missing, forged or stale signature answers 401 `invalid_signature`.
  */
-export function createDecideApp(context: ApiContext & { ingestSecret?: string }): Hono {
+export function createDecideApp(context: ApiContext): Hono {
   const app = new Hono();
   const triggers = createTriggerStore(context.store);
 
   app.get('/', async (c) => {
     const secret = context.ingestSecret;
     if (!secret) {
-      return apiError(c, 503, 'unavailable', 'decide is off: the backend has no ingest secret');
+      return apiError(
+        c,
+        503,
+        'unavailable',
+        'decide is off: the backend has an empty ingest secret',
+      );
     }
     const customer = c.req.query('customer_id') ?? '';
     const visitor = c.req.query('visitor_id') ?? '';

@@ -8,7 +8,7 @@ import { createDecideApp } from './decide-app';
  * `/v1/triggers` (secret keys). Webhooks are called by the dispatcher
  * (`triggers/webhook-dispatcher.ts`), which the backend starts beside the processor.
  */
-export function createPersonalizationApp(context: ApiContext & { ingestSecret?: string }): Hono {
+export function createPersonalizationApp(context: ApiContext): Hono {
   const app = new Hono();
   app.route('/v1/decide', createDecideApp(context));
   app.route('/v1/triggers', createTriggersApp(context));
