@@ -93,6 +93,8 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     publish: async (batch) => {
       await publisher?.publish(batch);
       live.publish(batch);
+      // Webhook deliveries are in their log before the outbox entry is cleared.
+      await webhooks?.recorded();
       config.onPublished?.(batch);
     },
     onBatch: config.onBatch,

@@ -161,7 +161,12 @@ export function openEmbeddedStore(path: string): StateStore {
       ].map(({ key, value }) => ({ id: (key as string[])[3] as string, value }));
     },
     async deleteDocument(customer, kind, id) {
-      return db.remove(['doc', customer, kind, id]);
+      // lmdb's remove answers true for a missing key too: say whether something was there.
+      return db.transaction(() => {
+        if (db.get(['doc', customer, kind, id]) === undefined) return false;
+        db.removeSync(['doc', customer, kind, id]);
+        return true;
+      });
     },
     async commit(changes: StateChanges) {
       await db.transaction(() => applyChanges(db, changes));
