@@ -56,6 +56,10 @@ export function createProcessor(options: ProcessorOptions): Processor {
     await store.clearOutbox(entry.id);
   };
 
+  // Recovery runs before the first batch, and again before the next one after a write-out
+  // failed (the warehouse or the broker may be down): nothing new goes out before the old.
+  let recovered = false;
+
   const runNow = async (items: StreamItem[]): Promise<ProcessedBatch> => {
     const events = items.flatMap((item) => ('event' in item ? [item.event] : []));
     // The events' insert does not depend on the plan: it runs while the plan is made.
@@ -75,8 +79,15 @@ export function createProcessor(options: ProcessorOptions): Processor {
     const entry = { id: outboxId(), changes: plan.changes, links: plan.links };
     const hasOutput = entry.changes.length > 0 || entry.links.length > 0;
     await store.commit({ ...plan.state, outbox: hasOutput ? entry : undefined });
-    if (hasOutput) await flush(entry, batch);
-    else if (options.publish) await options.publish(batch);
+    if (hasOutput) {
+      try {
+        await flush(entry, batch);
+      } catch (error) {
+        // Committed but not written out: the next batch recovers the outbox first.
+        recovered = false;
+        throw error;
+      }
+    } else if (options.publish) await options.publish(batch);
     options.onBatch?.(batch);
     return batch;
   };
@@ -88,9 +99,6 @@ export function createProcessor(options: ProcessorOptions): Processor {
     }
   };
 
-  // Recovery runs before the first batch, and again before the next one if it failed (the
-  // warehouse or the broker may still be starting): nothing new goes out before the old.
-  let recovered = false;
   let queue: Promise<unknown> = Promise.resolve();
   const run = (items: StreamItem[]): Promise<ProcessedBatch> => {
     const result = queue.then(async () => {
