@@ -16,6 +16,7 @@ const sections: Record<string, () => Promise<Section>> = {
   processor: async () => (await import('./processor')).benchProcessor,
   latency: async () => (await import('./latency')).benchLatency,
   dashboard: async () => (await import('./dashboard')).benchDashboard,
+  decide: async () => (await import('./decide')).benchDecide,
 };
 
 async function main(): Promise<void> {
