@@ -181,7 +181,17 @@ export const conditionOperatorsSchema = z
 /** A condition: a bare value (strict equality) or an object of operators. */
 export const conditionSchema = z
   .union([scalarSchema, conditionOperatorsSchema], {
-    error: 'a condition is a string, number, boolean or null (equality) or an object of operators',
+    // An object was meant as operators: say what is wrong with it (an unknown operator, a
+    // wrong type) rather than only that no branch of the union fits.
+    error: (issue) => {
+      const inner = issue.code === 'invalid_union' ? issue.errors?.[1]?.[0] : undefined;
+      if (typeof issue.input == 'object' && issue.input !== null && inner) {
+        return inner.code === 'unrecognized_keys'
+          ? `unknown operator ${inner.keys.map((k) => JSON.stringify(k)).join(', ')}: use eq, neq, in, contains, starts_with, gt, gte, lt, lte or exists`
+          : inner.message;
+      }
+      return 'a condition is a string, number, boolean or null (equality) or an object of operators';
+    },
   })
   .describe('A bare value (strict equality) or an object of operators, all of which must hold.');
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { pulseEventSchema } from '@pulse/contract/schema';
-import type { MinuteRollup, SegmentChange, SegmentDefinition } from '@pulse/contract';
+import { pulseEventSchema, segmentDefinitionSchema } from '@pulse/contract/schema';
+import type { MinuteRollup, SegmentChange } from '@pulse/contract';
 
 /**
  * The shape of a vector file (tests/vectors/README.md), as zod schemas. Objects are strict, so
@@ -16,27 +16,6 @@ export const vectorTimeSchema = z
   .refine((s) => !Number.isNaN(Date.parse(s)) && new Date(s).toISOString() == s, {
     message: 'not a real instant',
   });
-
-const WINDOW = /^([1-9]\d*)([mhd])$/;
-const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-const MAX_WINDOW_MS = 90 * UNIT_MS.d;
-
-/** `<n>m`, `<n>h` or `<n>d` in milliseconds, or undefined when the text is not a window. */
-export function windowMs(window: string): number | undefined {
-  const match = WINDOW.exec(window);
-  if (!match) return undefined;
-  return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
-}
-
-const windowSchema = z.string().refine(
-  (w) => {
-    const ms = windowMs(w);
-    return ms !== undefined && ms <= MAX_WINDOW_MS;
-  },
-  { message: 'expected a window like "30m", "24h" or "7d", up to 90 days' },
-);
-
-const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
 function isObject(value: unknown): value is object {
   return typeof value == 'object' && value !== null;
@@ -59,36 +38,10 @@ function eitherOf<A extends z.ZodType, B extends z.ZodType>(
   });
 }
 
-const operatorsSchema = z
-  .strictObject({
-    eq: scalar.optional(),
-    neq: scalar.optional(),
-    in: z.array(z.union([z.string(), z.number(), z.boolean()])).optional(),
-    contains: z.string().optional(),
-    starts_with: z.string().optional(),
-    gt: z.number().optional(),
-    gte: z.number().optional(),
-    lt: z.number().optional(),
-    lte: z.number().optional(),
-    exists: z.boolean().optional(),
-  })
-  .refine((ops) => Object.keys(ops).length > 0, {
-    message: 'a condition object names at least one operator',
-  });
-
 const id = z.string().min(1);
 
-export const segmentDefinitionSchema = z.strictObject({
-  id,
-  name: z.string().optional(),
-  rule: z.strictObject({
-    event_type: pulseEventSchema.shape.event_type.optional(),
-    event_name: z.string().optional(),
-    where: z.record(z.string().min(1), eitherOf(isObject, operatorsSchema, scalar)).optional(),
-    min_count: z.number().int().min(1),
-    window: windowSchema,
-  }),
-}) satisfies z.ZodType<SegmentDefinition>;
+/** Vectors define segments exactly as the Segment API takes them: one schema, the contract's. */
+export { segmentDefinitionSchema };
 
 /** An input event as written in a file: a PulseEvent whose defaultable fields may be left out. */
 export const inputEventSchema = z.strictObject({
