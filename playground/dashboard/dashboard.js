@@ -5,9 +5,9 @@
 
 const WINDOW_MIN = 30;
 const QUERIES = {
-  overview: `query Overview($from: DateTime!, $to: DateTime!) {
+  overview: `query Overview($from: DateTime!, $to: DateTime!, $today: DateTime!) {
     timeseries(from: $from, to: $to, bucket: MINUTE) { start count uniqueVisitors }
-    totals: timeseries(from: $from, to: $to, bucket: DAY) { count uniqueVisitors }
+    today: timeseries(from: $today, to: $to, bucket: DAY) { uniqueVisitors }
     topPages(from: $from, to: $to, limit: 8) { page count }
     liveVisitors
     recentEvents(limit: 25) { eventType eventName visitorId userId page timestamp }
@@ -74,6 +74,8 @@ async function refreshOverview() {
   const data = await graphql(QUERIES.overview, {
     from: new Date(from).toISOString(),
     to: new Date(to).toISOString(),
+    // One DAY bucket from UTC midnight: distinct visitors cannot be added across buckets.
+    today: new Date(Math.floor(Date.now() / 86400000) * 86400000).toISOString(),
   });
   const byMinute = new Map(data.timeseries.map((b) => [Date.parse(b.start), b]));
   const minutes = minuteLabels(Date.now());
@@ -81,8 +83,9 @@ async function refreshOverview() {
   chart.data.datasets[0].data = minutes.map((t) => byMinute.get(t)?.count ?? 0);
   chart.data.datasets[1].data = minutes.map((t) => byMinute.get(t)?.uniqueVisitors ?? 0);
   chart.update();
-  $('total-events').textContent = data.totals.reduce((n, b) => n + b.count, 0);
-  $('total-visitors').textContent = data.totals.reduce((n, b) => Math.max(n, b.uniqueVisitors), 0);
+  // Event counts do add up across minutes (each event is in one bucket).
+  $('total-events').textContent = data.timeseries.reduce((n, b) => n + b.count, 0);
+  $('total-visitors').textContent = data.today[0]?.uniqueVisitors ?? 0;
   $('live-visitors').textContent = data.liveVisitors;
   $('top-pages').tBodies[0].replaceChildren(
     ...data.topPages.map((p) => el('tr', {}, el('td', {}, p.page), el('td', {}, p.count))),

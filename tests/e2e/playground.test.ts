@@ -60,6 +60,8 @@ describe('playground: demo site and dashboard in Chromium', () => {
         timeout: 20_000,
       })
       .toBe(await backend.warehouse.eventCount(PLAYGROUND.customer));
+    // One browser, one visitor id, before and after the login.
+    expect(await dashboard.locator('#total-visitors').textContent()).toBe('1');
     const pricingRow = dashboard.locator('#top-pages tr', { hasText: '/pricing' });
     await expect
       .poll(async () => pricingRow.locator('td').last().textContent(), { timeout: 20_000 })
