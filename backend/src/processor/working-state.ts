@@ -64,10 +64,13 @@ export class WorkingState {
     );
     const users = await store.links(idRefs);
     idRefs.forEach((ref, i) => state.link.set(key(ref.customer, ref.id), users[i] ?? null));
-    const profileRefs = uniqueRefs([
-      ...idRefs,
-      ...idRefs.flatMap((ref, i) => (users[i] ? [{ customer: ref.customer, id: users[i] }] : [])),
-    ]);
+    const profileRefs = uniqueBy(
+      [
+        ...idRefs,
+        ...idRefs.flatMap((ref, i) => (users[i] ? [{ customer: ref.customer, id: users[i] }] : [])),
+      ],
+      (ref) => [ref.customer, ref.id],
+    );
     const sources = await store.sources(profileRefs);
     profileRefs.forEach((ref, i) =>
       state.sourceSets.set(key(ref.customer, ref.id), new Set(sources[i])),
@@ -90,7 +93,7 @@ export class WorkingState {
     const memberRefs = profileRefs.flatMap((ref) =>
       (state.segments.get(ref.customer) ?? []).map((s) => ({ ...ref, segment: s.definition.id })),
     );
-    const evidenceRefs = uniqueEvidenceRefs(
+    const evidenceRefs = uniqueBy(
       memberRefs.flatMap((ref) =>
         [ref.id, ...(state.sourceSets.get(key(ref.customer, ref.id)) ?? [])].map((source) => ({
           customer: ref.customer,
@@ -98,6 +101,7 @@ export class WorkingState {
           source,
         })),
       ),
+      (ref) => [ref.customer, ref.segment, ref.source],
     );
     const [ends, evidence] = await Promise.all([
       store.memberships(memberRefs),
@@ -256,17 +260,10 @@ export class WorkingState {
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-function uniqueRefs<T extends { customer: string; id: string }>(refs: T[]): T[] {
+/** `refs` without repeats, two refs being the same when `parts` gives the same strings. */
+function uniqueBy<T>(refs: T[], parts: (ref: T) => string[]): T[] {
   const seen = new Map<string, T>();
-  for (const ref of refs) seen.set(key(ref.customer, ref.id), ref);
-  return [...seen.values()];
-}
-
-function uniqueEvidenceRefs<T extends { customer: string; segment: string; source: string }>(
-  refs: T[],
-): T[] {
-  const seen = new Map<string, T>();
-  for (const ref of refs) seen.set(key(ref.customer, ref.segment, ref.source), ref);
+  for (const ref of refs) seen.set(key(...parts(ref)), ref);
   return [...seen.values()];
 }
 
