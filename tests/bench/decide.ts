@@ -1,13 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startNodeEdge } from '../../edge/src/adapters/node';
-import { createMemoryConfigStore } from '../../edge/src/config/memory-config-store';
 import { createHttpDecideBackend } from '../../edge/src/routes/decide-backend';
 import { createHttpIngestSink } from '../../edge/src/sinks/http-ingest-sink';
 import { startBackend } from '../../backend/src/start-backend';
 import { createTriggerStore } from '../../backend/src/triggers/trigger-store';
 import { BENCH_SEGMENTS, eventMix } from './event-mix';
+import { startBenchEdge } from './bench-edge';
 import { percentile, printTable } from './table';
 
 const CUSTOMER = 'cust_decide';
@@ -25,17 +24,10 @@ const CONCURRENCY = 8;
 export async function benchDecide(): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), 'pulse-bench-decide-'));
   const backend = await startBackend({ dataDir: dir, port: 0, ingestSecret: SECRET, tickMs: 0 });
-  const edge = await startNodeEdge({
-    config: createMemoryConfigStore({
-      [KEY]: {
-        customer_id: CUSTOMER,
-        allowed_origins: ['*'],
-        rate: { per_second: 100_000, burst: 100_000 },
-        routing: 'new',
-      },
-    }),
+  const edge = await startBenchEdge({
+    key: KEY,
+    customer: CUSTOMER,
     sink: createHttpIngestSink({ url: `${backend.url}/internal/ingest`, secret: SECRET }),
-    ipSaltSecret: 'bench',
     decide: createHttpDecideBackend({ baseUrl: backend.url!, secret: SECRET }),
   });
   const latencies: number[] = [];

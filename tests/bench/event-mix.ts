@@ -1,4 +1,5 @@
 import type { ClientEvent, PulseEvent, SegmentDefinition } from '@pulse/contract';
+import { PRICING_FANS } from '../fixtures/processing';
 
 const PAGES = ['/', '/features', '/pricing', '/docs', '/blog', '/login'];
 
@@ -74,15 +75,7 @@ export function asPulseEvents(events: ClientEvent[], customer: string): PulseEve
 
 /** Segments a bench customer has, so the processor does the segment work it does in production. */
 export const BENCH_SEGMENTS: SegmentDefinition[] = [
-  {
-    id: 'pricing_fans',
-    rule: {
-      event_type: 'page_view',
-      where: { 'properties.path': '/pricing' },
-      min_count: 3,
-      window: '7d',
-    },
-  },
+  PRICING_FANS,
   { id: 'clickers', rule: { event_type: 'click', min_count: 5, window: '24h' } },
   {
     id: 'signup_started',

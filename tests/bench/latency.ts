@@ -1,13 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startNodeEdge } from '../../edge/src/adapters/node';
-import { createMemoryConfigStore } from '../../edge/src/config/memory-config-store';
 import { createKafkaSink } from '../../backend/src/sinks/kafka-sink';
 import { startBackend } from '../../backend/src/start-backend';
 import { startKafka } from '../services/kafka/broker';
 import { startRedis } from '../services/redis';
 import { BENCH_SEGMENTS, eventMix } from './event-mix';
+import { startBenchEdge } from './bench-edge';
 import { percentile, printTable } from './table';
 
 const CUSTOMER = 'cust_latency';
@@ -50,18 +49,7 @@ export async function benchLatency(): Promise<Record<string, unknown>> {
     },
   });
   const sink = createKafkaSink({ brokers: [broker.brokers], clientId: 'pulse-edge' });
-  const edge = await startNodeEdge({
-    config: createMemoryConfigStore({
-      [KEY]: {
-        customer_id: CUSTOMER,
-        allowed_origins: ['*'],
-        rate: { per_second: 100_000, burst: 100_000 },
-        routing: 'new',
-      },
-    }),
-    sink,
-    ipSaltSecret: 'bench',
-  });
+  const edge = await startBenchEdge({ key: KEY, customer: CUSTOMER, sink });
   try {
     for (const segment of BENCH_SEGMENTS) await backend.store.putDefinition(CUSTOMER, segment);
     for (const [p, phase] of PHASES.entries()) {

@@ -68,15 +68,7 @@ it('keeps every acknowledged event and exact segment state across kill -9 of the
 
   // LMDB serves several processes at once: the test defines the segment and later reads state.
   const store = openEmbeddedStore(join(dir, 'state'));
-  await store.putDefinition(CUSTOMER, {
-    id: 'pricing_fans',
-    rule: {
-      event_type: 'page_view',
-      where: { 'properties.path': '/pricing' },
-      min_count: 3,
-      window: '7d',
-    },
-  });
+  await store.putDefinition(CUSTOMER, PRICING_FANS);
   await child.start();
   let kills = 0;
   try {
