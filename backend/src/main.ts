@@ -8,6 +8,8 @@
  * Prints one JSON line `{"ready":…}` when it is serving. For tests that drive a processor in
  * a child process: PULSE_LOG_BATCHES=1 prints one `{"batch":…}` line per batch published (at least once), and
  * PULSE_TICKS_FROM_STDIN=1 reads `{"tick": ms}` lines from stdin as clock ticks.
+ * SIGUSR2 prints one `{"status":…}` line: the processor's current step and the consumer's state.
+ * It exits 1 when the Kafka consumer stops for good, for its supervisor to start it again.
  */
 import { createInterface } from 'node:readline';
 import { startBackend } from './start-backend';
@@ -33,6 +35,7 @@ const backend = await startBackend({
   sessionTimeoutMs: env.PULSE_SESSION_TIMEOUT_MS ? Number(env.PULSE_SESSION_TIMEOUT_MS) : undefined,
   ttl: env.PULSE_WAREHOUSE_TTL !== '0',
   apiKeys: env.PULSE_API_KEYS ? (JSON.parse(env.PULSE_API_KEYS) as Record<string, string>) : {},
+  onFatal: () => process.exit(1),
   onPublished:
     env.PULSE_LOG_BATCHES === '1'
       ? (batch) =>
@@ -41,19 +44,26 @@ const backend = await startBackend({
           )
       : undefined,
 });
-console.log(JSON.stringify({ ready: { url: backend.url, roles } }));
-
-if (env.PULSE_TICKS_FROM_STDIN === '1') {
-  for await (const line of createInterface({ input: process.stdin })) {
-    const { tick } = JSON.parse(line) as { tick: number };
-    const batch = await backend.processor.tick(tick);
-    console.log(JSON.stringify({ tick: { at: tick, changes: batch.changes } }));
-  }
-}
-
 const stop = async () => {
+  // A stop that hangs (a broker gone away) must not keep the process: its supervisor waits.
+  setTimeout(() => process.exit(1), 20_000).unref();
   await backend.stop();
   process.exit(0);
 };
 process.on('SIGINT', () => void stop());
 process.on('SIGTERM', () => void stop());
+// What the processor and its consumer are doing now, as one JSON line (a stuck step shows).
+process.on('SIGUSR2', () => console.log(JSON.stringify({ status: backend.status() })));
+console.log(JSON.stringify({ ready: { url: backend.url, roles } }));
+
+if (env.PULSE_TICKS_FROM_STDIN === '1') {
+  for await (const line of createInterface({ input: process.stdin })) {
+    const { tick } = JSON.parse(line) as { tick: number };
+    try {
+      const batch = await backend.processor.tick(tick);
+      console.log(JSON.stringify({ tick: { at: tick, changes: batch.changes } }));
+    } catch (error) {
+      console.log(JSON.stringify({ tick: { at: tick, error: String(error) } }));
+    }
+  }
+}

@@ -51,6 +51,16 @@ export interface BackendConfig {
   onBatch?: (batch: ProcessedBatch) => void;
   /** Secret API keys → customer (`{ "sk_…": "cust_…" }`) of the query APIs. */
   apiKeys?: Record<string, string>;
+  /**
+   * The Kafka consumer stopped for good (kafkajs gave up restarting it): nothing more is
+   * processed. The process should exit so that its supervisor starts it again.
+   */
+  onFatal?: (error: Error) => void;
+}
+
+export interface BackendStatus {
+  processor: ReturnType<Processor['status']>;
+  consumer?: ReturnType<KafkaProcessor['status']>;
 }
 
 export interface Backend {
@@ -61,6 +71,8 @@ export interface Backend {
   warehouse: Warehouse;
   store: StateStore;
   processor: Processor;
+  /** What the processor and its consumer are doing (health checks, a stuck step). */
+  status(): BackendStatus;
   stop(): Promise<void>;
 }
 
@@ -128,6 +140,13 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
         processor,
         groupId: config.groupId,
         sessionTimeoutMs: config.sessionTimeoutMs,
+        onCrash: (error, restarting) => {
+          (config.onError ?? console.error)(
+            `kafka consumer crashed${restarting ? ', restarting' : ''}`,
+            error,
+          );
+          if (!restarting) config.onFatal?.(error);
+        },
       });
     }
   } else {
@@ -160,6 +179,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     warehouse,
     store,
     processor,
+    status: () => ({ processor: processor.status(), consumer: consumer?.status() }),
     async stop() {
       if (ticker) clearInterval(ticker);
       await ingest?.close();

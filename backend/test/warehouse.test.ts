@@ -81,14 +81,41 @@ describe('warehouse on chdb', () => {
   });
 
   it('applies its migrations once, however often it is opened', async () => {
-    expect(warehouse.schemaVersion).toBe(1);
+    expect(warehouse.schemaVersion).toBe(2);
     const again = await createWarehouse({ path, ttl: false });
-    expect(again.schemaVersion).toBe(1);
+    expect(again.schemaVersion).toBe(2);
     const applied = await again.query<{ version: number }>(
       'SELECT version FROM pulse.schema_migrations ORDER BY version',
     );
-    expect(applied).toEqual([{ version: 1 }]);
+    expect(applied).toEqual([{ version: 1 }, { version: 2 }]);
     await again.close();
+  });
+
+  it('stores a batch written again after its rows were lost: no block deduplication', async () => {
+    // What a kill -9 in the middle of an insert could leave: ClickHouse had logged the
+    // block's hash, but the part holding the rows was never committed. Simulated by removing
+    // the parts of the batch's day (its own) from disk while the warehouse is closed. It is
+    // written twice first, as a replay would: chdb deduplicated only once its log was warm.
+    const customer = 'cust_replayed_block';
+    const batch = batchOf(
+      ['r1', 'r2'].map((id) =>
+        makeEvent({ customer_id: customer, event_id: id, timestamp: '2025-02-02T11:00:00.000Z' }),
+      ),
+    );
+    await warehouse.write(batch);
+    await warehouse.write(batch);
+    expect(await warehouse.eventCount(customer)).toBe(2);
+    const parts = await warehouse.query<{ path: string }>(
+      `SELECT path FROM system.parts
+        WHERE database = 'pulse' AND table = 'events' AND partition = '20250202' AND active`,
+    );
+    expect(parts.length).toBeGreaterThan(0);
+    await warehouse.close();
+    for (const part of parts) rmSync(part.path, { recursive: true, force: true });
+    warehouse = await createWarehouse({ path, ttl: false });
+    expect(await warehouse.eventCount(customer)).toBe(0);
+    await warehouse.write(batch);
+    expect(await warehouse.eventCount(customer)).toBe(2);
   });
 
   it('rolls events up per minute exactly as counted by hand', async () => {

@@ -33,108 +33,157 @@ export interface ProcessorChild {
   /** Sends a clock tick and resolves with the changes it made. */
   tick(at: number): Promise<SegmentChange[]>;
   kill9(): Promise<void>;
-  /** SIGTERM, then waits for a clean exit (chdb and LMDB closed). */
+  /** SIGTERM, then waits for a clean exit (chdb and LMDB closed); SIGKILL if that hangs. */
   stop(): Promise<void>;
 }
+
+/** How long a start, a tick or an event may take before the harness gives up and says where. */
+const LIMITS = { startMs: 120_000, tickMs: 60_000, eventMs: 60_000, stopMs: 25_000 };
 
 export function processorChild(options: ProcessorChildOptions): ProcessorChild {
   const changes: SegmentChange[] = [];
   const processed = new Map<string, number>();
-  const waiters = new Set<() => void>();
-  let tickWaiter: ((changes: SegmentChange[]) => void) | undefined;
+  /** Pending waits: each is told of every batch, and of the process exiting under it. */
+  const waiters = new Set<{ check: () => void; fail: (error: Error) => void }>();
+  let tickWaiter:
+    { done: (made: SegmentChange[]) => void; fail: (error: Error) => void } | undefined;
   let child: ChildProcess | undefined;
-  const notify = () => {
-    for (const waiter of waiters) waiter();
-  };
+  let statusWaiter: ((line: string) => void) | undefined;
 
   const exited = (proc: ChildProcess) =>
     new Promise<void>((resolve) => {
       if (proc.exitCode != null || proc.signalCode != null) return resolve();
       proc.once('exit', () => resolve());
     });
+  const alive = (proc: ChildProcess | undefined): proc is ChildProcess =>
+    proc != null && proc.exitCode == null && proc.signalCode == null;
+
+  /** The process's own account of what it is doing (SIGUSR2), for the error of a timeout. */
+  const status = async (): Promise<string> => {
+    const proc = child;
+    if (!alive(proc)) return 'the process is not running';
+    const line = new Promise<string>((resolve) => {
+      statusWaiter = resolve;
+      setTimeout(() => resolve('no status within 2 s'), 2_000);
+    });
+    proc.kill('SIGUSR2');
+    return line;
+  };
+  /** Rejects with `what` and the process's status when `work` takes longer than `ms`. */
+  const bounded = <T>(what: string, ms: number, work: Promise<T>): Promise<T> => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        void status().then((said) =>
+          reject(new Error(`${what}: nothing within ${ms} ms; processor status: ${said}`)),
+        );
+      }, ms);
+    });
+    return Promise.race([work, late]).finally(() => clearTimeout(timer));
+  };
 
   return {
     changes,
     processed,
-    start: () =>
-      new Promise((resolve, reject) => {
-        const proc = spawn(process.execPath, ['--import', 'tsx', 'backend/src/main.ts'], {
-          cwd: root,
-          env: {
-            ...process.env,
-            PULSE_ROLES: options.ingestPort ? 'ingest,processor' : 'processor',
-            PORT: String(options.ingestPort ?? 0),
-            PULSE_DATA_DIR: options.dataDir,
-            KAFKA_BROKERS: options.brokers ?? '',
-            REDIS_URL: options.redisUrl ?? '',
-            PULSE_GROUP_ID: options.groupId ?? 'pulse-processor',
-            INGEST_SECRET: options.ingestSecret ?? 'restart',
-            PULSE_TICK_MS: '0',
-            PULSE_WAREHOUSE_TTL: '0',
-            PULSE_LOG_BATCHES: '1',
-            PULSE_TICKS_FROM_STDIN: '1',
-            // A killed processor keeps its partitions until its session expires: the broker's minimum.
-            PULSE_SESSION_TIMEOUT_MS: '6000',
-          },
-          stdio: ['pipe', 'pipe', 'inherit'],
+    start: () => {
+      const proc = spawn(process.execPath, ['--import', 'tsx', 'backend/src/main.ts'], {
+        cwd: root,
+        env: {
+          ...process.env,
+          PULSE_ROLES: options.ingestPort ? 'ingest,processor' : 'processor',
+          PORT: String(options.ingestPort ?? 0),
+          PULSE_DATA_DIR: options.dataDir,
+          KAFKA_BROKERS: options.brokers ?? '',
+          REDIS_URL: options.redisUrl ?? '',
+          PULSE_GROUP_ID: options.groupId ?? 'pulse-processor',
+          INGEST_SECRET: options.ingestSecret ?? 'restart',
+          PULSE_TICK_MS: '0',
+          PULSE_WAREHOUSE_TTL: '0',
+          PULSE_LOG_BATCHES: '1',
+          PULSE_TICKS_FROM_STDIN: '1',
+          // A killed processor keeps its partitions until its session expires: the broker's minimum.
+          PULSE_SESSION_TIMEOUT_MS: '6000',
+        },
+        stdio: ['pipe', 'pipe', 'inherit'],
+      });
+      child = proc;
+      const ready = new Promise<void>((resolve, reject) => {
+        proc.once('exit', (code, signal) => {
+          const error = new Error(`processor exited (${code ?? signal})`);
+          reject(error);
+          // Whoever waits on this process hears that it is gone, unless a test killed it.
+          if (child !== proc || signal === 'SIGKILL') return;
+          tickWaiter?.fail(error);
+          for (const waiter of waiters) waiter.fail(error);
         });
-        child = proc;
-        proc.once('exit', (code, signal) =>
-          reject(new Error(`processor exited (${code ?? signal}) before ready`)),
-        );
         createInterface({ input: proc.stdout! }).on('line', (line) => {
           if (!line.startsWith('{')) return;
           const message = JSON.parse(line) as {
             ready?: unknown;
+            status?: unknown;
             batch?: { events: string[]; changes: SegmentChange[] };
-            tick?: { changes: SegmentChange[] };
+            tick?: { changes?: SegmentChange[]; error?: string };
           };
           if (message.ready) resolve();
+          if (message.status) statusWaiter?.(line);
           if (message.batch) {
             for (const id of message.batch.events) processed.set(id, (processed.get(id) ?? 0) + 1);
             changes.push(...message.batch.changes);
-            notify();
+            for (const waiter of waiters) waiter.check();
           }
           if (message.tick) {
-            changes.push(...message.tick.changes);
-            tickWaiter?.(message.tick.changes);
+            if (message.tick.error) {
+              tickWaiter?.fail(new Error(`tick failed: ${message.tick.error}`));
+            } else {
+              changes.push(...(message.tick.changes ?? []));
+              tickWaiter?.done(message.tick.changes ?? []);
+            }
           }
         });
-      }),
-    waitFor: (eventKey, timeoutMs = 60_000) =>
-      new Promise((resolve, reject) => {
-        const check = () => {
-          if (!processed.has(eventKey)) return;
-          waiters.delete(check);
-          clearTimeout(timer);
-          resolve();
+      });
+      return bounded('processor start', LIMITS.startMs, ready).catch(async (error: unknown) => {
+        if (alive(proc)) proc.kill('SIGKILL');
+        await exited(proc);
+        throw error;
+      });
+    },
+    waitFor: (eventKey, timeoutMs = LIMITS.eventMs) => {
+      let waiter: { check: () => void; fail: (error: Error) => void } | undefined;
+      const seen = new Promise<void>((resolve, reject) => {
+        waiter = {
+          check: () => {
+            if (processed.has(eventKey)) resolve();
+          },
+          fail: reject,
         };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`event ${eventKey} was not processed within ${timeoutMs} ms`));
-        }, timeoutMs);
-        waiters.add(check);
-        check();
-      }),
-    tick: (at) =>
-      new Promise((resolve) => {
-        tickWaiter = (made) => {
-          tickWaiter = undefined;
-          resolve(made);
-        };
-        child!.stdin!.write(`${JSON.stringify({ tick: at })}\n`);
-      }),
+        waiters.add(waiter);
+        waiter.check();
+      });
+      return bounded(`event ${eventKey}`, timeoutMs, seen).finally(() => waiters.delete(waiter!));
+    },
+    tick: (at) => {
+      const made = new Promise<SegmentChange[]>((resolve, reject) => {
+        if (!alive(child)) return reject(new Error('tick: the processor is not running'));
+        tickWaiter = { done: resolve, fail: reject };
+        child.stdin!.write(`${JSON.stringify({ tick: at })}\n`);
+      });
+      return bounded(`tick ${new Date(at).toISOString()}`, LIMITS.tickMs, made).finally(
+        () => (tickWaiter = undefined),
+      );
+    },
     async kill9() {
-      if (!child) return;
       const proc = child;
+      if (!alive(proc)) return;
       proc.kill('SIGKILL');
       await exited(proc);
     },
     async stop() {
-      if (!child) return;
       const proc = child;
+      if (!alive(proc)) return;
       proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), LIMITS.stopMs);
       await exited(proc);
+      clearTimeout(timer);
     },
   };
 }

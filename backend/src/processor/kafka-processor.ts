@@ -18,11 +18,27 @@ export interface KafkaProcessorOptions {
   sessionTimeoutMs?: number;
   /** A record that is not an event (never written by ingest): reported, then skipped. */
   onPoison?: (where: string, error: unknown) => void;
+  /**
+   * The consumer failed (a batch kept failing, the group could not be joined). kafkajs
+   * restarts it when it can (`restarting`); when it cannot, nothing more is consumed and the
+   * process should exit so that its supervisor starts it again.
+   */
+  onCrash?: (error: Error, restarting: boolean) => void;
+}
+
+export interface KafkaConsumerStatus {
+  /** In the group with partitions assigned (false while rebalancing or after a crash). */
+  joined: boolean;
+  /** When the last batch was committed (ms), 0 before the first. */
+  lastCommitAt: number;
+  crashes: number;
+  lastError?: string;
 }
 
 export interface KafkaProcessor {
   /** Resolves when the consumer has joined the group and started fetching. */
   ready: Promise<void>;
+  status(): KafkaConsumerStatus;
   stop(): Promise<void>;
 }
 
@@ -52,7 +68,21 @@ export async function startKafkaProcessor(options: KafkaProcessorOptions): Promi
   await consumer.subscribe({ topics: EVENT_TYPES.map(TOPICS.events), fromBeginning: true });
   let resolveReady: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => (resolveReady = resolve));
-  consumer.on(consumer.events.GROUP_JOIN, () => resolveReady());
+  const status: KafkaConsumerStatus = { joined: false, lastCommitAt: 0, crashes: 0 };
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    status.joined = true;
+    resolveReady();
+  });
+  consumer.on(consumer.events.REBALANCING, () => (status.joined = false));
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    status.joined = false;
+    status.crashes += 1;
+    status.lastError = payload.error.message;
+    (options.onCrash ?? ((error) => console.error('kafka consumer crashed', error)))(
+      payload.error,
+      payload.restart,
+    );
+  });
 
   await consumer.run({
     autoCommit: false,
@@ -78,12 +108,14 @@ export async function startKafkaProcessor(options: KafkaProcessorOptions): Promi
           offset: String(BigInt(last.offset) + 1n),
         },
       ]);
+      status.lastCommitAt = Date.now();
       await heartbeat();
     },
   });
 
   return {
     ready,
+    status: () => ({ ...status }),
     stop: async () => {
       await consumer.disconnect();
     },

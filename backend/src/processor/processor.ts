@@ -41,17 +41,35 @@ export interface Processor {
   run(items: StreamItem[]): Promise<ProcessedBatch>;
   /** Waits for the batches already handed in. */
   idle(): Promise<void>;
+  /** What the processor is doing now, for health checks and for finding a stuck step. */
+  status(): ProcessorStatus;
+}
+
+export interface ProcessorStatus {
+  step: 'idle' | 'recover' | 'plan' | 'commit' | 'write-out' | 'publish';
+  /** When the step began (ms). */
+  since: number;
+  /** Batches (and ticks) done since the start, and waiting now. */
+  done: number;
+  waiting: number;
 }
 
 export function createProcessor(options: ProcessorOptions): Processor {
   const { store, warehouse } = options;
   let sequence = 0;
+  const state: ProcessorStatus = { step: 'idle', since: Date.now(), done: 0, waiting: 0 };
+  const enter = (step: ProcessorStatus['step']) => {
+    state.step = step;
+    state.since = Date.now();
+  };
   const outboxId = () =>
     `${Date.now().toString().padStart(15, '0')}-${(sequence++).toString().padStart(9, '0')}-${Math.random().toString(36).slice(2, 8)}`;
 
   /** Writes an outbox entry's changes and links out, then forgets it. Idempotent. */
   const flush = async (entry: OutboxEntry, batch: ProcessedBatch) => {
+    enter('write-out');
     await warehouse.write({ events: [], links: entry.links, changes: entry.changes });
+    enter('publish');
     if (options.publish) await options.publish(batch);
     await store.clearOutbox(entry.id);
   };
@@ -62,6 +80,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
 
   const runNow = async (items: StreamItem[]): Promise<ProcessedBatch> => {
     const events = items.flatMap((item) => ('event' in item ? [item.event] : []));
+    enter('plan');
     // The events' insert does not depend on the plan: it runs while the plan is made.
     const stored = events.length ? warehouse.write({ events, links: [], changes: [] }) : undefined;
     const planned = planBatch(store, items, () => store.customersWithSegments());
@@ -78,6 +97,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
     // written with one `at`, so the warehouse and consumers see it once (by key).
     const entry = { id: outboxId(), changes: plan.changes, links: plan.links };
     const hasOutput = entry.changes.length > 0 || entry.links.length > 0;
+    enter('commit');
     await store.commit({ ...plan.state, outbox: hasOutput ? entry : undefined });
     if (hasOutput) {
       try {
@@ -87,13 +107,17 @@ export function createProcessor(options: ProcessorOptions): Processor {
         recovered = false;
         throw error;
       }
-    } else if (options.publish) await options.publish(batch);
+    } else if (options.publish) {
+      enter('publish');
+      await options.publish(batch);
+    }
     options.onBatch?.(batch);
     return batch;
   };
 
   /** Writes out what an earlier run committed but did not finish writing. */
   const recover = async () => {
+    enter('recover');
     for (const entry of await store.pendingOutbox()) {
       await flush(entry, { events: 0, eventKeys: [], changes: entry.changes, links: entry.links });
     }
@@ -101,12 +125,19 @@ export function createProcessor(options: ProcessorOptions): Processor {
 
   let queue: Promise<unknown> = Promise.resolve();
   const run = (items: StreamItem[]): Promise<ProcessedBatch> => {
+    state.waiting += 1;
     const result = queue.then(async () => {
-      if (!recovered) {
-        await recover();
-        recovered = true;
+      state.waiting -= 1;
+      try {
+        if (!recovered) {
+          await recover();
+          recovered = true;
+        }
+        return await runNow(items);
+      } finally {
+        state.done += 1;
+        enter('idle');
       }
-      return runNow(items);
     });
     queue = result.catch(() => undefined);
     return result;
@@ -119,5 +150,6 @@ export function createProcessor(options: ProcessorOptions): Processor {
     idle: async () => {
       await queue;
     },
+    status: () => ({ ...state }),
   };
 }

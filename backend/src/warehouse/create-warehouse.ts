@@ -14,16 +14,12 @@ import type { Warehouse, WarehouseBatch, WarehouseOptions } from './warehouse';
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
- * Insert settings. ClickHouse may skip a block it has just stored (chdb does so only once its
- * dedup log is warm, so it saves space, never correctness: `events` folds copies by key and
- * the rollups hold distinct-count states). With the second setting a block skipped in
- * `events` still reaches the rollup view, which checks it on its own: a batch whose rollup
- * was lost (a crash between the two tables) is rolled up when written again.
+ * Insert settings. No block deduplication: ClickHouse logs a block's hash before its part is
+ * committed, so a crash between the two made the replayed block look stored when it was not
+ * (migration 2). Copies are harmless instead: `events` folds them by key, reads count
+ * distinct event_ids, and the rollups hold distinct-count states.
  */
-const INSERT_SETTINGS = {
-  insert_deduplicate: 1,
-  deduplicate_blocks_in_dependent_materialized_views: 1,
-} as const;
+const INSERT_SETTINGS = { insert_deduplicate: 0 } as const;
 
 /**
  * Opens the warehouse: chdb in-process with its data under `options.path` (default

@@ -104,6 +104,17 @@ export const MIGRATIONS: readonly Migration[] = [
         fsync_part_directory = 1`,
     ],
   },
+  {
+    version: 2,
+    description: 'no insert deduplication: a crash mid-insert could drop a batch for good',
+    // ClickHouse records a block's hash before its part is committed. A kill -9 between the
+    // two left the hash without the rows, and the replayed batch (the same block) was then
+    // skipped as a duplicate: the event was gone from `events` though its rollup was stored.
+    // Every table folds copies by key or holds distinct-count states, so copies are harmless.
+    statements: ['events', 'rollup_minute', 'identities', 'segment_changes'].map(
+      (table) => `ALTER TABLE {db}.${table} MODIFY SETTING non_replicated_deduplication_window = 0`,
+    ),
+  },
 ];
 
 /**
