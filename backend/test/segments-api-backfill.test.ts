@@ -9,7 +9,13 @@ import { minutesAgo, pageView, startApiBackend, viewsOf } from './segments-api-f
 type Api = Awaited<ReturnType<typeof startApiBackend>>;
 type Write = {
   segment: { id: string };
-  backfill: { from: string; events_scanned: number; events_replayed: number; members: number };
+  backfill: {
+    from: string;
+    events_scanned: number;
+    events_replayed: number;
+    members: number;
+    exited: number;
+  };
 };
 
 const HOUR = 60;
@@ -76,6 +82,42 @@ beforeAll(async () => {
 afterAll(async () => {
   await api?.stop();
 });
+
+type Heard = Pick<SegmentChange, 'segment_id' | 'id' | 'change' | 'reason'>;
+const enter = (segment: string, id: string): Heard => ({
+  segment_id: segment,
+  id,
+  change: 'enter',
+  reason: 'rule',
+});
+const exit = (segment: string, id: string): Heard => ({
+  segment_id: segment,
+  id,
+  change: 'exit',
+  reason: 'redefined',
+});
+const byId = (a: Heard, b: Heard) => a.id.localeCompare(b.id);
+/** The changes the processor wrote out while `work` ran, in order. */
+const changesDuring = async (work: () => Promise<unknown>): Promise<Heard[]> => {
+  const heard: Heard[] = [];
+  const unsubscribe = api.backend.live.subscribe((batch) => {
+    for (const { segment_id, id, change, reason } of batch.changes)
+      heard.push({ segment_id, id, change, reason });
+  });
+  try {
+    await work();
+  } finally {
+    unsubscribe();
+  }
+  return heard;
+};
+/** PUTs a rule of clicks (named `name`, or any) in the last day; checks the backfill's answer. */
+const redefine = async (segment: string, name: string | undefined, expected: object = {}) => {
+  const rule = { event_type: 'click', event_name: name, min_count: 1, window: '1d' };
+  const answer = await api.call<Write>('PUT', `/v1/segments/${segment}`, { body: { rule } });
+  expect(answer.status).toBe(200);
+  expect(answer.body.backfill).toMatchObject(expected);
+};
 
 describe('backfill of a new segment', () => {
   it('fills the segment from its window of history and changes nothing else', async () => {
@@ -169,20 +211,42 @@ describe('backfill of a new segment', () => {
   });
 
   it('rebuilds the members from history when the rule changes', async () => {
-    const answer = await api.call<Write>('PUT', '/v1/segments/buyers', {
-      body: { rule: { event_type: 'click', event_name: 'signup', min_count: 1, window: '1d' } },
-    });
-    expect(answer.status).toBe(200);
-    expect(answer.body.backfill).toMatchObject({
-      events_scanned: 1,
-      events_replayed: 1,
-      members: 1,
-    });
+    expect(await members('buyers')).toEqual(['u1', 'v3', 'v4', 'v6']);
+    const heard = await changesDuring(() =>
+      redefine('buyers', 'signup', {
+        events_scanned: 1,
+        events_replayed: 1,
+        members: 1,
+        exited: 4,
+      }),
+    );
     expect(await members('buyers')).toEqual(['v5']);
     const [evidence] = await api.backend.store.evidence([
       { customer: 'cust_a', segment: 'buyers', source: 'v4' },
     ]);
     expect(evidence?.size).toBe(0);
+    // Everyone the new rule does not keep leaves, and says so: a trigger on exit hears them.
+    expect(heard).toEqual([
+      enter('buyers', 'v5'),
+      ...['u1', 'v3', 'v4', 'v6'].map((id) => exit('buyers', id)),
+    ]);
+  });
+
+  it('does not announce again the members a redefinition keeps', async () => {
+    // Any click in the last day: v5 (a member by its signup) stays, the others come back.
+    const widened = await changesDuring(() => redefine('buyers', undefined, { exited: 0 }));
+    expect(await members('buyers')).toEqual(['u1', 'v3', 'v4', 'v5', 'v6']);
+    expect(widened.sort(byId)).toEqual(['u1', 'v3', 'v4', 'v6'].map((id) => enter('buyers', id)));
+    const narrowed = await changesDuring(() => redefine('buyers', 'signup', { exited: 4 }));
+    expect(await members('buyers')).toEqual(['v5']);
+    expect(narrowed).toEqual(['u1', 'v3', 'v4', 'v6'].map((id) => exit('buyers', id)));
+    // The warehouse keys a change by profile, kind and event time: both redefinitions ran at
+    // one customer clock, so their exits are one row each.
+    const stored = (await api.backend.warehouse.segmentChanges('cust_a'))
+      .filter((change) => change.segment_id === 'buyers' && change.reason === 'redefined')
+      .map((change) => change.id)
+      .sort();
+    expect(stored).toEqual(['u1', 'v3', 'v4', 'v6']);
   });
 
   it('reads history from the customer’s clock minus the window', async () => {

@@ -44,7 +44,8 @@ export interface SegmentDefinition {
  * A profile entering or leaving a segment (`pulse.segments`, the warehouse, triggers).
  * `id` is the canonical id: the user_id once known, else the visitor_id.
  * `reason`: `rule` (its events made it a member), `window` (the window slid past its events),
- * `merged` (the visitor was stitched into a user, who carries the membership on).
+ * `merged` (the visitor was stitched into a user, who carries the membership on),
+ * `redefined` (the segment's rule changed and the profile does not match the new one).
  */
 export interface SegmentChange {
   customer_id: string;
@@ -53,7 +54,7 @@ export interface SegmentChange {
   change: 'enter' | 'exit';
   /** Event time of the change (ISO 8601, ms). */
   at: string;
-  reason: 'rule' | 'window' | 'merged';
+  reason: 'rule' | 'window' | 'merged' | 'redefined';
 }
 
 /**

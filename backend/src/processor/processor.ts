@@ -1,5 +1,10 @@
 import type { IdentityLink, PulseEvent, SegmentChange } from '@pulse/contract';
-import type { OutboxEntry, StateStore } from '../state/state-store';
+import {
+  emptyStateChanges,
+  type OutboxEntry,
+  type StateChanges,
+  type StateStore,
+} from '../state/state-store';
 import type { Warehouse } from '../warehouse/warehouse';
 import { planBatch, type StreamItem } from './plan-batch';
 
@@ -33,8 +38,20 @@ export interface ProcessorOptions {
  * state, the same counts and the same changes.
  */
 export interface Processor {
-  /** Resolves once the events are in the warehouse and the state is committed. */
-  process(events: PulseEvent[]): Promise<ProcessedBatch>;
+  /**
+   * Resolves once the events are in the warehouse and the state is committed. `withhold`
+   * drops the changes it answers true for from what is written out (the state still moves):
+   * a backfill uses it so that a profile already announced as a member does not enter twice.
+   */
+  process(
+    events: PulseEvent[],
+    withhold?: (change: SegmentChange) => boolean,
+  ): Promise<ProcessedBatch>;
+  /**
+   * Writes out changes that no event caused (a redefined segment's leavers), in order with the
+   * batches, through the same outbox: durable, published and heard by triggers once.
+   */
+  announce(changes: SegmentChange[]): Promise<ProcessedBatch>;
   /** The wall clock moved to `at` (ms): members whose window slid past them leave. */
   tick(at: number): Promise<ProcessedBatch>;
   /** Events and ticks in stream order, as one batch. */
@@ -78,27 +95,40 @@ export function createProcessor(options: ProcessorOptions): Processor {
   // failed (the warehouse or the broker may be down): nothing new goes out before the old.
   let recovered = false;
 
-  const runNow = async (items: StreamItem[]): Promise<ProcessedBatch> => {
+  const runNow = async (
+    items: StreamItem[],
+    withhold?: (change: SegmentChange) => boolean,
+  ): Promise<ProcessedBatch> => {
     const events = items.flatMap((item) => ('event' in item ? [item.event] : []));
     enter('plan');
     // The events' insert does not depend on the plan: it runs while the plan is made.
     const stored = events.length ? warehouse.write({ events, links: [], changes: [] }) : undefined;
     const planned = planBatch(store, items, () => store.customersWithSegments());
     const [plan] = await Promise.all([planned, stored]);
+    return commitAndWriteOut(events, plan.state, {
+      changes: withhold ? plan.changes.filter((change) => !withhold(change)) : plan.changes,
+      links: plan.links,
+    });
+  };
+
+  const commitAndWriteOut = async (
+    events: PulseEvent[],
+    stateChanges: StateChanges,
+    output: Pick<ProcessedBatch, 'changes' | 'links'>,
+  ): Promise<ProcessedBatch> => {
     const batch: ProcessedBatch = {
       events: events.length,
       eventKeys: events.map((event) => `${event.customer_id}/${event.event_id}`),
-      changes: plan.changes,
-      links: plan.links,
+      ...output,
     };
     // Changes and links are committed with the state that caused them (an outbox), and only
     // then written out: a crash before the commit replays the batch and plans them again, a
     // crash after it finds them in the outbox at the next start. Either way each change is
     // written with one `at`, so the warehouse and consumers see it once (by key).
-    const entry = { id: outboxId(), changes: plan.changes, links: plan.links };
+    const entry = { id: outboxId(), ...output };
     const hasOutput = entry.changes.length > 0 || entry.links.length > 0;
     enter('commit');
-    await store.commit({ ...plan.state, outbox: hasOutput ? entry : undefined });
+    await store.commit({ ...stateChanges, outbox: hasOutput ? entry : undefined });
     if (hasOutput) {
       try {
         await flush(entry, batch);
@@ -124,7 +154,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
   };
 
   let queue: Promise<unknown> = Promise.resolve();
-  const run = (items: StreamItem[]): Promise<ProcessedBatch> => {
+  const queued = (work: () => Promise<ProcessedBatch>): Promise<ProcessedBatch> => {
     state.waiting += 1;
     const result = queue.then(async () => {
       state.waiting -= 1;
@@ -133,7 +163,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
           await recover();
           recovered = true;
         }
-        return await runNow(items);
+        return await work();
       } finally {
         state.done += 1;
         enter('idle');
@@ -143,8 +173,18 @@ export function createProcessor(options: ProcessorOptions): Processor {
     return result;
   };
 
+  const run = (items: StreamItem[]) => queued(() => runNow(items));
+
   return {
-    process: (events) => run(events.map((event) => ({ event }))),
+    process: (events, withhold) =>
+      queued(() =>
+        runNow(
+          events.map((event) => ({ event })),
+          withhold,
+        ),
+      ),
+    announce: (changes) =>
+      queued(() => commitAndWriteOut([], emptyStateChanges(), { changes, links: [] })),
     tick: (at) => run([{ tick: at }]),
     run,
     idle: async () => {

@@ -157,6 +157,7 @@ export const typeDefs = /* GraphQL */ `
     rule
     window
     merged
+    redefined
   }
 
   type SegmentChange {

@@ -1,8 +1,8 @@
-import type { SegmentDefinition } from '@pulse/contract';
+import type { SegmentChange, SegmentDefinition } from '@pulse/contract';
 import { parseWindow } from '@pulse/contract/schema';
 import { ruleMatches } from '../../segments/rule-match';
 import type { ApiContext } from '../api-context';
-import { countMembers } from './member-page';
+import { allMembers } from './member-page';
 
 /** What backfilling a segment did, as the API answers it. */
 export interface BackfillResult {
@@ -14,6 +14,8 @@ export interface BackfillResult {
   events_replayed: number;
   /** Members of the segment once the history is in. */
   members: number;
+  /** Members under the previous rule that the new one does not keep: they exit (`redefined`). */
+  exited: number;
 }
 
 /**
@@ -24,12 +26,17 @@ export interface BackfillResult {
  * (segments-api-backfill.test.ts holds that). The members enter with `reason: "rule"` at the
  * customer's clock, like any member, so triggers hear them.
  *
+ * A redefined segment passes the members announced under its previous rule: those the new
+ * rule keeps do not enter again, and the others exit with `reason: "redefined"`, so a trigger
+ * on exit hears everyone who left.
+ *
  * The warehouse keeps 7 days of events: a longer window is filled from those 7 days.
  */
 export async function backfillSegment(
   context: Pick<ApiContext, 'warehouse' | 'store' | 'processor' | 'now'>,
   customer: string,
   definition: SegmentDefinition,
+  previousMembers: ReadonlySet<string> = new Set(),
 ): Promise<BackfillResult> {
   const windowMs = parseWindow(definition.rule.window);
   if (windowMs === null) throw new Error(`unvalidated window ${definition.rule.window}`);
@@ -39,6 +46,11 @@ export async function backfillSegment(
   const [clock] = await context.store.clocks([customer]);
   // The processor keeps evidence newer than clock - window; read exactly that history.
   const from = Math.min(context.now(), clock ?? Number.POSITIVE_INFINITY) - windowMs;
+  const alreadyIn = (change: SegmentChange) =>
+    change.change === 'enter' &&
+    change.customer_id === customer &&
+    change.segment_id === definition.id &&
+    previousMembers.has(change.id);
   let scanned = 0;
   let replayed = 0;
   const history = context.warehouse.eventsSince(customer, new Date(from), {
@@ -50,12 +62,27 @@ export async function backfillSegment(
     const matching = page.filter((event) => ruleMatches(definition.rule, event));
     if (matching.length === 0) continue;
     replayed += matching.length;
-    await context.processor.process(matching);
+    await context.processor.process(matching, alreadyIn);
   }
+  const members = await allMembers(context.store, customer, definition.id);
+  const at = new Date(clock ?? context.now()).toISOString();
+  const exits = [...previousMembers]
+    .filter((id) => !members.has(id))
+    .sort()
+    .map((id): SegmentChange => ({
+      customer_id: customer,
+      segment_id: definition.id,
+      id,
+      change: 'exit',
+      at,
+      reason: 'redefined',
+    }));
+  if (exits.length) await context.processor.announce(exits);
   return {
     from: new Date(from).toISOString(),
     events_scanned: scanned,
     events_replayed: replayed,
-    members: await countMembers(context.store, customer, definition.id),
+    members: members.size,
+    exited: exits.length,
   };
 }

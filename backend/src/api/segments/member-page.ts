@@ -53,12 +53,12 @@ export async function memberPage(
   return { ids, next: encode(position) };
 }
 
-/** How many members a segment has (every page read). */
-export async function countMembers(
+/** Every member of a segment (every page read). */
+export async function allMembers(
   store: StateStore,
   customer: string,
   segment: string,
-): Promise<number> {
+): Promise<Set<string>> {
   const seen = new Set<string>();
   let cursor: string | null = null;
   do {
@@ -71,5 +71,5 @@ export async function countMembers(
     for (const id of page.ids) seen.add(id);
     cursor = page.next;
   } while (cursor !== null);
-  return seen.size;
+  return seen;
 }

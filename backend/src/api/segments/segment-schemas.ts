@@ -44,6 +44,10 @@ export const backfillSchema = z
     events_scanned: z.number().int(),
     events_replayed: z.number().int(),
     members: z.number().int(),
+    exited: z.number().int().openapi({
+      description:
+        'Members under the previous rule that the new one does not keep; each exits with reason `redefined` (0 for a new segment).',
+    }),
   })
   .openapi('Backfill', {
     description:

@@ -4,7 +4,7 @@ import type { CustomerVariables } from '../../triggers/require-secret-key';
 import type { ApiContext } from '../api-context';
 import { errorBody, requireJsonBody, validationFailed } from './api-errors';
 import { backfillSegment } from './backfill-segment';
-import { decodeMemberCursor, memberPage } from './member-page';
+import { allMembers, decodeMemberCursor, memberPage } from './member-page';
 import { oneAtATime } from './one-at-a-time';
 import { segmentRoutes as routes } from './segment-routes';
 
@@ -88,10 +88,13 @@ export function createSegmentsApp(context: ApiContext): OpenAPIHono<Env> {
         return c.json({ segment: definition, backfill: null }, 200);
       }
       // A new rule makes the old evidence meaningless: start the segment over, then fill it.
+      // The members announced so far are kept aside: who stays does not enter again, who
+      // does not exits.
       await context.processor.idle();
+      const previousMembers = await allMembers(store, customer, id);
       await store.deleteDefinition(customer, id);
       await store.putDefinition(customer, definition);
-      const backfill = await backfillSegment(context, customer, definition);
+      const backfill = await backfillSegment(context, customer, definition, previousMembers);
       return c.json({ segment: definition, backfill }, 200);
     });
   });
