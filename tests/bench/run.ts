@@ -16,6 +16,7 @@ const sections: Record<string, () => Promise<Section>> = {
   processor: async () => (await import('./processor')).benchProcessor,
   latency: async () => (await import('./latency')).benchLatency,
   dashboard: async () => (await import('./dashboard')).benchDashboard,
+  'dashboard-queries': async () => (await import('./dashboard-queries')).benchDashboardQueries,
   decide: async () => (await import('./decide')).benchDecide,
 };
 

@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { EventType, PulseEvent } from '@pulse/contract';
 import type { EventRow } from './rows';
+import { READ_SETTINGS } from './warehouse-reads';
 
 /** Which events `eventsSince` reads; absent fields match every event. */
 export interface EventFilter {
@@ -85,6 +86,7 @@ export async function* readEventsSince(
         limit: pageSize,
       },
       format: 'JSONEachRow',
+      clickhouse_settings: READ_SETTINGS,
     });
     const rows = await result.json<StoredRow>();
     if (rows.length === 0) return;

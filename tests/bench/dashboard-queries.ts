@@ -1,0 +1,166 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startBackend } from '../../backend/src/start-backend';
+import { openChdbClient } from '../../backend/src/warehouse/open-client';
+import { percentile, printTable } from './table';
+
+const CUSTOMER = 'cust_dash';
+const KEY = 'sk_dash';
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+/** Events in the warehouse, spread evenly over the last `DAYS` days (the 7 days it keeps). */
+const EVENTS = Number(process.env.PULSE_BENCH_DASHBOARD_EVENTS ?? 10_000_000);
+const DAYS = Number(process.env.PULSE_BENCH_DASHBOARD_DAYS ?? 7);
+const VISITORS = 200_000;
+const RUNS = 30;
+/** An hour short of the days, so that no event ages past the 7-day retention mid-run. */
+const SPAN_MS = DAYS * DAY - HOUR;
+
+/** The dashboard's main panels over the last 24 hours (and the live ones), as GraphQL. */
+const panels = (from: string, to: string): Array<{ name: string; query: string }> => [
+  {
+    name: 'events per hour, 24 h',
+    query: `{ timeseries(from: "${from}", to: "${to}", bucket: HOUR) { start count uniqueVisitors sessions } }`,
+  },
+  {
+    name: 'events per minute, 24 h',
+    query: `{ timeseries(from: "${from}", to: "${to}", bucket: MINUTE) { start count } }`,
+  },
+  {
+    name: 'page views per hour by country',
+    query: `{ timeseries(from: "${from}", to: "${to}", bucket: HOUR, filter: { eventType: page_view }, breakdown: COUNTRY, breakdownLimit: 5) { start key count } }`,
+  },
+  {
+    name: 'top pages, 24 h',
+    query: `{ topPages(from: "${from}", to: "${to}", limit: 10) { page count uniqueVisitors } }`,
+  },
+  {
+    name: 'funnel home → pricing → signup',
+    query: `{ funnel(from: "${from}", to: "${to}", windowSeconds: 3600, steps: [{ eventType: page_view, page: "/" }, { eventType: page_view, page: "/pricing" }, { eventType: click, eventName: "signup" }]) { steps { index count conversion } } }`,
+  },
+  {
+    name: 'top users, 24 h',
+    query: `{ userCounts(from: "${from}", to: "${to}", limit: 10) { id count visitors } }`,
+  },
+  { name: 'live visitors (5 min)', query: '{ liveVisitors }' },
+  { name: 'recent events (50)', query: '{ recentEvents(limit: 50) { eventId timestamp } }' },
+];
+
+/**
+ * Fills the events table of a chdb warehouse with `EVENTS` generated events in one
+ * INSERT … SELECT (the rollup view fills as the processor's inserts fill it), and identity
+ * links for a tenth of the visitors. Pages, names, countries and devices follow a fixed mix.
+ */
+export async function generate(path: string, now: number): Promise<number> {
+  const client = openChdbClient(path);
+  try {
+    const started = Date.now();
+    await client.command({
+      query: `INSERT INTO pulse.events
+        SELECT
+          '${CUSTOMER}' AS customer_id,
+          concat('e', toString(number)) AS event_id,
+          concat('v', toString(cityHash64(number, 1) % ${VISITORS})) AS visitor_id,
+          if(cityHash64(number, 1) % ${VISITORS} % 10 = 0,
+            concat('u', toString(cityHash64(number, 1) % ${VISITORS})), NULL) AS user_id,
+          concat('s', toString(cityHash64(number, 1) % ${VISITORS}), '-',
+            toString(intDiv(toUnixTimestamp64Milli(ts), ${HOUR}))) AS session_id,
+          ['page_view', 'page_view', 'page_view', 'page_view', 'page_view', 'page_view',
+            'click', 'click', 'custom', 'identify'][number % 10 + 1] AS event_type,
+          multiIf(event_type = 'click', ['signup', 'buy', 'menu'][cityHash64(number, 2) % 3 + 1],
+            event_type = 'custom', 'video_play', event_type = 'identify', 'identify', '')
+            AS event_name,
+          NULL AS previous_id,
+          '{}' AS properties,
+          '{}' AS context,
+          ['/', '/pricing', '/features', '/docs', '/blog', '/login', '/about', '/careers']
+            [cityHash64(number, 3) % 8 + 1] AS page,
+          ['', '', 'https://google.com/', 'https://news.ycombinator.com/']
+            [cityHash64(number, 4) % 4 + 1] AS referrer,
+          ['US', 'DE', 'FR', 'GB', 'IN', 'BR', 'JP', 'CA'][cityHash64(number, 5) % 8 + 1]
+            AS country,
+          ['Chrome', 'Safari', 'Firefox', 'Edge'][cityHash64(number, 6) % 4 + 1] AS browser,
+          ['desktop', 'mobile', 'tablet'][cityHash64(number, 7) % 3 + 1] AS device,
+          fromUnixTimestamp64Milli(toInt64(${now} - cityHash64(number, 8) % ${SPAN_MS}), 'UTC')
+            AS ts,
+          ts AS original_timestamp,
+          ts AS sent_at,
+          ts AS received_at
+        FROM numbers(${EVENTS})`,
+    });
+    await client.command({
+      query: `INSERT INTO pulse.identities
+        SELECT '${CUSTOMER}', concat('v', toString(number * 10)), concat('u', toString(number * 10)),
+          fromUnixTimestamp64Milli(toInt64(${now - SPAN_MS}), 'UTC'), concat('login-', toString(number))
+        FROM numbers(${VISITORS / 10})`,
+    });
+    return Date.now() - started;
+  } finally {
+    await client.close();
+  }
+}
+
+/**
+ * Dashboard query latency (issue 6): the GraphQL panels over HTTP against the embedded
+ * backend, whose chdb warehouse holds `EVENTS` generated events over the last `DAYS` days.
+ * Each panel runs once to warm up, then `RUNS` times; p50 and p99 are of those runs.
+ */
+export async function benchDashboardQueries(): Promise<Record<string, unknown>> {
+  const dir = mkdtempSync(join(tmpdir(), 'pulse-bench-dashboard-'));
+  const backend = await startBackend({
+    dataDir: dir,
+    port: 0,
+    ingestSecret: 'bench-dashboard',
+    tickMs: 0,
+    apiKeys: { [KEY]: CUSTOMER },
+  });
+  const results: Record<string, unknown> = { events: EVENTS, days: DAYS, visitors: VISITORS };
+  try {
+    const now = Date.now();
+    const fillMs = await generate(join(dir, 'warehouse'), now);
+    const stored = await backend.warehouse.eventCount(CUSTOMER);
+    if (stored !== EVENTS)
+      throw new Error(`generated ${EVENTS} events, the warehouse holds ${stored}`);
+    const from = new Date(now - DAY).toISOString();
+    const to = new Date(now + 60_000).toISOString();
+    const rows: Array<Array<string | number>> = [['panel', 'p50 ms', 'p99 ms', 'max ms']];
+    for (const panel of panels(from, to)) {
+      const times: number[] = [];
+      for (let run = 0; run <= RUNS; run++) {
+        const started = performance.now();
+        const res = await fetch(`${backend.url}/graphql`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            authorization: `Bearer ${KEY}`,
+          },
+          body: JSON.stringify({ query: panel.query }),
+        });
+        const body = (await res.json()) as { errors?: unknown[] };
+        if (!res.ok || body.errors) {
+          throw new Error(`${panel.name}: ${res.status} ${JSON.stringify(body.errors)}`);
+        }
+        if (run > 0) times.push(performance.now() - started);
+      }
+      const figures = {
+        p50: Math.round(percentile(times, 50)),
+        p99: Math.round(percentile(times, 99)),
+        max: Math.round(Math.max(...times)),
+      };
+      rows.push([panel.name, figures.p50, figures.p99, figures.max]);
+      results[panel.name] = figures;
+    }
+    printTable(rows);
+    console.log(
+      `(${EVENTS.toLocaleString('en')} events over ${DAYS} days, ${VISITORS.toLocaleString('en')} visitors, ` +
+        `generated in ${(fillMs / 1000).toFixed(1)} s; ${RUNS} runs per panel over HTTP; ` +
+        'goal: p99 < 200 ms for the last-24-hours panels, issue 6)',
+    );
+    results['fillMs'] = fillMs;
+  } finally {
+    await backend.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return results;
+}
