@@ -64,7 +64,7 @@ export function createDashboardApp(options: DashboardOptions): Hono {
       return Response.json({ error: { code: 'unavailable', message } }, { status: 502 });
     }
     // Streams through, so SSE subscriptions reach the page as they happen.
-    return new Response(answer.body, {
+    return new Response(answer.body && endQuietlyOnAbort(answer.body), {
       status: answer.status,
       headers: {
         'content-type': answer.headers.get('content-type') ?? 'application/json',
@@ -76,4 +76,25 @@ export function createDashboardApp(options: DashboardOptions): Hono {
   app.get('/api/*', (c) => forward(c.req.raw, c.req.path.replace(/^\/dashboard\/api/, '')));
   app.get('/config.json', (c) => c.json({ endpoint: options.endpoint, key: options.key }));
   return app;
+}
+
+/**
+ * The same bytes, but a read that fails (the page closed an SSE stream, which aborts the
+ * upstream fetch) ends the stream instead of erroring it: the server would log every closed
+ * dashboard tab as `Error: aborted`.
+ */
+function endQuietlyOnAbort(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch {
+        controller.close();
+      }
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
 }
