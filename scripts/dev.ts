@@ -44,6 +44,7 @@ const backend = await startBackend({
   redisUrl: process.env.REDIS_URL || undefined,
   clickhouseUrl: process.env.CLICKHOUSE_URL || undefined,
   apiKeys: { [DEMO_SECRET_KEY]: DEMO_CONFIG.customer_id },
+  allowPrivateWebhooks: process.env.PULSE_WEBHOOKS_ALLOW_PRIVATE === '1',
 });
 const ingestUrl = backend.url ?? '';
 // The demo customer's segment: "viewed /pricing 3+ times in 7 days".

@@ -34,6 +34,7 @@ const backend = await startBackend({
   groupId: env.PULSE_GROUP_ID,
   sessionTimeoutMs: env.PULSE_SESSION_TIMEOUT_MS ? Number(env.PULSE_SESSION_TIMEOUT_MS) : undefined,
   ttl: env.PULSE_WAREHOUSE_TTL !== '0',
+  allowPrivateWebhooks: env.PULSE_WEBHOOKS_ALLOW_PRIVATE === '1',
   apiKeys: env.PULSE_API_KEYS ? (JSON.parse(env.PULSE_API_KEYS) as Record<string, string>) : {},
   onFatal: () => process.exit(1),
   onPublished:

@@ -49,6 +49,11 @@ export interface BackendConfig {
   onPublished?: (batch: ProcessedBatch) => void;
   /** Called after each processed batch is durable. */
   onBatch?: (batch: ProcessedBatch) => void;
+  /**
+   * Lets trigger webhooks reach loopback and private addresses (a local receiver in
+   * development and tests). @default false: public addresses only
+   */
+  allowPrivateWebhooks?: boolean;
   /** Secret API keys → customer (`{ "sk_…": "cust_…" }`) of the query APIs. */
   apiKeys?: Record<string, string>;
   /**
@@ -93,7 +98,12 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   const live = createLiveFeed();
   // Trigger webhooks follow the processed changes (segment enter/exit) of this process.
   const webhooks = roles.processor
-    ? startWebhookDispatcher({ store, live, onError: config.onError })
+    ? startWebhookDispatcher({
+        store,
+        live,
+        onError: config.onError,
+        allowPrivateNetworks: config.allowPrivateWebhooks,
+      })
     : undefined;
   const brokers = config.kafkaBrokers?.filter(Boolean) ?? [];
   const publisher = brokers.length ? createKafkaPublisher(brokers) : undefined;

@@ -131,6 +131,8 @@ beforeAll(async () => {
     ingestSecret: SECRET,
     tickMs: 0,
     apiKeys: KEYS,
+    // The recording receiver listens on 127.0.0.1.
+    allowPrivateWebhooks: true,
   });
   // The backend started the dispatcher with its processor: a second start on the same feed
   // returns that one, which the tests wait on and stop.
@@ -330,7 +332,11 @@ describe('webhooks', () => {
     // Stopped during its back-off: the log keeps it pending, as a crash would leave it.
     await dispatcher.stop();
     expect(await pending()).toMatchObject({ status: 'pending', attempts: [{ status: 503 }] });
-    dispatcher = startWebhookDispatcher({ store: backend.store, live: backend.live });
+    dispatcher = startWebhookDispatcher({
+      store: backend.store,
+      live: backend.live,
+      allowPrivateNetworks: true,
+    });
     // Wait for the resumed delivery (idle() covers it once the resume scan has started it).
     await dispatcher.idle();
     expect(await pending()).toMatchObject({

@@ -6,14 +6,20 @@ import { createDeliveryLog, type Delivery, type DeliveryAttempt } from './delive
 import { retryAfterMs, retryDelayMs, WEBHOOK_RETRY } from './retry-policy';
 import type { Trigger, WebhookAction } from './trigger';
 import { createTriggerStore } from './trigger-store';
+import { publicOnlyFetch } from './webhook-guard';
 import { postWebhook, webhookBody } from './webhook-request';
 
 export interface WebhookDispatcherOptions {
   store: StateStore;
   /** Processed batches as they become durable; their `changes` drive the webhooks. */
   live: LiveFeed;
-  /** @default globalThis.fetch */
+  /** How webhooks are POSTed. @default public addresses only (see `allowPrivateNetworks`) */
   fetch?: typeof fetch;
+  /**
+   * Lets webhooks reach loopback, private and link-local addresses: for development and
+   * tests with a local receiver, never for customers' URLs in production. @default false
+   */
+  allowPrivateNetworks?: boolean;
   /** Uniform in [0, 1), for the back-off jitter. @default Math.random */
   random?: () => number;
   /** Failures no caller awaits (the delivery log could not be written). @default console.error */
@@ -55,7 +61,8 @@ export function startWebhookDispatcher(options: WebhookDispatcherOptions): Webho
   if (existing) return existing;
 
   const { store, live } = options;
-  const fetchImpl = options.fetch ?? globalThis.fetch;
+  const fetchImpl =
+    options.fetch ?? (options.allowPrivateNetworks ? globalThis.fetch : publicOnlyFetch());
   const random = options.random ?? Math.random;
   const onError = options.onError ?? ((what, error) => console.error(what, error));
   const triggers = createTriggerStore(store);

@@ -77,11 +77,13 @@ export async function postWebhook(
       retryAfter: response.headers.get('retry-after'),
     };
   } catch (error) {
+    // fetch fails with a bare "fetch failed"; the cause says why (refused, timed out, DNS).
+    const cause = error instanceof Error && error.cause instanceof Error ? error.cause : null;
     const reason = error instanceof Error ? error.message : String(error);
     return {
       ok: false,
       status: null,
-      error: `POST ${target.url} failed: ${reason}`,
+      error: `POST ${target.url} failed: ${reason}${cause ? ` (${cause.message})` : ''}`,
       retryAfter: null,
     };
   }
