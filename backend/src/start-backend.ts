@@ -128,6 +128,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     live,
     keys: secretKeysFrom(config.apiKeys ?? {}),
     ingestSecret: config.ingestSecret,
+    allowPrivateWebhooks: config.allowPrivateWebhooks,
     now: Date.now,
   });
 

@@ -1,8 +1,11 @@
+import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBackend } from '../src/start-backend';
 import { isInternalAddress, publicOnlyFetch } from '../src/triggers/webhook-guard';
 import { postWebhook, type WebhookBody } from '../src/triggers/webhook-request';
+import { tempWarehousePath } from './warehouse-fixtures';
 
 let server: Server;
 let port: number;
@@ -86,5 +89,56 @@ describe('webhook address guard', () => {
       expect(answer.error, url).toMatch(/internal address: webhooks go to public addresses only/);
     }
     expect(received).toBe(before);
+  });
+
+  it('refuses a trigger naming an internal host when it is written, with a clear error', async () => {
+    const dir = tempWarehousePath();
+    const backend = await startBackend({
+      dataDir: dir,
+      port: 0,
+      ingestSecret: 'guard-secret',
+      tickMs: 0,
+      apiKeys: { sk_guard: 'cust_guard' },
+    });
+    try {
+      await backend.store.putDefinition('cust_guard', {
+        id: 'fans',
+        rule: { event_type: 'page_view', min_count: 1, window: '1d' },
+      });
+      const write = async (url: string) => {
+        const res = await fetch(`${backend.url}/v1/triggers`, {
+          method: 'POST',
+          headers: { authorization: 'Bearer sk_guard', 'content-type': 'application/json' },
+          body: JSON.stringify({
+            segment_id: 'fans',
+            on: 'enter',
+            action: { type: 'webhook', url },
+          }),
+        });
+        return {
+          status: res.status,
+          body: (await res.json()) as { error?: { code: string; message: string } },
+        };
+      };
+      for (const url of [
+        `http://127.0.0.1:${port}/hook`,
+        'http://169.254.169.254/latest/meta-data/',
+        'http://[::1]:8080/',
+        'http://localhost:3000/hook',
+        'http://api.localhost/hook',
+      ]) {
+        const answer = await write(url);
+        expect(answer.status, url).toBe(400);
+        expect(answer.body.error?.code, url).toBe('invalid_trigger');
+        expect(answer.body.error?.message, url).toMatch(
+          /^action\.url: \S+ is an internal address: webhooks go to public addresses only$/,
+        );
+      }
+      // A public name is accepted; where it resolves is checked on every delivery.
+      expect((await write('https://hooks.example.com/pulse')).status).toBe(201);
+    } finally {
+      await backend.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -13,6 +13,8 @@ export interface ApiContext {
   live: LiveFeed;
   /** HMAC secret shared with the edge (ingest batches, decide calls). */
   ingestSecret: string;
+  /** Trigger webhooks may name loopback and private hosts (development, tests). */
+  allowPrivateWebhooks?: boolean;
   /** The wall clock (ms); tests pass their own. */
   now: () => number;
 }

@@ -13,6 +13,7 @@ import {
   type TriggerInput,
 } from './trigger';
 import { createTriggerStore } from './trigger-store';
+import { internalHostProblem } from './webhook-guard';
 
 type Env = { Variables: CustomerVariables };
 
@@ -51,6 +52,12 @@ export function createTriggersApp(context: ApiContext): Hono<Env> {
     }
     const parsed = triggerInputSchema.safeParse(json);
     if (!parsed.success) return apiError(c, 400, 'invalid_trigger', describe(parsed.error));
+    const { action } = parsed.data;
+    const internal =
+      action.type === 'webhook' && !context.allowPrivateWebhooks
+        ? internalHostProblem(action.url)
+        : null;
+    if (internal) return apiError(c, 400, 'invalid_trigger', `action.url: ${internal}`);
     const [definitions = []] = await context.store.definitions([c.var.customer]);
     if (!definitions.some((d) => d.id === parsed.data.segment_id)) {
       return apiError(c, 400, 'unknown_segment', `no segment ${parsed.data.segment_id}`);

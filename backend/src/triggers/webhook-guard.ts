@@ -54,6 +54,19 @@ const refusal = (host: string, address: string) =>
       '(PULSE_WEBHOOKS_ALLOW_PRIVATE=1 allows others, for development)',
   );
 
+/**
+ * Why a webhook URL names an internal host outright (an internal IP, `localhost`), or null.
+ * Names are resolved only when a webhook is sent (see `publicOnlyFetch`); this catches the
+ * obvious cases when the trigger is written, so the customer hears at once.
+ */
+export function internalHostProblem(url: string): string | null {
+  const host = new URL(url).hostname.toLowerCase();
+  const bare = host.replace(/^\[(.*)\]$/, '$1');
+  const named = host === 'localhost' || host.endsWith('.localhost');
+  if (!named && (isIP(bare) === 0 || !isInternalAddress(bare))) return null;
+  return `${host} is an internal address: webhooks go to public addresses only`;
+}
+
 type LookupCallback = (
   error: NodeJS.ErrnoException | null,
   address: string | LookupAddress[],
