@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setUpTopics } from '../../backend/src/kafka/topics';
 import { createKafkaSink } from '../../backend/src/sinks/kafka-sink';
+import type { ProcessorStatus } from '../../backend/src/processor/processor';
 import { startBackend, type Backend } from '../../backend/src/start-backend';
 import { startKafka } from '../services/kafka/broker';
 import { startRedis } from '../services/redis';
@@ -28,6 +29,7 @@ export async function benchProcessor(): Promise<Record<string, unknown>> {
     ['mode', 'events', 'seconds', 'events/s', 'batches'],
   ];
   const results: Record<string, unknown> = {};
+  const steps: Array<[string, ProcessorStatus['spentMs']]> = [];
 
   const [broker, redis] = await Promise.all([startKafka(), startRedis()]);
   const dir = mkdtempSync(join(tmpdir(), 'pulse-bench-processor-'));
@@ -71,6 +73,7 @@ export async function benchProcessor(): Promise<Record<string, unknown>> {
     const until = Date.now() + 300_000;
     while (processed < events.length && Date.now() < until)
       await new Promise((r) => setTimeout(r, 50));
+    steps.push(['Kafka → Redis + chdb', backend.status().processor.spentMs]);
     await backend.stop();
     const kafkaSeconds = (last - first) / 1000;
     results.kafka = {
@@ -107,6 +110,7 @@ export async function benchProcessor(): Promise<Record<string, unknown>> {
       batches += 1;
     }
     const seconds = (Date.now() - start) / 1000;
+    steps.push(['embedded (LMDB + chdb)', backend.status().processor.spentMs]);
     results.embedded = {
       events: events.length,
       seconds,
@@ -125,6 +129,13 @@ export async function benchProcessor(): Promise<Record<string, unknown>> {
     rmSync(dir, { recursive: true, force: true });
   }
   printTable(rows);
+  // Where the processor's time went, by step (plan and the events' insert run together).
+  const stepNames = ['plan', 'commit', 'write-out', 'publish', 'recover'] as const;
+  printTable([
+    ['mode', ...stepNames.map((step) => `${step} ms`)],
+    ...steps.map(([mode, spent]) => [mode, ...stepNames.map((step) => spent[step])]),
+  ]);
+  results.stepsMs = Object.fromEntries(steps);
   console.log('goal: 20,000 events/s (issue 5)');
   return results;
 }

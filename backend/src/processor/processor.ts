@@ -69,15 +69,25 @@ export interface ProcessorStatus {
   /** Batches (and ticks) done since the start, and waiting now. */
   done: number;
   waiting: number;
+  /** Time spent in each step since the start (ms), the current step up to when it began. */
+  spentMs: Record<ProcessorStatus['step'], number>;
 }
 
 export function createProcessor(options: ProcessorOptions): Processor {
   const { store, warehouse } = options;
   let sequence = 0;
-  const state: ProcessorStatus = { step: 'idle', since: Date.now(), done: 0, waiting: 0 };
+  const state: ProcessorStatus = {
+    step: 'idle',
+    since: Date.now(),
+    done: 0,
+    waiting: 0,
+    spentMs: { idle: 0, recover: 0, plan: 0, commit: 0, 'write-out': 0, publish: 0 },
+  };
   const enter = (step: ProcessorStatus['step']) => {
+    const now = Date.now();
+    state.spentMs[state.step] += now - state.since;
     state.step = step;
-    state.since = Date.now();
+    state.since = now;
   };
   const outboxId = () =>
     `${Date.now().toString().padStart(15, '0')}-${(sequence++).toString().padStart(9, '0')}-${Math.random().toString(36).slice(2, 8)}`;
@@ -190,6 +200,6 @@ export function createProcessor(options: ProcessorOptions): Processor {
     idle: async () => {
       await queue;
     },
-    status: () => ({ ...state }),
+    status: () => ({ ...state, spentMs: { ...state.spentMs } }),
   };
 }
