@@ -1,8 +1,13 @@
 /**
  * `npm run bench [section …]`: prints the figures the issues ask for and writes them to
- * test-results/bench.json. Benchmarks measure; they never assert timings.
+ * test-results/bench.json. Benchmarks measure; they never assert timings. Each section runs
+ * in a process of its own.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { benchPeers, benchSdkSize } from './sdk-size';
 
 type Section = () => Promise<Record<string, unknown>> | Record<string, unknown>;
@@ -20,7 +25,46 @@ const sections: Record<string, () => Promise<Section>> = {
   decide: async () => (await import('./decide')).benchDecide,
 };
 
+/**
+ * Runs one section in a process of its own and returns its figures: a section's leftovers
+ * (a chdb engine still merging, a large heap) would otherwise slow the sections after it.
+ */
+async function runIsolated(name: string): Promise<Record<string, unknown>> {
+  const dir = mkdtempSync(join(tmpdir(), 'pulse-bench-'));
+  const out = join(dir, 'result.json');
+  try {
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', fileURLToPath(import.meta.url), '--section', name],
+        { stdio: 'inherit', env: { ...process.env, PULSE_BENCH_RESULT: out } },
+      );
+      child.on('error', reject);
+      child.on('exit', resolve);
+    });
+    if (code !== 0) throw new Error(`section ${name} exited with ${code}`);
+    return JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown>;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** In a section's own process: run it and leave its figures where the parent reads them. */
+async function runSection(name: string, out: string): Promise<void> {
+  const section = sections[name];
+  if (!section) throw new Error(`unknown section ${name}`);
+  writeFileSync(out, JSON.stringify(await (await section())()));
+  // Services a section started may keep handles open; its figures are written.
+  process.exit(0);
+}
+
 async function main(): Promise<void> {
+  const sectionFlag = process.argv.indexOf('--section');
+  if (sectionFlag !== -1) {
+    const out = process.env.PULSE_BENCH_RESULT;
+    if (!out) throw new Error('--section needs PULSE_BENCH_RESULT');
+    return runSection(process.argv[sectionFlag + 1] ?? '', out);
+  }
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
   const unknown = wanted.filter((w) => !(w in sections));
   if (unknown.length)
@@ -35,7 +79,7 @@ async function main(): Promise<void> {
   for (const name of wanted.length ? wanted : Object.keys(sections)) {
     console.log(`\n=== ${name} ===`);
     try {
-      results[name] = await (await sections[name]!())();
+      results[name] = await runIsolated(name);
     } catch (error) {
       failed++;
       console.error(`section ${name} failed:`, error);
