@@ -52,7 +52,7 @@ const panels = (from: string, to: string): Array<{ name: string; query: string }
  * INSERT … SELECT (the rollup view fills as the processor's inserts fill it), and identity
  * links for a tenth of the visitors. Pages, names, countries and devices follow a fixed mix.
  */
-export async function generate(path: string, now: number): Promise<number> {
+async function generate(path: string, now: number): Promise<number> {
   const client = openChdbClient(path);
   try {
     const started = Date.now();

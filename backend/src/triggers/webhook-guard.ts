@@ -54,16 +54,22 @@ const refusal = (host: string, address: string) =>
       '(PULSE_WEBHOOKS_ALLOW_PRIVATE=1 allows others, for development)',
   );
 
+/** The URL's host when it is an internal IP literal (IPv6 without its brackets), else null. */
+function internalIpOf(url: URL): string | null {
+  const bare = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  return isIP(bare) !== 0 && isInternalAddress(bare) ? bare : null;
+}
+
 /**
  * Why a webhook URL names an internal host outright (an internal IP, `localhost`), or null.
  * Names are resolved only when a webhook is sent (see `publicOnlyFetch`); this catches the
  * obvious cases when the trigger is written, so the customer hears at once.
  */
 export function internalHostProblem(url: string): string | null {
-  const host = new URL(url).hostname.toLowerCase();
-  const bare = host.replace(/^\[(.*)\]$/, '$1');
+  const parsed = new URL(url);
+  const host = parsed.hostname.toLowerCase();
   const named = host === 'localhost' || host.endsWith('.localhost');
-  if (!named && (isIP(bare) === 0 || !isInternalAddress(bare))) return null;
+  if (!named && internalIpOf(parsed) === null) return null;
   return `${host} is an internal address: webhooks go to public addresses only`;
 }
 
@@ -99,8 +105,8 @@ export function publicOnlyFetch(): typeof fetch {
   const agent = new Agent({ connect: { lookup: publicOnlyLookup } });
   return (async (input: string | URL | Request, init?: RequestInit) => {
     const url = new URL(input instanceof Request ? input.url : input);
-    const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-    if (isIP(host) !== 0 && isInternalAddress(host)) throw refusal(url.hostname, host);
+    const ip = internalIpOf(url);
+    if (ip !== null) throw refusal(url.hostname, ip);
     return undiciFetch(url, {
       ...(init as Parameters<typeof undiciFetch>[1]),
       dispatcher: agent,
