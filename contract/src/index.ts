@@ -36,3 +36,4 @@ export type {
 } from './segment';
 export { pagePath } from './page-path';
 export { backendDecidePath, type ClientAction, type DecideResponse } from './decide';
+export { CUSTOMER_ID_PATTERN, CONTROL_CHARACTER, hasControlCharacter, isCustomerId } from './ids';

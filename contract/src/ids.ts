@@ -1,0 +1,22 @@
+/**
+ * What an id may look like (shared/DESIGN.md, "Trust"): ids are opaque strings, but no id,
+ * however shaped, may address another key in any store. Every store encodes the id parts of
+ * its keys (see each store's key module); the contract only keeps out what no client needs.
+ */
+
+/**
+ * Customer ids come from key configuration, never from a request. They appear in state keys
+ * and Kafka keys, so they are restricted to a charset with no glob or separator meaning
+ * (`*`, `?`, `[`, `:`, `{`, `}` and whitespace are kept out).
+ */
+export const CUSTOMER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+/** C0 and C1 control characters (NUL, newline, DEL, …): refused in every id a client sends. */
+export const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** Whether `value` has a control character (see CONTROL_CHARACTER). */
+export const hasControlCharacter = (value: string): boolean => CONTROL_CHARACTER.test(value);
+
+/** Whether `value` is a valid customer id (see CUSTOMER_ID_PATTERN). */
+export const isCustomerId = (value: unknown): value is string =>
+  typeof value == 'string' && CUSTOMER_ID_PATTERN.test(value);
