@@ -294,6 +294,28 @@ describe('warehouse on chdb', () => {
     expect(await warehouse.eventCount('cust_lost')).toBe(2);
   });
 
+  it('stores a history import spanning more days than one insert may touch partitions', async () => {
+    // ClickHouse refuses an INSERT touching more than 100 partitions (days): a Segment
+    // history replayed in one batch used to fail on every retry and block the stream.
+    const customer = 'cust_history';
+    const day = 86_400_000;
+    const start = Date.UTC(2024, 0, 1, 12);
+    const history = Array.from({ length: 400 }, (_, i) =>
+      makeEvent({
+        customer_id: customer,
+        event_id: `h${i}`,
+        timestamp: new Date(start + i * day).toISOString(),
+      }),
+    );
+    await warehouse.write(batchOf(history));
+    await warehouse.write(batchOf(history.slice(0, 101)));
+    expect(await warehouse.eventCount(customer)).toBe(400);
+    const end = new Date(start + 400 * day);
+    const minutes = await warehouse.rollups(customer, new Date(start - day), end);
+    expect(minutes).toHaveLength(400);
+    expect(minutes.every((minute) => minute.visitors === 1)).toBe(true);
+  });
+
   it('still holds everything after closing and reopening its directory', async () => {
     await warehouse.close();
     warehouse = await createWarehouse({ path, ttl: false });
