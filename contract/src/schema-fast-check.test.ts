@@ -22,9 +22,36 @@ const junk = fc.oneof(
 );
 const sized = (limit: number) =>
   fc.oneof(
-    fc.constantFrom('', 'a', 'x'.repeat(limit), 'x'.repeat(limit + 1), 'é'.repeat(limit)),
+    fc.constantFrom(
+      '',
+      'a',
+      'x'.repeat(limit),
+      'x'.repeat(limit + 1),
+      'é'.repeat(limit),
+      'user:u1',
+      'a\u0000b',
+      'tab\there',
+      'del\u007f',
+      'c1\u0085',
+    ),
     fc.string({ maxLength: 12 }),
   );
+/** A value nested `depth` levels deep, alternating objects and arrays. */
+const nested = (depth: number): unknown => {
+  let value: unknown = 1;
+  for (let i = 0; i < depth; i++) value = i % 2 ? [value] : { a: value };
+  return value;
+};
+/** Properties at the shape limits and one past them. */
+const shaped = fc.constantFrom(
+  { deep: nested(LIMITS.maxJsonDepth - 1) },
+  { deep: nested(LIMITS.maxJsonDepth) },
+  { deep: nested(4500) },
+  Object.fromEntries(Array.from({ length: LIMITS.maxJsonKeys }, (_, i) => [`k${i}`, i])),
+  Object.fromEntries(Array.from({ length: LIMITS.maxJsonKeys + 1 }, (_, i) => [`k${i}`, i])),
+  { list: Array.from({ length: LIMITS.maxArrayLength }, (_, i) => i) },
+  { list: Array.from({ length: LIMITS.maxArrayLength + 1 }, (_, i) => i) },
+);
 const time = fc.oneof(
   fc.constantFrom(
     '2025-01-21T10:30:00.000Z',
@@ -38,6 +65,12 @@ const time = fc.oneof(
     '2025-01-21T24:00:00Z',
     '2025-01-21T10:30:00.000',
     '2025-01-21',
+    '1969-12-31T23:59:59.999Z',
+    '1970-01-01T00:00:00.000Z',
+    '2099-12-31T23:59:59.999Z',
+    '2100-01-01T00:00:00.000Z',
+    '0001-01-01T00:00:00.000Z',
+    '9999-12-31T23:59:59.999Z',
   ),
   fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
   fc.string({ maxLength: 30 }),
@@ -68,9 +101,10 @@ const candidate = fc.record(
     event_name: fc.oneof(sized(LIMITS.maxEventNameLength), junk),
     properties: fc.oneof(
       junk,
+      shaped,
       fc.dictionary(fc.string({ maxLength: 5 }), fc.jsonValue({ maxDepth: 2 })),
     ),
-    context,
+    context: fc.oneof(context, shaped),
     timestamp: time,
     extra: junk,
   },
@@ -107,5 +141,18 @@ describe('isClientEvent', () => {
     expect(isClientEvent(valid)).toBe(true);
     expect(isClientEvent({ ...valid, event_type: 'purchase' })).toBe(false);
     expect(isClientEvent({ ...valid, context: { locale: 'x'.repeat(65) } })).toBe(false);
+  });
+
+  it('refuses what no store may hold: control characters, absurd times, hostile nesting', () => {
+    expect(isClientEvent({ ...valid, visitor_id: 'user:u1' })).toBe(true);
+    expect(isClientEvent({ ...valid, visitor_id: 'v\u0000u1' })).toBe(false);
+    expect(isClientEvent({ ...valid, event_id: 'e\n1' })).toBe(false);
+    expect(isClientEvent({ ...valid, timestamp: '0001-01-01T00:00:00Z' })).toBe(false);
+    expect(isClientEvent({ ...valid, timestamp: '2024-03-01T00:00:00Z' })).toBe(true);
+    expect(isClientEvent({ ...valid, properties: { deep: nested(4500) } })).toBe(false);
+    const refused = clientEventSchema.safeParse({ ...valid, properties: { deep: nested(4500) } });
+    expect(refused.error?.issues[0]?.message).toBe(
+      `nests deeper than ${LIMITS.maxJsonDepth} levels`,
+    );
   });
 });

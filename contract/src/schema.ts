@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { util } from 'zod/v4/core';
 import { EVENT_TYPES } from './event';
+import { CUSTOMER_ID_PATTERN, hasControlCharacter } from './ids';
+import { jsonShapeIssue } from './json-shape';
 import { LIMITS } from './limits';
 import type { SegmentDefinition } from './segment';
 import { parseWindow } from './segment-window';
@@ -10,23 +12,47 @@ import { parseWindow } from './segment-window';
  * The SDK never imports this file (it imports types only), so zod costs it no bytes.
  */
 
-const id = z.string().min(1).max(LIMITS.maxIdLength);
-const isoTime = z.iso.datetime({ offset: true });
+const NO_CONTROL = 'must not contain control characters';
+const opaqueId = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .refine((value) => !hasControlCharacter(value), NO_CONTROL);
+const id = opaqueId(LIMITS.maxIdLength);
+const customerId = z.string().regex(CUSTOMER_ID_PATTERN, 'is not a valid customer id');
+const isEventTime = (value: string) => {
+  const ms = Date.parse(value);
+  return ms >= LIMITS.minEventTimeMs && ms < LIMITS.maxEventTimeMs;
+};
+const TIME_RANGE = `must be a time from ${new Date(LIMITS.minEventTimeMs).toISOString()} to before ${new Date(LIMITS.maxEventTimeMs).toISOString()}`;
+const anyIsoTime = z.iso.datetime({ offset: true });
+const isoTime = anyIsoTime.refine(isEventTime, TIME_RANGE);
 
-export const eventContextSchema = z.looseObject({
-  locale: z.string().max(64).optional(),
-  user_agent: z.string().max(1024).optional(),
-});
+/** Refuses a JSON value over the contract's depth, key and array limits (json-shape.ts). */
+const withinShape = (value: unknown, ctx: z.RefinementCtx) => {
+  const issue = jsonShapeIssue(value);
+  if (issue !== undefined) ctx.addIssue({ code: 'custom', message: issue });
+};
+
+export const eventContextSchema = z
+  .looseObject({
+    locale: z.string().max(64).optional(),
+    user_agent: z.string().max(1024).optional(),
+  })
+  .superRefine(withinShape);
+
+const propertiesSchema = z.record(z.string(), z.unknown()).superRefine(withinShape);
 
 /** One event as a client sends it (native batch). */
 export const clientEventSchema = z.object({
-  event_id: z.string().min(1).max(LIMITS.maxEventIdLength),
+  event_id: opaqueId(LIMITS.maxEventIdLength),
   visitor_id: id,
   user_id: id.nullish(),
   session_id: id.nullish(),
   event_type: z.enum(EVENT_TYPES),
   event_name: z.string().max(LIMITS.maxEventNameLength),
-  properties: z.record(z.string(), z.unknown()).optional(),
+  properties: propertiesSchema.optional(),
   previous_id: id.nullish(),
   context: eventContextSchema.optional(),
   timestamp: isoTime,
@@ -37,7 +63,9 @@ export const clientEventSchema = z.object({
  * bad event never costs the good ones beside it.
  */
 export const eventBatchEnvelopeSchema = z.object({
-  sent_at: isoTime.optional(),
+  // A client clock years off costs no events: the edge ignores a sent_at outside the
+  // contract's event times and corrects no skew with it.
+  sent_at: anyIsoTime.optional(),
   events: z.array(z.unknown()).min(1).max(LIMITS.maxBatchEvents),
   dropped: z.number().int().min(0).optional(),
   unload: z.boolean().optional(),
@@ -63,11 +91,11 @@ export function describeIssues(error: z.ZodError): string {
 
 /** An event after the edge (PulseEvent), as backend ingest receives it. */
 export const pulseEventSchema = clientEventSchema.extend({
-  customer_id: id,
+  customer_id: customerId,
   user_id: id.nullable(),
   session_id: id.nullable(),
   previous_id: id.nullable(),
-  properties: z.record(z.string(), z.unknown()),
+  properties: propertiesSchema,
   context: eventContextSchema,
   original_timestamp: isoTime,
   sent_at: isoTime,
@@ -76,11 +104,11 @@ export const pulseEventSchema = clientEventSchema.extend({
 
 /** What the edge sends to backend ingest: contract SinkBatch. */
 export const sinkBatchSchema = z.object({
-  customer_id: id,
+  customer_id: customerId,
   events: z.array(pulseEventSchema),
   dead_letters: z.array(
     z.object({
-      customer_id: id,
+      customer_id: customerId,
       index: z.number().int().min(0),
       event_id: z.string().nullable(),
       code: z.string(),
@@ -102,8 +130,12 @@ function isString(value: unknown, min: number, max: number): value is string {
   return typeof value === 'string' && value.length >= min && value.length <= max;
 }
 
+function isId(value: unknown, max: number): boolean {
+  return isString(value, 1, max) && !hasControlCharacter(value);
+}
+
 function isOptionalId(value: unknown): boolean {
-  return value === undefined || value === null || isString(value, 1, LIMITS.maxIdLength);
+  return value === undefined || value === null || isId(value, LIMITS.maxIdLength);
 }
 
 function isContext(value: unknown): boolean {
@@ -111,9 +143,13 @@ function isContext(value: unknown): boolean {
   const { locale, user_agent } = value as Record<string, unknown>;
   return (
     (locale === undefined || isString(locale, 0, MAX_LOCALE)) &&
-    (user_agent === undefined || isString(user_agent, 0, MAX_USER_AGENT))
+    (user_agent === undefined || isString(user_agent, 0, MAX_USER_AGENT)) &&
+    jsonShapeIssue(value) === undefined
   );
 }
+
+/** Whether an ISO time is inside the contract's event times (LIMITS.minEventTimeMs…max). */
+export { isEventTime };
 
 /**
  * `clientEventSchema`'s verdict, without its per-field machinery and copies: true exactly when
@@ -125,18 +161,20 @@ export function isClientEvent(value: unknown): value is ClientEventInput {
   if (!util.isObject(value)) return false;
   const e = value as Record<string, unknown>;
   return (
-    isString(e.event_id, 1, LIMITS.maxEventIdLength) &&
-    isString(e.visitor_id, 1, LIMITS.maxIdLength) &&
+    isId(e.event_id, LIMITS.maxEventIdLength) &&
+    isId(e.visitor_id, LIMITS.maxIdLength) &&
     isOptionalId(e.user_id) &&
     isOptionalId(e.session_id) &&
     TYPES.has(e.event_type) &&
     isString(e.event_name, 0, LIMITS.maxEventNameLength) &&
-    (e.properties === undefined || util.isPlainObject(e.properties)) &&
+    (e.properties === undefined ||
+      (util.isPlainObject(e.properties) && jsonShapeIssue(e.properties) === undefined)) &&
     isOptionalId(e.previous_id) &&
     (e.context === undefined || isContext(e.context)) &&
     typeof e.timestamp === 'string' &&
     TIMESTAMP !== undefined &&
-    TIMESTAMP.test(e.timestamp)
+    TIMESTAMP.test(e.timestamp) &&
+    isEventTime(e.timestamp)
   );
 }
 

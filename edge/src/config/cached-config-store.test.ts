@@ -65,4 +65,12 @@ describe('createMemoryConfigStore', () => {
       createMemoryConfigStore({ k2: { ...config, rate: { per_second: 0, burst: 1 } } }),
     ).toThrow(/k2: rate.per_second/);
   });
+
+  it('refuses a customer id with glob or separator characters (it would reach state keys)', () => {
+    for (const customer_id of ['a*', 'cust:1', 'cust{1}', 'cust 1', '']) {
+      expect(() => createMemoryConfigStore({ k3: { ...config, customer_id } })).toThrow(
+        /k3: customer_id/,
+      );
+    }
+  });
 });

@@ -1,3 +1,4 @@
+import { CUSTOMER_ID_PATTERN } from '@pulse/contract';
 import { z } from 'zod';
 
 /** How a customer's traffic flows (shared/DESIGN.md, "Routing per customer"). */
@@ -30,7 +31,10 @@ export interface KeyConfig {
 
 const keyConfigSchema = z
   .object({
-    customer_id: z.string().min(1).max(200),
+    // Customer ids reach state keys and Kafka keys: no glob or separator characters.
+    customer_id: z
+      .string()
+      .regex(CUSTOMER_ID_PATTERN, 'customer_id must be 1-64 letters, digits, "_" or "-"'),
     allowed_origins: z.array(z.string().min(1)),
     rate: z.object({ per_second: z.number().positive(), burst: z.number().min(1) }),
     routing: z.enum(ROUTING_MODES),

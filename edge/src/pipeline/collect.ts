@@ -1,4 +1,5 @@
 import {
+  jsonShapeIssue,
   LIMITS,
   type DeadLetter,
   type EventContext,
@@ -9,6 +10,7 @@ import {
   clientEventSchema,
   describeIssues,
   isClientEvent,
+  isEventTime,
   type ClientEventInput,
 } from '@pulse/contract/schema';
 import { correctTimestamp } from '../enrich/skew';
@@ -19,6 +21,13 @@ import type { Candidate } from './candidate';
 
 /** The schema's error type, from the contract's own zod. */
 type SchemaError = NonNullable<ReturnType<typeof clientEventSchema.safeParse>['error']>;
+
+/** Only depth is measured before the schema: the event object adds one level. */
+const EVENT_DEPTH = {
+  maxDepth: LIMITS.maxJsonDepth + 1,
+  maxKeys: Infinity,
+  maxArrayLength: Infinity,
+};
 
 /** How to read the items of one request. */
 export interface CollectOptions {
@@ -60,7 +69,7 @@ export async function collect(
   const events: PulseEvent[] = [];
   const deadLetters: DeadLetter[] = [];
   const rejected: RejectedEvent[] = [];
-  const batchSentAt = options.sentAt ?? facts.receivedAt;
+  const batchSentAt = eventTimeOrUndefined(options.sentAt) ?? facts.receivedAt;
   const batchSentMs = Date.parse(batchSentAt);
 
   const reject = async (
@@ -85,6 +94,14 @@ export async function collect(
 
   for (let index = 0; index < items.length; index++) {
     const raw = items[index];
+    // Before anything serialises the item (the size check, the dead letter): a hostile value
+    // thousands of levels deep overflows JSON.stringify's stack. One level more than the
+    // contract allows inside `properties` holds the event object itself.
+    if (jsonShapeIssue(raw, EVENT_DEPTH) !== undefined) {
+      const message = `properties or context nest deeper than ${LIMITS.maxJsonDepth} levels`;
+      await reject(index, shallowCopy(raw), 'invalid_event', message);
+      continue;
+    }
     if (options.checkEventSize && utf8LengthOver(JSON.stringify(raw) ?? '', LIMITS.maxEventBytes)) {
       await reject(index, raw, 'event_too_large', `event is over ${LIMITS.maxEventBytes} bytes`);
       continue;
@@ -110,8 +127,9 @@ export async function collect(
       }
       event = parsed.data;
     }
-    const sentAt = candidate.sentAt ?? batchSentAt;
-    const sentMs = candidate.sentAt === undefined ? batchSentMs : Date.parse(sentAt);
+    const ownSentAt = eventTimeOrUndefined(candidate.sentAt);
+    const sentAt = ownSentAt ?? batchSentAt;
+    const sentMs = ownSentAt === undefined ? batchSentMs : Date.parse(sentAt);
     const clientIp = (event.context as EventContext | undefined)?.ip;
     const clientIpHash =
       typeof clientIp === 'string' && clientIp ? await facts.hashIp(clientIp) : undefined;
@@ -161,6 +179,20 @@ function enrich(
     sent_at: sentAt,
     received_at: facts.receivedAt,
   };
+}
+
+/** A client's send time, unless its clock is so far off that no event time could be stored. */
+const eventTimeOrUndefined = (iso: string | undefined) =>
+  iso !== undefined && isEventTime(iso) ? iso : undefined;
+
+/** An item's top-level scalar fields: what a dead letter can keep of a value too deep to store. */
+function shallowCopy(raw: unknown): unknown {
+  if (!isJsonObject(raw)) return null;
+  const copy: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    copy[key] = typeof value == 'object' && value !== null ? '[not kept: too deep]' : value;
+  }
+  return copy;
 }
 
 /** A dead letter keeps the raw payload, but an IP in it is hashed like everywhere else. */

@@ -258,3 +258,86 @@ describe('POST /v1/events', () => {
     }
   });
 });
+
+describe('POST /v1/events with hostile input', () => {
+  it('rejects an event nested 4,500 levels deep alone, with a dead letter that serialises, and keeps its neighbour', async () => {
+    const edge = createTestEdge();
+    const good = nativeEvent();
+    const deep = nativeEvent({ properties: { deep: 1 } });
+    // The test builds the body by hand: JSON.stringify of such a value overflows the stack.
+    let deepJson = '1';
+    for (let i = 0; i < 4500; i++) deepJson = `{"a":${deepJson}}`;
+    const deepText = JSON.stringify(deep).replace('"deep":1', `"deep":${deepJson}`);
+    const res = await edge.post(
+      path,
+      `{"sent_at":"${sentAt}","events":[${JSON.stringify(good)},${deepText}]}`,
+    );
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as IngestResponse;
+    expect(body.accepted).toBe(1);
+    expect(body.rejected).toEqual([
+      {
+        index: 1,
+        event_id: deep.event_id,
+        code: 'invalid_event',
+        message: `properties or context nest deeper than ${LIMITS.maxJsonDepth} levels`,
+      },
+    ]);
+    expect(edge.sink.events().map((e) => e.event_id)).toEqual([good.event_id]);
+    // What goes to the dead letters must survive JSON.stringify (which overflowed before).
+    expect(() => JSON.stringify(edge.sink.batches)).not.toThrow();
+  });
+
+  it('rejects properties over the key and array limits with the limit named', async () => {
+    const edge = createTestEdge();
+    const wide = Object.fromEntries(
+      Array.from({ length: LIMITS.maxJsonKeys + 1 }, (_, i) => [`k${i}`, i]),
+    );
+    const long = { list: Array.from({ length: LIMITS.maxArrayLength + 1 }, () => 0) };
+    const res = await edge.post(path, {
+      sent_at: sentAt,
+      events: [nativeEvent({ properties: wide }), nativeEvent({ properties: long })],
+    });
+    const body = (await res.json()) as IngestResponse;
+    expect(body.accepted).toBe(0);
+    expect(body.rejected.map((r) => r.message)).toEqual([
+      `properties: has over ${LIMITS.maxJsonKeys} keys`,
+      `properties: has an array of over ${LIMITS.maxArrayLength} items`,
+    ]);
+  });
+
+  it('refuses control characters in ids and keeps ids shaped like keys as opaque text', async () => {
+    const edge = createTestEdge();
+    const events = [
+      nativeEvent({ visitor_id: 'v\u0000u1' }),
+      nativeEvent({ user_id: 'u\n1' }),
+      nativeEvent({ event_id: 'e\u007f' }),
+      nativeEvent({ visitor_id: 'user:u1' }),
+    ];
+    const res = await edge.post(path, { sent_at: sentAt, events });
+    const body = (await res.json()) as IngestResponse;
+    expect(body.rejected.map((r) => [r.index, r.message])).toEqual([
+      [0, 'visitor_id: must not contain control characters'],
+      [1, 'user_id: must not contain control characters'],
+      [2, 'event_id: must not contain control characters'],
+    ]);
+    expect(edge.sink.events().map((e) => e.visitor_id)).toEqual(['user:u1']);
+  });
+
+  it('keeps event times storable: absurd times are refused, a hostile sent_at cannot move one out of range', async () => {
+    const edge = createTestEdge();
+    const res = await edge.post(path, {
+      sent_at: '9999-12-31T23:59:59.000Z',
+      events: [
+        nativeEvent({ timestamp: '0001-01-01T00:00:00.000Z' }),
+        nativeEvent({ timestamp: '2024-03-01T10:00:00.000Z' }),
+      ],
+    });
+    const body = (await res.json()) as IngestResponse;
+    expect(body.rejected.map((r) => r.index)).toEqual([0]);
+    const [stored] = edge.sink.events();
+    const ms = Date.parse(stored?.timestamp ?? '');
+    expect(ms).toBeGreaterThanOrEqual(LIMITS.minEventTimeMs);
+    expect(ms).toBeLessThan(LIMITS.maxEventTimeMs);
+  });
+});
