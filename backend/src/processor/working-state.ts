@@ -16,7 +16,13 @@ export interface BatchFootprint {
   clockUpTo: Map<string, number>;
 }
 
-const key = (...parts: string[]) => parts.join('\u0000');
+/**
+ * One map key for several strings. JSON keeps the parts apart whatever they hold: a separator
+ * character inside an id (a NUL joined them before) moved evidence and membership to another
+ * profile when the key was split back.
+ */
+const key = (...parts: string[]) => JSON.stringify(parts);
+const split = (k: string) => JSON.parse(k) as [string, string, string];
 
 /**
  * The slice of state one batch reads, held in memory while the batch is planned, with every
@@ -224,7 +230,7 @@ export class WorkingState {
     const due: Array<{ segment: string; id: string; end: number }> = [];
     for (const [k, end] of ends) {
       if (end > upTo) continue;
-      const [segment = '', id = ''] = k.split('\u0000');
+      const [segment, id] = split(k);
       due.push({ segment, id, end });
     }
     return due.sort((a, b) => a.end - b.end || cmp(a.segment, b.segment) || cmp(a.id, b.id));
@@ -232,7 +238,6 @@ export class WorkingState {
 
   /** Everything changed since `load`, for `StateStore.commit`. */
   changes(): StateChanges {
-    const split = (k: string) => k.split('\u0000') as [string, string, string];
     return {
       clocks: [...this.dirtyClocks].map((customer) => ({ customer, at: this.clockOf(customer) })),
       links: this.newLinks,

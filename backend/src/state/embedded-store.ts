@@ -23,7 +23,16 @@ import type {
  *   ['outbox', id]                           → OutboxEntry (ids sort by commit order)
  * A profile's keys are found from its canonical id: its sources, then per segment definition.
  */
-const LAST = '\uffff';
+/**
+ * The first key after every key that starts with `prefix`. Ids are the last part of a key and
+ * may hold any character: a bound like `[...prefix, '\uffff']` missed ids that sort above it
+ * (an emoji first, whose UTF-8 starts with 0xF0). The parts of `prefix` are customers,
+ * segments and kinds, which hold no NUL (CUSTOMER_ID_PATTERN, SEGMENT_ID_PATTERN).
+ */
+const after = (...prefix: string[]): string[] => [
+  ...prefix.slice(0, -1),
+  `${prefix.at(-1) ?? ''}\u0000`,
+];
 
 /**
  * The embedded state store of `npm run dev`: LMDB in a directory under `.pulse/`. Commits are
@@ -38,7 +47,7 @@ export function openEmbeddedStore(path: string): StateStore {
   return {
     async definitions(customers) {
       return customers.map((customer) =>
-        [...db.getRange({ start: ['def', customer], end: ['def', customer, LAST] })].map(
+        [...db.getRange({ start: ['def', customer], end: after('def', customer) })].map(
           ({ value }) => value as SegmentDefinition,
         ),
       );
@@ -53,7 +62,7 @@ export function openEmbeddedStore(path: string): StateStore {
         for (const prefix of ['member', 'ends', 'evidence']) {
           for (const key of db.getKeys({
             start: [prefix, customer, segmentId],
-            end: [prefix, customer, segmentId, LAST],
+            end: after(prefix, customer, segmentId),
           })) {
             db.removeSync(key);
           }
@@ -63,7 +72,7 @@ export function openEmbeddedStore(path: string): StateStore {
     },
     async customersWithSegments() {
       const customers = new Set<string>();
-      for (const key of db.getKeys({ start: ['def'], end: ['def', LAST] })) {
+      for (const key of db.getKeys({ start: ['def'], end: after('def') })) {
         customers.add((key as string[])[1] as string);
       }
       return [...customers];
@@ -95,15 +104,16 @@ export function openEmbeddedStore(path: string): StateStore {
     async due(refs) {
       return refs.map(({ customer, segment, upTo }) => {
         if (!Number.isFinite(upTo)) return [];
-        return [
-          ...db.getKeys({
-            start: ['ends', customer, segment],
-            end: ['ends', customer, segment, upTo, LAST],
-          }),
-        ].map((key) => {
+        const due: Array<[string, number]> = [];
+        for (const key of db.getKeys({
+          start: ['ends', customer, segment],
+          end: after('ends', customer, segment),
+        })) {
           const [, , , end, id] = key as [string, string, string, number, string];
-          return [id, end] as [string, number];
-        });
+          if (end > upTo) break;
+          due.push([id, end]);
+        }
+        return due;
       });
     },
     async members(customer, segment, cursor, limit) {
@@ -111,7 +121,7 @@ export function openEmbeddedStore(path: string): StateStore {
       let next: string | null = null;
       for (const key of db.getKeys({
         start: ['member', customer, segment, cursor ?? ''],
-        end: ['member', customer, segment, LAST],
+        end: after('member', customer, segment),
       })) {
         const id = (key as string[])[3] as string;
         if (cursor != null && id <= cursor) continue;
@@ -131,7 +141,7 @@ export function openEmbeddedStore(path: string): StateStore {
           ...((db.get(['sources', customer, user]) as string[] | undefined) ?? []),
         ];
         const segments = [
-          ...db.getKeys({ start: ['def', customer], end: ['def', customer, LAST] }),
+          ...db.getKeys({ start: ['def', customer], end: after('def', customer) }),
         ].map((key) => (key as string[])[2] as string);
         let known = false;
         const remove = (key: Key) => {
@@ -157,7 +167,7 @@ export function openEmbeddedStore(path: string): StateStore {
     },
     async listDocuments(customer, kind) {
       return [
-        ...db.getRange({ start: ['doc', customer, kind], end: ['doc', customer, kind, LAST] }),
+        ...db.getRange({ start: ['doc', customer, kind], end: after('doc', customer, kind) }),
       ].map(({ key, value }) => ({ id: (key as string[])[3] as string, value }));
     },
     async deleteDocument(customer, kind, id) {
@@ -172,7 +182,7 @@ export function openEmbeddedStore(path: string): StateStore {
       await db.transaction(() => applyChanges(db, changes));
     },
     async pendingOutbox() {
-      return [...db.getRange({ start: ['outbox'], end: ['outbox', LAST] })].map(
+      return [...db.getRange({ start: ['outbox'], end: after('outbox') })].map(
         ({ value }) => value as OutboxEntry,
       );
     },

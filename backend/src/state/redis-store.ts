@@ -1,11 +1,12 @@
 import { Redis } from 'ioredis';
-import type { SegmentDefinition } from '@pulse/contract';
+import { isCustomerId, type SegmentDefinition } from '@pulse/contract';
 import type { Evidence, OutboxEntry, StateChanges, StateStore } from './state-store';
 
 /*
- * Keys (shared/DESIGN.md, "Processing semantics"):
+ * Keys (shared/DESIGN.md, "Processing semantics"); `{c}` is the customer id in braces, a Redis
+ * Cluster hash tag, so every key of one customer lives in one slot:
  *   identity:{c}:{source}            → user
- *   identity:{c}:user:{user}         → SET of sources
+ *   identity-sources:{c}:{user}      → SET of sources
  *   segment:{c}:{segment}            → SET of member ids
  *   segment-ends:{c}:{segment}       → ZSET member id → end of membership (ms), for expiry
  *   evidence:{c}:{segment}:{source}  → ZSET event_id → event time (ms)
@@ -14,17 +15,27 @@ import type { Evidence, OutboxEntry, StateChanges, StateStore } from './state-st
  *   clock:{c}                        → ms
  *   docs:{c}:{kind}                  → HASH id → settings document JSON
  *   outbox                           → HASH entry id → OutboxEntry JSON (ids sort by commit order)
+ *
+ * No id can address another key: the kind is the word before the first `:`, customers and
+ * segments hold no `:` (CUSTOMER_ID_PATTERN, SEGMENT_ID_PATTERN, refused here too), and a
+ * client's id is always the last part, taken whole. Before, the sources of user `u` were
+ * `identity:{c}:user:u`, the very key of the link of a visitor named `user:u`.
  */
+const tag = (customer: string) => {
+  // A bug, not an input error: the edge and the consumers refuse such ids long before.
+  if (!isCustomerId(customer)) throw new Error(`not a customer id: ${JSON.stringify(customer)}`);
+  return `{${customer}}`;
+};
 const k = {
-  link: (c: string, source: string) => `identity:${c}:${source}`,
-  sources: (c: string, user: string) => `identity:${c}:user:${user}`,
-  members: (c: string, s: string) => `segment:${c}:${s}`,
-  ends: (c: string, s: string) => `segment-ends:${c}:${s}`,
-  evidence: (c: string, s: string, source: string) => `evidence:${c}:${s}:${source}`,
-  definitions: (c: string) => `segments:${c}`,
+  link: (c: string, source: string) => `identity:${tag(c)}:${source}`,
+  sources: (c: string, user: string) => `identity-sources:${tag(c)}:${user}`,
+  members: (c: string, s: string) => `segment:${tag(c)}:${s}`,
+  ends: (c: string, s: string) => `segment-ends:${tag(c)}:${s}`,
+  evidence: (c: string, s: string, source: string) => `evidence:${tag(c)}:${s}:${source}`,
+  definitions: (c: string) => `segments:${tag(c)}`,
   customers: 'segment-customers',
-  clock: (c: string) => `clock:${c}`,
-  documents: (c: string, kind: string) => `docs:${c}:${kind}`,
+  clock: (c: string) => `clock:${tag(c)}`,
+  documents: (c: string, kind: string) => `docs:${tag(c)}:${kind}`,
   outbox: 'outbox',
 };
 
@@ -75,6 +86,8 @@ export function createRedisStore(url: string): StateStore {
       const evidenceKeys: string[] = [];
       let cursor = '0';
       do {
+        // The pattern's only variable part is the last: the customer and segment ids before it
+        // hold no glob characters, so it matches this segment's evidence and nothing else.
         const [next, keys] = await redis.scan(
           cursor,
           'MATCH',
