@@ -4,7 +4,9 @@
  *   KAFKA_BROKERS, REDIS_URL, CLICKHOUSE_URL (each optional: embedded when absent),
  *   PULSE_ROLES (`ingest,processor`), PULSE_TICK_MS (default 1000), PULSE_GROUP_ID,
  *   PULSE_SESSION_TIMEOUT_MS (Kafka consumer session), PULSE_WAREHOUSE_TTL (`0`: no TTL),
- *   PULSE_API_KEYS (`{"sk_…":"cust_…"}`: secret keys of the query APIs).
+ *   PULSE_API_KEYS (`{"sk_…":"cust_…"}`: secret keys of the query APIs),
+ *   PULSE_KAFKA_REPLICATION / PULSE_KAFKA_MIN_INSYNC / PULSE_KAFKA_PARTITIONS (topics it
+ *   creates: 3 / 2 / 12 by default, as production needs; 1 on a single local broker).
  * Prints one JSON line `{"ready":…}` when it is serving. For tests that drive a processor in
  * a child process: PULSE_LOG_BATCHES=1 prints one `{"batch":…}` line per batch published (at least once), and
  * PULSE_TICKS_FROM_STDIN=1 reads `{"tick": ms}` lines from stdin as clock ticks.
@@ -12,6 +14,7 @@
  * It exits 1 when the Kafka consumer stops for good, for its supervisor to start it again.
  */
 import { createInterface } from 'node:readline';
+import { topicSettingsFromEnv } from './kafka/topics';
 import { startBackend } from './start-backend';
 
 const env = process.env;
@@ -27,6 +30,7 @@ const backend = await startBackend({
   port: Number(env.PORT ?? 8788),
   ingestSecret: secret,
   kafkaBrokers: env.KAFKA_BROKERS?.split(','),
+  topics: topicSettingsFromEnv(env),
   redisUrl: env.REDIS_URL || undefined,
   clickhouseUrl: env.CLICKHOUSE_URL || undefined,
   roles: { ingest: roles.includes('ingest'), processor: roles.includes('processor') },

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
-import type { Sink } from '@pulse/contract';
+import type { DeadLetter, Sink } from '@pulse/contract';
 import { createApiApp } from './api/api-app';
 import { createLiveFeed, type LiveFeed } from './api/live-feed';
 import { secretKeysFrom } from './api/secret-keys';
 import { startWebhookDispatcher } from './triggers/webhook-dispatcher';
 import { startIngest, type IngestServer } from './ingest/ingest-server';
-import { setUpTopics } from './kafka/topics';
+import { SINGLE_BROKER_TOPICS, setUpTopics, type TopicSettings } from './kafka/topics';
 import { createProcessor, type ProcessedBatch, type Processor } from './processor/processor';
 import { createKafkaPublisher } from './processor/kafka-publisher';
 import { startKafkaProcessor, type KafkaProcessor } from './processor/kafka-processor';
@@ -34,6 +34,11 @@ export interface BackendConfig {
   roles?: { ingest?: boolean; processor?: boolean };
   /** How often the wall clock ticks the processor (ms); 0 turns it off. @default 1000 */
   tickMs?: number;
+  /**
+   * How missing Kafka topics are created. @default SINGLE_BROKER_TOPICS (a local broker);
+   * a production process passes `topicSettingsFromEnv(process.env)` (RF 3, min.insync 2).
+   */
+  topics?: TopicSettings;
   /** Kafka consumer group of the processor. */
   groupId?: string;
   /** Kafka consumer session timeout (ms). @default 30000 */
@@ -49,6 +54,11 @@ export interface BackendConfig {
   onPublished?: (batch: ProcessedBatch) => void;
   /** Called after each processed batch is durable. */
   onBatch?: (batch: ProcessedBatch) => void;
+  /**
+   * A record or event was quarantined (Kafka: to `pulse.dlq`; embedded: to the dead-letter
+   * log) because it cannot be processed. @default a log line on stderr
+   */
+  onQuarantine?: (letter: DeadLetter) => void;
   /**
    * Lets trigger webhooks reach loopback and private addresses (a local receiver in
    * development and tests). @default false: public addresses only
@@ -137,12 +147,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   let ingest: IngestServer | undefined;
   let sink: Sink;
   if (brokers.length) {
-    await setUpTopics(brokers, {
-      partitions: 6,
-      replicationFactor: 1,
-      minInsyncReplicas: 1,
-      retentionMs: 7 * 864e5,
-    });
+    await setUpTopics(brokers, config.topics ?? SINGLE_BROKER_TOPICS);
     kafkaSink = createKafkaSink({ brokers });
     sink = kafkaSink;
     if (roles.processor) {
@@ -151,6 +156,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
         processor,
         groupId: config.groupId,
         sessionTimeoutMs: config.sessionTimeoutMs,
+        onQuarantine: config.onQuarantine,
         onCrash: (error, restarting) => {
           (config.onError ?? console.error)(
             `kafka consumer crashed${restarting ? ', restarting' : ''}`,
@@ -164,6 +170,14 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     sink = createProcessorSink(
       processor,
       createFileLogSink(join(config.dataDir, 'dead-letters.ndjson')),
+      {
+        onQuarantine:
+          config.onQuarantine ??
+          ((letter) =>
+            console.error(
+              `processor: quarantined ${letter.customer_id}/${letter.event_id} to the dead letters: ${letter.message}`,
+            )),
+      },
     );
   }
   if (roles.ingest)

@@ -7,11 +7,18 @@ export interface DeadLetter {
   /** Position of the event in the request that carried it. */
   index: number;
   event_id: string | null;
-  code: ErrorCode;
+  /**
+   * Why: the edge's code for a refused event, or `quarantined` for a record a consumer could
+   * not process (not an event, or failing deterministically), moved to `pulse.dlq` so that its
+   * partition goes on; `redrive` sends it again after a fix.
+   */
+  code: ErrorCode | 'quarantined';
   message: string;
-  /** The event exactly as received (already parsed JSON). */
+  /** The event exactly as received (already parsed JSON; the record's text if it was not JSON). */
   raw: unknown;
   received_at: string;
+  /** Where a consumer found a record it quarantined (code `quarantined`), for re-driving it. */
+  source?: { topic: string; partition: number; offset: string };
 }
 
 /** What the edge hands to a sink for one request. */

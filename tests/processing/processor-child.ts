@@ -94,6 +94,7 @@ export function processorChild(options: ProcessorChildOptions): ProcessorChild {
           PORT: String(options.ingestPort ?? 0),
           PULSE_DATA_DIR: options.dataDir,
           KAFKA_BROKERS: options.brokers ?? '',
+          PULSE_KAFKA_REPLICATION: '1',
           REDIS_URL: options.redisUrl ?? '',
           PULSE_GROUP_ID: options.groupId ?? 'pulse-processor',
           INGEST_SECRET: options.ingestSecret ?? 'restart',

@@ -18,8 +18,9 @@ const ping = (port: number) =>
     socket.on('error', () => resolve(false));
   });
 
-export async function startRedis(): Promise<RedisServer> {
-  const port = await freePort();
+/** Starts redis-server; on `port` when given (a restart of a stopped server at its address). */
+export async function startRedis(port?: number): Promise<RedisServer> {
+  port ??= await freePort();
   const child = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
@@ -27,7 +28,8 @@ export async function startRedis(): Promise<RedisServer> {
       stdio: 'ignore',
     },
   );
-  await waitUntil(`redis-server on ${port}`, () => ping(port), 20_000);
+  const bound = port;
+  await waitUntil(`redis-server on ${port}`, () => ping(bound), 20_000);
   return {
     url: `redis://127.0.0.1:${port}`,
     stop: () =>

@@ -32,6 +32,44 @@ export const PRODUCTION_TOPICS: TopicSettings = {
   retentionMs: 7 * 24 * 60 * 60 * 1000,
 };
 
+/** One local broker (`npm run dev` with KAFKA_BROKERS, the tests): no copies to wait for. */
+export const SINGLE_BROKER_TOPICS: TopicSettings = {
+  partitions: 6,
+  replicationFactor: 1,
+  minInsyncReplicas: 1,
+  retentionMs: PRODUCTION_TOPICS.retentionMs,
+};
+
+/**
+ * Topic settings from the environment of a backend process: PRODUCTION_TOPICS unless
+ * `PULSE_KAFKA_REPLICATION` (and optionally `PULSE_KAFKA_MIN_INSYNC`,
+ * `PULSE_KAFKA_PARTITIONS`) say otherwise; `min.insync.replicas` defaults to one less than
+ * the replication factor (at least 1), so acks=all waits for every copy but one.
+ * A value that is not a positive whole number is refused at start.
+ */
+export function topicSettingsFromEnv(env: Record<string, string | undefined>): TopicSettings {
+  const read = (name: string, fallback: number) => {
+    const text = env[name];
+    if (text === undefined || text === '') return fallback;
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < 1) {
+      throw new Error(`${name} must be a positive whole number, not ${JSON.stringify(text)}`);
+    }
+    return value;
+  };
+  const replicationFactor = read('PULSE_KAFKA_REPLICATION', PRODUCTION_TOPICS.replicationFactor);
+  const minInsyncReplicas = read('PULSE_KAFKA_MIN_INSYNC', Math.max(1, replicationFactor - 1));
+  if (minInsyncReplicas > replicationFactor) {
+    throw new Error('PULSE_KAFKA_MIN_INSYNC cannot exceed PULSE_KAFKA_REPLICATION');
+  }
+  return {
+    ...PRODUCTION_TOPICS,
+    partitions: read('PULSE_KAFKA_PARTITIONS', PRODUCTION_TOPICS.partitions),
+    replicationFactor,
+    minInsyncReplicas,
+  };
+}
+
 /**
  * Creates the topics Pulse needs; idempotent: existing topics are left as they are, so it is
  * safe to run at every start. Returns the names it created.

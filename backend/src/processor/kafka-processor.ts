@@ -1,8 +1,11 @@
-import { Kafka, logLevel, type Consumer } from 'kafkajs';
-import { EVENT_TYPES, type PulseEvent } from '@pulse/contract';
+import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
+import { EVENT_TYPES, type DeadLetter, type PulseEvent } from '@pulse/contract';
 import { TOPICS } from '../kafka/topics';
 import { groupCommit } from './group-commit';
+import { failureKind } from './failure-kind';
+import { isolatePoison } from './isolate-poison';
 import type { Processor } from './processor';
+import { failureReason, quarantined, readEventRecord } from './quarantine';
 
 export interface KafkaProcessorOptions {
   brokers: string[];
@@ -16,8 +19,13 @@ export interface KafkaProcessorOptions {
    * processor killed with -9 holds its partitions this long. @default 30000
    */
   sessionTimeoutMs?: number;
-  /** A record that is not an event (never written by ingest): reported, then skipped. */
-  onPoison?: (where: string, error: unknown) => void;
+  /**
+   * A record was quarantined to `pulse.dlq` (not an event, or failing deterministically), after
+   * it was durable there and before its offset is committed. @default console.error
+   */
+  onQuarantine?: (letter: DeadLetter) => void;
+  /** Further tries of a batch that fails deterministically before it is split. @default 2 */
+  poisonRetries?: number;
   /**
    * The consumer failed (a batch kept failing, the group could not be joined). kafkajs
    * restarts it when it can (`restarting`); when it cannot, nothing more is consumed and the
@@ -33,6 +41,8 @@ export interface KafkaConsumerStatus {
   lastCommitAt: number;
   crashes: number;
   lastError?: string;
+  /** Records moved to `pulse.dlq` since the start. */
+  quarantined: number;
 }
 
 export interface KafkaProcessor {
@@ -63,12 +73,42 @@ export async function startKafkaProcessor(options: KafkaProcessorOptions): Promi
   const submit = groupCommit<PulseEvent>(async (events) => {
     await options.processor.process(events);
   });
+  const processAlone = async (events: PulseEvent[]) => {
+    await options.processor.process(events);
+  };
+  // Quarantined records are durable in pulse.dlq (acks=all) before their offsets move on.
+  const dlq: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const report =
+    options.onQuarantine ??
+    ((letter: DeadLetter) =>
+      console.error(
+        `processor: quarantined ${letter.source?.topic}/${letter.source?.partition}@${letter.source?.offset} to ${TOPICS.dlq}: ${letter.message}`,
+      ));
+  const quarantine = async (letters: DeadLetter[]) => {
+    if (!letters.length) return;
+    await dlq.send({
+      topic: TOPICS.dlq,
+      acks: -1,
+      messages: letters.map((letter) => ({
+        key: letter.customer_id,
+        value: JSON.stringify(letter),
+        headers: { customer_id: letter.customer_id, code: letter.code },
+      })),
+    });
+    status.quarantined += letters.length;
+    letters.forEach(report);
+  };
 
-  await consumer.connect();
+  await Promise.all([consumer.connect(), dlq.connect()]);
   await consumer.subscribe({ topics: EVENT_TYPES.map(TOPICS.events), fromBeginning: true });
   let resolveReady: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => (resolveReady = resolve));
-  const status: KafkaConsumerStatus = { joined: false, lastCommitAt: 0, crashes: 0 };
+  const status: KafkaConsumerStatus = {
+    joined: false,
+    lastCommitAt: 0,
+    crashes: 0,
+    quarantined: 0,
+  };
   consumer.on(consumer.events.GROUP_JOIN, () => {
     status.joined = true;
     resolveReady();
@@ -92,14 +132,38 @@ export async function startKafkaProcessor(options: KafkaProcessorOptions): Promi
       const last = batch.messages.at(-1);
       if (!last) return;
       const events: PulseEvent[] = [];
+      const sources = new Map<PulseEvent, { key: string | null; offset: string }>();
+      const letters: DeadLetter[] = [];
       for (const message of batch.messages) {
-        try {
-          events.push(JSON.parse(message.value?.toString() ?? '') as PulseEvent);
-        } catch (error) {
-          options.onPoison?.(`${batch.topic}/${batch.partition}@${message.offset}`, error);
+        const key = message.key?.toString() ?? null;
+        const source = { topic: batch.topic, partition: batch.partition, offset: message.offset };
+        const read = readEventRecord(message.value?.toString() ?? '', key, source);
+        if ('quarantine' in read) {
+          letters.push(read.quarantine);
+          continue;
+        }
+        events.push(read.event);
+        sources.set(read.event, { key, offset: message.offset });
+      }
+      try {
+        if (events.length) await submit(events);
+      } catch (error) {
+        // Shared with other partitions' records: find this partition's poison on its own.
+        if (failureKind(error) === 'transient') throw error;
+        const poison = await isolatePoison(events, processAlone, {
+          retries: options.poisonRetries,
+        });
+        for (const { item, error: why } of poison) {
+          const at = sources.get(item);
+          const source = {
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: at?.offset ?? '',
+          };
+          letters.push(quarantined(item, at?.key ?? null, source, failureReason(why)));
         }
       }
-      await submit(events);
+      await quarantine(letters);
       resolveOffset(last.offset);
       await consumer.commitOffsets([
         {
@@ -118,6 +182,7 @@ export async function startKafkaProcessor(options: KafkaProcessorOptions): Promi
     status: () => ({ ...status }),
     stop: async () => {
       await consumer.disconnect();
+      await dlq.disconnect();
     },
   };
 }

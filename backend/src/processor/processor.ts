@@ -69,6 +69,8 @@ export interface ProcessorStatus {
   /** Batches (and ticks) done since the start, and waiting now. */
   done: number;
   waiting: number;
+  /** Batches (and ticks) that failed since the start (each is retried or quarantined by its caller). */
+  failed: number;
   /** Time spent in each step since the start (ms), the current step up to when it began. */
   spentMs: Record<ProcessorStatus['step'], number>;
 }
@@ -81,6 +83,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
     since: Date.now(),
     done: 0,
     waiting: 0,
+    failed: 0,
     spentMs: { idle: 0, recover: 0, plan: 0, commit: 0, 'write-out': 0, publish: 0 },
   };
   const enter = (step: ProcessorStatus['step']) => {
@@ -174,6 +177,9 @@ export function createProcessor(options: ProcessorOptions): Processor {
           recovered = true;
         }
         return await work();
+      } catch (error) {
+        state.failed += 1;
+        throw error;
       } finally {
         state.done += 1;
         enter('idle');

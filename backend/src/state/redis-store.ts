@@ -55,6 +55,9 @@ function results<T>(replies: Array<[Error | null, unknown]> | null): T[] {
  */
 export function createRedisStore(url: string): StateStore {
   const redis = new Redis(url, { maxRetriesPerRequest: 3, lazyConnect: false });
+  // A lost connection surfaces as the failure of the commands it held up (retried by the
+  // processor's caller as transient); without a listener ioredis also prints every attempt.
+  redis.on('error', () => undefined);
 
   const pipelined = async <T>(build: (p: ReturnType<Redis['pipeline']>) => void) => {
     const pipeline = redis.pipeline();

@@ -1,0 +1,70 @@
+import type { DeadLetter, PulseEvent } from '@pulse/contract';
+import { describeIssues, pulseEventSchema } from '@pulse/contract/schema';
+
+/** Where a consumer read a record. */
+export interface RecordSource {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+/** Longest record text a quarantine keeps (Kafka's default largest message). */
+const MAX_RAW_CHARS = 1024 * 1024;
+
+/** The customer a record's key names (`customer_id:visitor_id`), when it names one. */
+const customerOfKey = (key: string | null): string => {
+  const customer = key?.split(':', 1)[0] ?? '';
+  return customer || 'unknown';
+};
+
+/**
+ * A consumed record read as an event: parsed and validated with the contract schema (the
+ * consumer is a trust boundary too: whatever is in Kafka may not have come from ingest).
+ * Anything else is answered as the dead letter that quarantines it.
+ */
+export function readEventRecord(
+  text: string,
+  key: string | null,
+  source: RecordSource,
+): { event: PulseEvent } | { quarantine: DeadLetter } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { quarantine: quarantined(text, key, source, 'the record is not JSON') };
+  }
+  const parsed = pulseEventSchema.safeParse(json);
+  if (!parsed.success) {
+    const reason = `the record is not a valid event: ${describeIssues(parsed.error)}`;
+    return { quarantine: quarantined(text, key, source, reason) };
+  }
+  return { event: parsed.data as PulseEvent };
+}
+
+/** The dead letter of a record that failed: code `quarantined`, the reason, the raw record. */
+export function quarantined(
+  raw: string | PulseEvent,
+  key: string | null,
+  source: RecordSource | undefined,
+  reason: string,
+): DeadLetter {
+  const event = typeof raw == 'string' ? undefined : raw;
+  return {
+    customer_id: event?.customer_id ?? customerOfKey(key),
+    index: -1,
+    event_id: event?.event_id ?? null,
+    code: 'quarantined',
+    message: reason,
+    raw: typeof raw == 'string' ? raw.slice(0, MAX_RAW_CHARS) : raw,
+    received_at: new Date().toISOString(),
+    ...(source ? { source } : {}),
+  };
+}
+
+/** A processing error as a quarantine reason: its message, and its cause's. */
+export function failureReason(error: unknown): string {
+  const message = (error as Error)?.message ?? String(error);
+  const cause = (error as { cause?: Error })?.cause?.message;
+  const reason = cause && !message.includes(cause) ? `${message}: ${cause}` : message;
+  return `processing failed deterministically: ${reason}`.slice(0, 1000);
+}
