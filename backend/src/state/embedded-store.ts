@@ -40,7 +40,10 @@ const after = (...prefix: string[]): string[] => [
  * it does in Redis with an fsynced append-only file.
  */
 export function openEmbeddedStore(path: string): StateStore {
-  const db: Database<unknown, Key> = open({ path, compression: false });
+  // overlappingSync (lmdb's default off Windows) resolves a write once it is committed and
+  // flushes afterwards: the edge's 200 could precede durable state. Off, every transaction
+  // is flushed before its promise resolves, as the store's contract says.
+  const db: Database<unknown, Key> = open({ path, compression: false, overlappingSync: false });
 
   const getMany = async <T>(keys: Key[]) => (await db.getMany(keys)) as Array<T | undefined>;
 
