@@ -1,7 +1,12 @@
 import type { RateLimit } from '../config/key-config';
 
-/** The answer of a rate limiter: go on, or wait `retryAfterSeconds`. */
-export type RateDecision = { ok: true } | { ok: false; retryAfterSeconds: number };
+/**
+ * The answer of a rate limiter: go on; wait `retryAfterSeconds` (then the bucket holds the
+ * request's cost); or never, because the cost is over the whole burst (`overBurst`): the
+ * client must split the request.
+ */
+export type RateDecision =
+  { ok: true } | { ok: false; retryAfterSeconds: number } | { ok: false; overBurst: true };
 
 /**
  * A per-customer limiter: a token bucket of `limit.burst` events refilled at

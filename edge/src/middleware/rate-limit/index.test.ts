@@ -23,15 +23,38 @@ describe('per-customer rate limit', () => {
     expect(edge.sink.events()).toHaveLength(4);
   });
 
-  it('counts events, not requests, and lets a batch larger than the burst through once the bucket is full', async () => {
+  it('counts events, not requests, and answers 429 with a Retry-After after which the batch fits', async () => {
     const edge = createTestEdge();
     expect((await edge.post(path, { events: [nativeEvent(), nativeEvent()] })).status).toBe(200);
-    const overBurst = { events: [nativeEvent(), nativeEvent(), nativeEvent(), nativeEvent()] };
-    const waiting = await edge.post(path, overBurst);
+    const three = { events: [nativeEvent(), nativeEvent(), nativeEvent()] };
+    const waiting = await edge.post(path, three);
     expect(waiting.status).toBe(429);
+    // One token left, three needed at 1 event/s: two seconds, and then it passes.
     expect(waiting.headers.get('retry-after')).toBe('2');
     edge.clock.now += 2_000;
-    expect((await edge.post(path, overBurst)).status).toBe(200);
+    expect((await edge.post(path, three)).status).toBe(200);
+    expect(edge.sink.events()).toHaveLength(5);
+  });
+
+  it('never lets a batch larger than the burst through: 413 naming the largest request that fits', async () => {
+    // Before, such a batch was charged only the burst: a key of 1 event/s took 1,000 events.
+    const edge = createTestEdge();
+    const thousand = { events: Array.from({ length: 1000 }, () => nativeEvent()) };
+    for (const wait of [0, 60_000]) {
+      edge.clock.now += wait;
+      const refused = await edge.post(path, thousand);
+      expect(refused.status).toBe(413);
+      expect(((await refused.json()) as ErrorResponse).error).toEqual({
+        code: 'payload_too_large',
+        message:
+          "a request of 1000 events is over customer cust_tight's burst of 3 events: send at most 3 events per request",
+      });
+    }
+    expect(edge.sink.events()).toHaveLength(0);
+    // The bucket was not drained by the refusals.
+    expect(
+      (await edge.post(path, { events: [nativeEvent(), nativeEvent(), nativeEvent()] })).status,
+    ).toBe(200);
   });
 
   it('keeps customers apart', async () => {
@@ -97,5 +120,12 @@ describe('takeTokens', () => {
     expect(step.state.tokens).toBeCloseTo(0);
     step = takeTokens(step.state, limit, 1, 60_000);
     expect(step.state.tokens).toBe(3);
+  });
+
+  it('charges every event and refuses a cost over the burst whatever the bucket holds', () => {
+    expect(takeTokens(undefined, limit, 5, 0).decision).toEqual({ ok: false, overBurst: true });
+    const drained = takeTokens(undefined, limit, 4, 0).state;
+    expect(takeTokens(drained, limit, 4, 0).decision).toEqual({ ok: false, retryAfterSeconds: 2 });
+    expect(takeTokens(drained, limit, 4, 2_000).decision).toEqual({ ok: true });
   });
 });
