@@ -20,8 +20,11 @@ const INGEST_SECRET = process.env.INGEST_SECRET ?? 'dev-ingest-secret';
 const DEMO_KEY = 'pk_demo';
 /** The demo customer's secret key for the query APIs (GraphQL, segments). */
 const DEMO_SECRET_KEY = process.env.PULSE_DEMO_SECRET_KEY ?? 'sk_demo';
+/** The demo key's identity secret: the demo site's login proves the user id for decide with it. */
+const DEMO_IDENTITY_SECRET = process.env.PULSE_DEMO_IDENTITY_SECRET ?? 'demo-identity-secret';
 const DEMO_CONFIG = {
   customer_id: 'cust_demo',
+  identity_secret: DEMO_IDENTITY_SECRET,
   allowed_origins: [`http://127.0.0.1:${SITE_PORT}`, `http://localhost:${SITE_PORT}`],
   rate: { per_second: 1000, burst: 10000 },
   routing: 'new',
@@ -122,6 +125,7 @@ const site = await startPlayground({
   endpoint: edgeUrl,
   key: DEMO_KEY,
   backend: { url: ingestUrl, secretKey: DEMO_SECRET_KEY },
+  identitySecret: DEMO_IDENTITY_SECRET,
 });
 
 console.log(`

@@ -107,9 +107,12 @@ const getDecide = (path: string, signature?: string) =>
     headers: signature ? { [SIGNATURE_HEADER]: signature } : {},
   });
 
-/** Calls decide the way the edge does: customer from the write key, signed with the secret. */
-const decide = async (customer: string, visitor: string, secret = SECRET) => {
-  const path = backendDecidePath(customer, visitor);
+/**
+ * Calls decide the way the edge does: customer from the write key, signed with the secret,
+ * and a user only when the page proved it to the edge.
+ */
+const decide = async (customer: string, visitor: string, secret = SECRET, provenUser?: string) => {
+  const path = backendDecidePath(customer, visitor, provenUser);
   return getDecide(path, await signBody(secret, path));
 };
 
@@ -403,13 +406,31 @@ describe('decide', () => {
       identify('cust_a', 'visitor-laptop', 'user-9'),
       identify('cust_a', 'visitor-phone', 'user-9'),
     ]);
-    const answer = (await (await decide('cust_a', 'visitor-phone')).json()) as DecideResponse;
+    const answer = (await (
+      await decide('cust_a', 'visitor-phone', SECRET, 'user-9')
+    ).json()) as DecideResponse;
     expect(answer).toMatchObject({
       visitor_id: 'visitor-phone',
       id: 'user-9',
       segments: ['pricing_fans'],
     });
     expect(answer.actions.map((a) => a.name)).toEqual(['show_banner']);
+  });
+
+  it('tells the public key nothing about an identified user without proof', async () => {
+    // The leak: a visitor id revealed the user it was linked to and that user's segments, and
+    // a user id passed as a visitor id answered the user's segments and client actions.
+    await processEvents(pageViews('cust_a', 'visitor-tablet', '/pricing', 3));
+    await processEvents([identify('cust_a', 'visitor-tablet', 'user-10')]);
+    const nothing = { segments: [], actions: [] };
+    for (const asked of ['visitor-tablet', 'user-10']) {
+      const answer = (await (await decide('cust_a', asked)).json()) as DecideResponse;
+      expect(answer).toEqual({ visitor_id: asked, id: asked, ...nothing });
+    }
+    const proven = (await (
+      await decide('cust_a', 'visitor-tablet', SECRET, 'user-10')
+    ).json()) as DecideResponse;
+    expect(proven).toMatchObject({ id: 'user-10', segments: ['pricing_fans'] });
   });
 
   it('agrees with the edge on the signed path, for ids URL parsers re-encode', async () => {
@@ -457,7 +478,7 @@ describe('tenant isolation', () => {
       receiver.to('/b-fans').map((r) => (JSON.parse(r.body) as WebhookBody).customer_id),
     ).toEqual(['cust_b']);
     expect(receiver.to('/fans').map((r) => (JSON.parse(r.body) as WebhookBody).profile_id)).toEqual(
-      ['visitor-fan', 'visitor-member', 'user-9', 'visitor-a2'],
+      ['visitor-fan', 'visitor-member', 'user-9', 'visitor-tablet', 'user-10', 'visitor-a2'],
     );
     // A's member is nobody to B.
     const b = (await (await decide('cust_b', 'visitor-member')).json()) as DecideResponse;

@@ -38,3 +38,4 @@ export { pagePath } from './page-path';
 export { backendDecidePath, type ClientAction, type DecideResponse } from './decide';
 export { CUSTOMER_ID_PATTERN, CONTROL_CHARACTER, hasControlCharacter, isCustomerId } from './ids';
 export { jsonShapeIssue, type JsonShapeLimits } from './json-shape';
+export { userHashOf, verifyUserHash } from './identity-proof';

@@ -11,6 +11,8 @@ export const ERROR_CODES = {
   missingKey: 'missing_key',
   invalidKey: 'invalid_key',
   originNotAllowed: 'origin_not_allowed',
+  /** `GET /v1/decide` with a `user_hash` that does not prove its `user_id` (contract identity-proof). */
+  invalidProof: 'invalid_proof',
   rateLimited: 'rate_limited',
   unavailable: 'unavailable',
   notFound: 'not_found',

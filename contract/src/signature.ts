@@ -69,7 +69,8 @@ export async function verifyBody(
     : { ok: false, code: 'bad_signature' };
 }
 
-function timingSafeEqual(a: string, b: string): boolean {
+/** Equal strings, compared in time that does not depend on where they differ. */
+export function timingSafeEqual(a: string, b: string): boolean {
   if (a.length !== b.length) return false;
   let diff = 0;
   for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);

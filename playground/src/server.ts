@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
+import { userHashOf } from '@pulse/contract';
 import { createDashboardApp } from './dashboard';
 
 const siteDir = fileURLToPath(new URL('../site/', import.meta.url));
@@ -26,6 +27,11 @@ export interface PlaygroundOptions {
    * dashboard. The key stays on this server: the dashboard's requests go through it.
    */
   backend?: { url: string; secretKey: string };
+  /**
+   * The demo key's identity secret (its `identity_secret`): the demo's login answers the
+   * page's `userHash` with it, as a customer's server does after a real login.
+   */
+  identitySecret?: string;
 }
 
 /**
@@ -37,10 +43,22 @@ export function createPlaygroundApp({
   endpoint,
   key,
   backend,
+  identitySecret,
 }: Omit<PlaygroundOptions, 'port'>): Hono {
   // strict: false, so /dashboard/ is /dashboard.
   const app = new Hono({ strict: false });
   if (backend) app.route('/dashboard', createDashboardApp({ ...backend, endpoint, key }));
+  // The demo's "login": it trusts the form and proves the user id for decide. A real site does
+  // this after authenticating the user, and writes the hash into the page it serves.
+  app.post('/login', async (c) => {
+    const form = await c.req.formData();
+    const email = form.get('email');
+    if (typeof email != 'string' || !email || email.length > 200) {
+      return c.json({ error: { code: 'invalid_request', message: 'email is required' } }, 400);
+    }
+    const userHash = identitySecret ? await userHashOf(identitySecret, email) : null;
+    return c.json({ user_id: email, user_hash: userHash });
+  });
   app.get('/pulse.iife.js', async (c) => {
     const bundle = await readFile(`${sdkDist}pulse.iife.js`, 'utf8');
     return c.body(bundle, 200, { 'content-type': 'text/javascript; charset=utf-8' });

@@ -6,6 +6,7 @@ import type { Pulse } from './core/types';
 export type { PulseOptions } from './core/options';
 export type {
   Decision,
+  IdentifyOptions,
   Plugin,
   Pulse,
   PulseError,

@@ -10,8 +10,10 @@ import { describe, expect, it } from 'vitest';
 const read = (file: string) => readFileSync(new URL(`../dist/${file}`, import.meta.url));
 
 describe('SDK size budget', () => {
-  it('keeps the full IIFE bundle within 6 KB gzip', () => {
-    expect(gzipSync(read('pulse.iife.js'), { level: 9 }).length).toBeLessThanOrEqual(6144);
+  it('keeps the full IIFE bundle within 6,192 bytes gzip', () => {
+    // 6,144 until identify took a userHash for decide (+49 B, the trust model of
+    // contract/src/identity-proof.ts); the size issue (5.5 KB) is to take it back and more.
+    expect(gzipSync(read('pulse.iife.js'), { level: 9 }).length).toBeLessThanOrEqual(6192);
   });
 
   it('keeps the script-tag snippet within 500 bytes', () => {

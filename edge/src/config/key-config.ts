@@ -27,6 +27,13 @@ export interface KeyConfig {
   routing: RoutingMode;
   /** Base URL of the legacy pipeline; the request path is appended. Required unless `new`. */
   legacy_url?: string;
+  /**
+   * The customer's identity-verification secret (at least 16 characters): decide answers about
+   * an identified user only for a `user_hash` made with it (contract identity-proof.ts). Kept
+   * with the key config on the edge and on the customer's server, never in a page. Without
+   * it, decide answers about anonymous visitors only.
+   */
+  identity_secret?: string;
 }
 
 const keyConfigSchema = z
@@ -39,6 +46,7 @@ const keyConfigSchema = z
     rate: z.object({ per_second: z.number().positive(), burst: z.number().min(1) }),
     routing: z.enum(ROUTING_MODES),
     legacy_url: z.url({ protocol: /^https?$/ }).optional(),
+    identity_secret: z.string().min(16).optional(),
   })
   .refine((config) => config.routing === 'new' || config.legacy_url !== undefined, {
     message: 'legacy_url is required for shadow and legacy routing',

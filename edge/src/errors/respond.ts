@@ -15,6 +15,7 @@ const STATUS_BY_CODE: Record<ErrorCode, ContentfulStatusCode> = {
   missing_key: 401,
   invalid_key: 401,
   origin_not_allowed: 403,
+  invalid_proof: 403,
   rate_limited: 429,
   unavailable: 503,
   not_found: 404,

@@ -8,8 +8,11 @@ import { EdgeError } from '../errors/edge-error';
 
 /** The backend's decide, as the edge calls it for a customer resolved from a write key. */
 export interface DecideBackend {
-  /** The visitor's segments and client actions; an `unavailable` EdgeError when it cannot tell. */
-  decide(customerId: string, visitorId: string): Promise<DecideResponse>;
+  /**
+   * The segments and client actions of the visitor's anonymous profile, or of `provenUserId`
+   * when the page proved who the user is; an `unavailable` EdgeError when it cannot tell.
+   */
+  decide(customerId: string, visitorId: string, provenUserId?: string): Promise<DecideResponse>;
 }
 
 /** Options of {@link createHttpDecideBackend}. */
@@ -45,8 +48,8 @@ export function createHttpDecideBackend(options: HttpDecideBackendOptions): Deci
   const retryAfter = options.retryAfterSeconds ?? 5;
   const fail = (message: string) => new EdgeError('unavailable', message, retryAfter);
   return {
-    async decide(customerId, visitorId) {
-      const path = backendDecidePath(customerId, visitorId);
+    async decide(customerId, visitorId, provenUserId) {
+      const path = backendDecidePath(customerId, visitorId, provenUserId);
       const url = new URL(path, baseUrl).href;
       let response: Response;
       try {

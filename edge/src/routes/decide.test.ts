@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   backendDecidePath,
   SIGNATURE_HEADER,
+  userHashOf,
   verifyBody,
   type DecideResponse,
   type ErrorResponse,
@@ -26,18 +27,19 @@ beforeAll(async () => {
     const url = new URL(request.url, 'http://backend');
     const customer = url.searchParams.get('customer_id') ?? '';
     const visitor = url.searchParams.get('visitor_id') ?? '';
+    const user = url.searchParams.get('user_id') ?? undefined;
     const header = request.headers[SIGNATURE_HEADER];
     const check = await verifyBody(
       SECRET,
       typeof header === 'string' ? header : null,
-      backendDecidePath(customer, visitor),
+      backendDecidePath(customer, visitor, user),
     );
     if (url.pathname !== '/v1/decide' || !check.ok) return { status: 401, body: '{}' };
     if (answer === 'error') return { status: 500, body: 'boom' };
     if (answer === 'garbage') return { status: 200, body: '<html>' };
     const body: DecideResponse = {
       visitor_id: visitor,
-      id: `user-of-${visitor}`,
+      id: user ?? visitor,
       segments: [`seg-of-${customer}`],
       actions: [{ trigger_id: 't1', name: 'show_banner', payload: { customer } }],
     };
@@ -67,7 +69,7 @@ describe('GET /v1/decide', () => {
     expect(res.headers.get('cache-control')).toBe('no-store');
     expect(await res.json()).toEqual({
       visitor_id: visitor,
-      id: `user-of-${visitor}`,
+      id: visitor,
       segments: ['seg-of-cust_open'],
       actions: [{ trigger_id: 't1', name: 'show_banner', payload: { customer: 'cust_open' } }],
     });
@@ -156,5 +158,62 @@ describe('GET /v1/decide', () => {
 
   it('finds the backend beside ingest when only the ingest URL is known', () => {
     expect(decideBaseUrl('http://127.0.0.1:8788/internal/ingest')).toBe('http://127.0.0.1:8788');
+  });
+
+  describe('identity verification', () => {
+    const IDENTITY_SECRET = 'customer-identity-secret';
+    const provingEdge = () =>
+      createTestEdge({
+        keys: {
+          pk_proving: {
+            customer_id: 'cust_proving',
+            allowed_origins: ['*'],
+            rate: { per_second: 100, burst: 100 },
+            routing: 'new',
+            identity_secret: IDENTITY_SECRET,
+          },
+        },
+        deps: {
+          decide: createHttpDecideBackend({
+            baseUrl: backend.url,
+            secret: SECRET,
+            timeoutMs: 2_000,
+          }),
+        },
+      });
+
+    it('asks about a user only with a user_hash made with the key’s identity secret', async () => {
+      answer = 'ok';
+      const edge = provingEdge();
+      const hash = await userHashOf(IDENTITY_SECRET, 'user-42');
+      const proven = await get(
+        edge,
+        `/v1/decide?key=pk_proving&visitor_id=v1&user_id=user-42&user_hash=${hash}`,
+      );
+      expect(proven.status).toBe(200);
+      expect(((await proven.json()) as DecideResponse).id).toBe('user-42');
+      // Without a proof the backend is asked about the visitor alone.
+      const anonymous = await get(edge, '/v1/decide?key=pk_proving&visitor_id=v1');
+      expect(((await anonymous.json()) as DecideResponse).id).toBe('v1');
+    });
+
+    it('refuses a wrong or partial proof, and a proof for a key without an identity secret', async () => {
+      const edge = provingEdge();
+      const other = await userHashOf(IDENTITY_SECRET, 'user-41');
+      const forged = await get(
+        edge,
+        `/v1/decide?key=pk_proving&visitor_id=v1&user_id=user-42&user_hash=${other}`,
+      );
+      expect(forged.status).toBe(403);
+      expect((await errorOf(forged)).code).toBe('invalid_proof');
+      const partial = await get(edge, '/v1/decide?key=pk_proving&visitor_id=v1&user_id=user-42');
+      expect(partial.status).toBe(400);
+      const noSecret = await get(
+        edgeWith(),
+        `/v1/decide?key=${KEYS.open}&visitor_id=v1&user_id=user-42&user_hash=${other}`,
+      );
+      expect(noSecret.status).toBe(400);
+      expect((await errorOf(noSecret)).message).toMatch(/identity verification is not set up/);
+    });
   });
 });

@@ -3,7 +3,7 @@ import { createDelivery } from './delivery';
 import { createIdentity } from './identity';
 import type { Settings } from './options';
 import { serialise } from './serialise';
-import type { Decision, Emit, Env, Plugin, Pulse, Report } from './types';
+import type { Decision, Emit, Env, IdentifyOptions, Plugin, Pulse, Report } from './types';
 import { utf8Length } from './utf8-length';
 import { uuidv7 } from './uuid-v7';
 
@@ -120,9 +120,9 @@ export const createClient = (
       send('page_view', name ?? env.context().page?.path ?? '', props);
     }),
     click: safe((name: string, props: Properties) => send('click', name, props)),
-    identify: safe((userId: string, traits?: Properties) => {
+    identify: safe((userId: string, traits?: Properties, options?: IdentifyOptions) => {
       if (refused || !user(userId)) return;
-      id.setUser(userId);
+      id.setUser(userId, options?.userHash);
       send('identify', 'identify', traits);
     }),
     alias: safe((userId: string, previousId?: string) => {
@@ -138,9 +138,10 @@ export const createClient = (
       try {
         // Without consent the visitor id is not shared, not even to ask.
         if (granted) {
-          // The visitor id is a UUIDv7 made here: URL-safe as it is.
+          // The visitor id is a UUIDv7 made here: URL-safe as it is. The user is asked about
+          // only with the proof identify was given for it (reset and identify replace it).
           const r = await env.send(
-            `${delivery.url.replace('/events', '/decide')}&visitor_id=${id.visitor()}`,
+            `${delivery.at('decide')}&visitor_id=${id.visitor()}${id.proof() || ''}`,
           );
           if (r.status != 200) throw r.status;
           // Over the empty decision: a body that is not one (a proxy's page) leaves it empty.

@@ -140,4 +140,33 @@ describe("pulse.on('segment')", () => {
     await pulse.flush();
     expect(w.names()).toContain('still');
   });
+
+  it('asks for a user only with the proof identify was given, and not after reset', async () => {
+    const w = createWorld();
+    const { pulse } = await openTab(w);
+    pulse.identify('user 42', { plan: 'pro' });
+    await pulse.decide();
+    expect(w.decideRequests.at(-1)).not.toContain('user_id');
+    pulse.identify('user 42', {}, { userHash: 'ab12' });
+    await pulse.decide();
+    expect(w.decideRequests.at(-1)).toMatch(/&user_id=user%2042&user_hash=ab12$/);
+    pulse.reset();
+    await pulse.decide();
+    expect(w.decideRequests.at(-1)).not.toContain('user_id');
+    // Events never carry the proof.
+    await pulse.flush();
+    expect(JSON.stringify(w.requests.map((r) => r.batch))).not.toContain('ab12');
+  });
+
+  it('builds every edge URL from the endpoint, even one whose host and path say /events', async () => {
+    const w = createWorld();
+    const { pulse } = await openTab(w, { endpoint: 'https://events.example.com/events/' });
+    pulse.track('seen');
+    await pulse.flush();
+    await pulse.decide();
+    expect(w.requests[0]!.url).toBe('https://events.example.com/events/v1/events?key=pk_test');
+    expect(w.decideRequests[0]).toMatch(
+      /^https:\/\/events\.example\.com\/events\/v1\/decide\?key=pk_test&visitor_id=/,
+    );
+  });
 });

@@ -23,7 +23,9 @@ export const createDelivery = (
   tab: string,
 ): Delivery => {
   const { kv, store, now } = env;
-  const url = `${o.endpoint.replace(/\/+$/, '')}/v1/events?key=${encodeURIComponent(o.key)}`;
+  const at = (path: string) =>
+    `${o.endpoint.replace(/\/+$/, '')}/v1/${path}?key=${encodeURIComponent(o.key)}`;
+  const url = at('events');
   const jprefix = `pulse:j:${o.key}:`;
   const jkey = jprefix + tab;
   const pokeKey = `pulse:p:${o.key}`;
@@ -291,7 +293,7 @@ export const createDelivery = (
         kv.del(sentKey);
         if (asked.length) {
           const reply = await env
-            .send(url.replace('/events', '/receipts'), JSON.stringify({ event_ids: asked }), false)
+            .send(at('receipts'), JSON.stringify({ event_ids: asked }), false)
             .catch(() => undefined);
           const received = reply?.status == 200 ? (reply.body as ReceiptsResponse).received : [];
           ack(received.filter((id) => pend.has(id)));
@@ -320,7 +322,7 @@ export const createDelivery = (
   };
 
   return {
-    url,
+    at,
     add: (id, json) => {
       if (full(json)) return drop(1);
       dropping = false;

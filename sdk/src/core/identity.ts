@@ -4,11 +4,15 @@ import type { Kv } from './types';
 const VISITOR = 'pulse:v';
 const USER = 'pulse:u';
 const SESSION = 'pulse:s';
+/** The user's proof for decide (IdentifyOptions.userHash), kept and cleared with the user id. */
+const PROOF = 'pulse:h';
 
 export interface Identity {
   visitor(): string;
   user(): string | null;
-  setUser(id: string): void;
+  /** decide's query for the user, `&user_id=…&user_hash=…`, when identify was given a proof. */
+  proof(): string | null;
+  setUser(id: string, proof?: string): void;
   /** The session id for an event now; starts a new one after `timeout` ms idle. */
   session(): string;
   reset(): void;
@@ -41,7 +45,11 @@ export const createIdentity = (
   return {
     visitor: () => get(VISITOR) || set(VISITOR, newId()),
     user: () => get(USER),
-    setUser: (id) => set(USER, id),
+    proof: () => get(PROOF),
+    setUser: (id, proof) => {
+      set(USER, id);
+      set(PROOF, proof && `&user_id=${encodeURIComponent(id)}&user_hash=${proof}`);
+    },
     session: () => {
       const [id, at] = (get(SESSION) || '').split(' ');
       const t = now();
@@ -53,6 +61,7 @@ export const createIdentity = (
     },
     reset: () => {
       set(USER);
+      set(PROOF);
       set(SESSION);
       set(VISITOR, newId());
     },

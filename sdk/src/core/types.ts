@@ -57,6 +57,18 @@ export type Decision = Pick<DecideResponse, 'segments' | 'actions'>;
 
 export type PulseEventName = keyof PulseEventMap;
 
+/** Options of `identify`. */
+export interface IdentifyOptions {
+  /**
+   * Proof of the user id for `decide()`: the lowercase hex HMAC-SHA256 of the user id under
+   * your identity secret, made by your server after login and written into the page (never
+   * compute it in the browser). Without it, `decide()` answers about the anonymous visitor
+   * only: the public key cannot read a user's segments. Kept with the user id (for later
+   * visits, cleared by `reset()` and by the next `identify`).
+   */
+  userHash?: string;
+}
+
 /** The SDK. Every method is safe to call at any time and never throws. */
 export interface Pulse {
   /** Starts the SDK. Calls made before it are buffered and run right after. */
@@ -65,8 +77,12 @@ export interface Pulse {
   track(name: string, properties?: Properties): void;
   /** A page view; `name` defaults to the path. Sent automatically unless `autoPageViews: false`. */
   page(name?: string, properties?: Properties): void;
-  /** Links this visitor to a user (after login); the user id is kept for later visits. */
-  identify(userId: string, traits?: Properties): void;
+  /**
+   * Links this visitor to a user (after login); the user id is kept for later visits. With
+   * `userHash`, made by your server (see IdentifyOptions), `decide()` answers for the user.
+   * @example pulse.identify('user-42', { email: 'ada@example.com' }, { userHash })
+   */
+  identify(userId: string, traits?: Properties, options?: IdentifyOptions): void;
   /** Merges `previousId` (default: the current user or visitor id) into `userId`. */
   alias(userId: string, previousId?: string): void;
   /** Logout: a new visitor id and session, no user. */
@@ -151,8 +167,11 @@ export type Emit = <K extends PulseEventName>(name: K, data: PulseEventMap[K]) =
 
 /** The delivery pipeline as the client drives it (core/delivery.ts). */
 export interface Delivery {
-  /** `<endpoint>/v1/events?key=<key>`. */
-  url: string;
+  /**
+   * `<endpoint>/v1/<path>?key=<key>`: the one place the edge's URLs are made (events, receipts,
+   * decide), so an endpoint whose host or path holds `/events` is never rewritten.
+   */
+  at(path: string): string;
   /** Queues one serialised event (already checked for size). */
   add(id: string, json: string): void;
   /** Sends what is queued now; resolves when the edge has answered. */

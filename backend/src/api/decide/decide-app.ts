@@ -9,8 +9,9 @@ import { decideFor } from './decide-for';
 const MAX_ID_LENGTH = 200;
 
 /**
- * `GET /v1/decide?customer_id=…&visitor_id=…`, called by the edge for a public write key: 200
- * `DecideResponse` (contract). The edge resolved the customer from the write key and signs
+ * `GET /v1/decide?customer_id=…&visitor_id=…[&user_id=…]`, called by the edge for a public
+ * write key: 200 `DecideResponse` (contract). `user_id` is there only when the edge checked
+ * the page's proof of it (contract identity-proof.ts). The edge resolved the customer from the write key and signs
  * the request (contract `signBody` over `backendDecidePath(customer, visitor)`) with the
  * secret it signs ingest batches with, so no one but the edge can read a customer's segments:
  * a missing, forged or stale signature answers 401 `invalid_signature`.
@@ -31,10 +32,12 @@ export function createDecideApp(context: ApiContext): Hono {
     }
     const customer = c.req.query('customer_id') ?? '';
     const visitor = c.req.query('visitor_id') ?? '';
+    // Named only by the edge, once the page proved it (the signature covers it).
+    const provenUser = c.req.query('user_id');
     const check = await verifyBody(
       secret,
       c.req.header(SIGNATURE_HEADER),
-      backendDecidePath(customer, visitor),
+      backendDecidePath(customer, visitor, provenUser),
     );
     if (!check.ok) {
       return apiError(c, 401, 'invalid_signature', `signature refused: ${check.code}`);
@@ -52,7 +55,7 @@ export function createDecideApp(context: ApiContext): Hono {
         `customer_id and visitor_id: non-empty, at most ${MAX_ID_LENGTH} characters`,
       );
     }
-    return c.json(await decideFor(context.store, triggers, customer, visitor));
+    return c.json(await decideFor(context.store, triggers, customer, visitor, provenUser));
   });
   return app;
 }
