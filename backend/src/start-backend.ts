@@ -186,6 +186,9 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
       secret: config.ingestSecret,
       sink,
       routes: api,
+      // 503s and unexpected failures of any route are logged, with the reason.
+      onSinkError: (error) =>
+        (config.onError ?? console.error)('ingest or an API request failed', error),
     });
 
   const tickMs = config.tickMs ?? 1000;

@@ -7,7 +7,7 @@ import { redisUnavailable, startRedis, type RedisServer } from '../../tests/serv
 import { allMembers, decodeMemberCursor, memberPage } from '../src/api/segments/member-page';
 import { openEmbeddedStore } from '../src/state/embedded-store';
 import { createRedisStore } from '../src/state/redis-store';
-import { emptyStateChanges, type StateStore } from '../src/state/state-store';
+import { emptyStateChanges, InvalidCursorError, type StateStore } from '../src/state/state-store';
 import { viewsOf } from './segments-api-fixtures';
 
 const why = redisUnavailable();
@@ -134,6 +134,19 @@ describe.each(adapters)('StateStore.deleteProfile on %s', (_name, open, skip) =>
         expect(pages).toBeLessThanOrEqual(Math.ceil(57 / limit) + 1);
       }
       expect((await allMembers(store, 'cust_c', 'big')).size).toBe(57);
+    },
+  );
+
+  // The embedded store pages by id, so any string is a position in it; Redis's are integers.
+  it.skipIf(skip || _name !== 'Redis')(
+    'refuses a forged member cursor as a cursor error, not a failure',
+    async () => {
+      // A client can make any API cursor: base64 of ["abc", 0] reached SSCAN, and Redis's
+      // "ERR invalid cursor" answered 500.
+      const forged = decodeMemberCursor(Buffer.from('["abc",0]').toString('base64url'))!;
+      await expect(memberPage(store, 'cust_c', 'big', forged, 10)).rejects.toBeInstanceOf(
+        InvalidCursorError,
+      );
     },
   );
 });

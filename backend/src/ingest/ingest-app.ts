@@ -1,7 +1,15 @@
-import { Hono } from 'hono';
-import type { ErrorCode, ErrorResponse, Sink, SinkBatch } from '@pulse/contract';
+import { Hono, type MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import {
+  LIMITS,
+  type ErrorCode,
+  type ErrorResponse,
+  type Sink,
+  type SinkBatch,
+} from '@pulse/contract';
 import { SIGNATURE_HEADER, verifyBody } from '@pulse/contract';
 import { describeIssues, sinkBatchSchema } from '@pulse/contract/schema';
+import { failureKind } from '../errors/failure-kind';
 
 export interface IngestAppOptions {
   /** Shared secret of the HMAC signatures the edge puts on each batch. */
@@ -17,11 +25,36 @@ const fail = (code: ErrorCode | 'invalid_signature', message: string): ErrorResp
   ({ error: { code, message } }) as ErrorResponse;
 
 /**
+ * Largest signed batch: one edge request (LIMITS.maxRequestBytes) grows as the edge enriches
+ * it (context, hashed IP, geo) and adds its dead letters' reasons; four times covers a full
+ * 2,500-event Segment batch with room to spare.
+ */
+export const MAX_INGEST_BYTES = 4 * LIMITS.maxRequestBytes;
+
+/** Largest body of the query APIs: segment and trigger definitions, GraphQL documents. */
+export const MAX_API_BODY_BYTES = 64 * 1024;
+
+/**
+ * 413 `payload_too_large` past `maxSize`, counted from Content-Length or, without one, while
+ * the body streams in (hono's bodyLimit): a body is never read whole before it is bounded,
+ * nor before ingest checks its signature.
+ */
+const limitBody = (maxSize: number): MiddlewareHandler =>
+  bodyLimit({
+    maxSize,
+    onError: (c) =>
+      c.json(fail('payload_too_large', `body is over the limit of ${maxSize} bytes`), 413),
+  });
+
+/**
  * Backend ingest: `POST /internal/ingest` takes a signed SinkBatch from the edge and answers
  * 200 only after the sink (Kafka, acks=all) has made all of it durable.
  */
 export function createIngestApp({ secret, sink, onSinkError, routes }: IngestAppOptions): Hono {
   const app = new Hono();
+  const ingestLimit = limitBody(MAX_INGEST_BYTES);
+  const apiLimit = limitBody(MAX_API_BODY_BYTES);
+  app.use('*', (c, next) => (c.req.path === '/internal/ingest' ? ingestLimit : apiLimit)(c, next));
   if (routes) app.route('/', routes);
 
   app.get('/healthz', (c) => c.json({ ok: true }));
@@ -57,6 +90,11 @@ export function createIngestApp({ secret, sink, onSinkError, routes }: IngestApp
   app.notFound((c) => c.json(fail('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
   app.onError((error, c) => {
     onSinkError?.(error);
+    // A store or the warehouse out of reach is an outage, not a bug: retry later.
+    if (failureKind(error) === 'transient') {
+      c.header('Retry-After', '5');
+      return c.json(fail('unavailable', 'a store is unavailable; retry later'), 503);
+    }
     return c.json(fail('internal', 'internal error'), 500);
   });
   return app;

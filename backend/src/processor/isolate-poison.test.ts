@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { failureKind } from './failure-kind';
+import { failureKind } from '../errors/failure-kind';
 import { isolatePoison } from './isolate-poison';
 
 /** A process that fails on any batch holding a poison number, as a store would on a bad row. */

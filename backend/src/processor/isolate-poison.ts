@@ -1,4 +1,4 @@
-import { failureKind } from './failure-kind';
+import { failureKind } from '../errors/failure-kind';
 
 /** A record that failed alone, with why. */
 export interface Poison<T> {

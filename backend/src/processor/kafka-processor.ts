@@ -2,7 +2,7 @@ import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import { EVENT_TYPES, type DeadLetter, type PulseEvent } from '@pulse/contract';
 import { TOPICS } from '../kafka/topics';
 import { groupCommit } from './group-commit';
-import { failureKind } from './failure-kind';
+import { failureKind } from '../errors/failure-kind';
 import { isolatePoison } from './isolate-poison';
 import type { Processor } from './processor';
 import { failureReason, quarantined, readEventRecord } from './quarantine';

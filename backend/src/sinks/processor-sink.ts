@@ -1,5 +1,5 @@
 import type { DeadLetter, PulseEvent, Sink } from '@pulse/contract';
-import { failureKind } from '../processor/failure-kind';
+import { failureKind } from '../errors/failure-kind';
 import { groupCommit } from '../processor/group-commit';
 import { isolatePoison } from '../processor/isolate-poison';
 import type { Processor } from '../processor/processor';

@@ -1,6 +1,12 @@
 import { Redis } from 'ioredis';
 import { isCustomerId, type SegmentDefinition } from '@pulse/contract';
-import type { Evidence, OutboxEntry, StateChanges, StateStore } from './state-store';
+import {
+  InvalidCursorError,
+  type Evidence,
+  type OutboxEntry,
+  type StateChanges,
+  type StateStore,
+} from './state-store';
 
 /*
  * Keys (shared/DESIGN.md, "Processing semantics"); `{c}` is the customer id in braces, a Redis
@@ -154,6 +160,8 @@ export function createRedisStore(url: string): StateStore {
       });
     },
     async members(customer, segment, cursor, limit) {
+      // SSCAN cursors are unsigned 64-bit integers; Redis refuses anything else with an error.
+      if (cursor != null && !/^\d{1,20}$/.test(cursor)) throw new InvalidCursorError(cursor);
       const [next, ids] = await redis.sscan(
         k.members(customer, segment),
         cursor ?? '0',

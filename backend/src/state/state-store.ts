@@ -80,7 +80,10 @@ export interface StateStore {
   due(
     refs: Array<{ customer: string; segment: string; upTo: number }>,
   ): Promise<Array<Array<[id: string, end: number]>>>;
-  /** A page of a segment's members; `next` is the cursor of the following page, or null. */
+  /**
+   * A page of a segment's members; `next` is the cursor of the following page, or null. A
+   * cursor this store could not have made rejects with InvalidCursorError.
+   */
   members(
     customer: string,
     segment: string,
@@ -117,3 +120,11 @@ export const emptyStateChanges = (): StateChanges => ({
   evidence: [],
   members: [],
 });
+
+/** A member cursor the store did not make (a client's forgery or typo): a 400, not a 500. */
+export class InvalidCursorError extends Error {
+  constructor(cursor: string) {
+    super(`not a cursor of this store: ${JSON.stringify(cursor.slice(0, 100))}`);
+    this.name = 'InvalidCursorError';
+  }
+}

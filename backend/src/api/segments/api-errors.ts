@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import type { Context, ErrorHandler, MiddlewareHandler } from 'hono';
+import { failureKind } from '../../errors/failure-kind';
 import { HTTPException } from 'hono/http-exception';
 import { fieldIssues } from '@pulse/contract/schema';
 import { isWarehouseError } from '../../warehouse/warehouse-error';
@@ -83,6 +84,10 @@ export const onSegmentApiError: ErrorHandler = (error, c) => {
   if (isWarehouseError(error) && error.code === 'unavailable') {
     c.header('Retry-After', '5');
     return c.json(errorBody('unavailable', 'the warehouse is unavailable; retry later'), 503);
+  }
+  if (failureKind(error) === 'transient') {
+    c.header('Retry-After', '5');
+    return c.json(errorBody('unavailable', 'the state store is unavailable; retry later'), 503);
   }
   console.error('segment api failed', error);
   return c.json(errorBody('internal', 'internal error'), 500);

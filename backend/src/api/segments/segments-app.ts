@@ -4,6 +4,7 @@ import type { CustomerVariables } from '../../triggers/require-secret-key';
 import type { ApiContext } from '../api-context';
 import { errorBody, requireJsonBody, validationFailed } from './api-errors';
 import { backfillSegment } from './backfill-segment';
+import { InvalidCursorError } from '../../state/state-store';
 import { allMembers, decodeMemberCursor, memberPage } from './member-page';
 import { oneAtATime } from './one-at-a-time';
 import { segmentRoutes as routes } from './segment-routes';
@@ -121,8 +122,17 @@ export function createSegmentsApp(context: ApiContext): OpenAPIHono<Env> {
       return c.json(errorBody('invalid_request', `cursor: ${message}`, issues), 400);
     }
     if (!(await definitionOf(customer, id))) return c.json(notFound(id), 404);
-    const page = await memberPage(store, customer, id, start, limit);
-    return c.json({ members: page.ids, next_cursor: page.next }, 200);
+    try {
+      const page = await memberPage(store, customer, id, start, limit);
+      return c.json({ members: page.ids, next_cursor: page.next }, 200);
+    } catch (error) {
+      if (!(error instanceof InvalidCursorError)) throw error;
+      const message = 'not a cursor this API made (pass next_cursor as it came)';
+      return c.json(
+        errorBody('invalid_request', `cursor: ${message}`, [{ path: 'cursor', message }]),
+        400,
+      );
+    }
   });
 
   return app;
