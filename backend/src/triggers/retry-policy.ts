@@ -14,6 +14,12 @@ export const WEBHOOK_RETRY = {
   timeoutMs: 10_000,
 } as const;
 
+/** Webhook POSTs in flight at once: in all, and for one customer. */
+export const WEBHOOK_CONCURRENCY = {
+  total: 32,
+  perCustomer: 4,
+} as const;
+
 /** Back-off after the `failures`-th failed attempt (1-based), in ms. */
 export function retryDelayMs(failures: number, random: () => number = Math.random): number {
   const step = Math.min(WEBHOOK_RETRY.capMs, WEBHOOK_RETRY.baseMs * 2 ** (failures - 1));

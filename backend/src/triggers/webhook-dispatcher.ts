@@ -1,13 +1,14 @@
+import pLimit, { type LimitFunction } from 'p-limit';
 import type { SegmentChange } from '@pulse/contract';
 import type { LiveFeed } from '../api/live-feed';
 import type { StateStore } from '../state/state-store';
 import { changeKey } from './change-key';
 import { createDeliveryLog, type Delivery, type DeliveryAttempt } from './delivery-log';
-import { retryAfterMs, retryDelayMs, WEBHOOK_RETRY } from './retry-policy';
+import { retryAfterMs, retryDelayMs, WEBHOOK_CONCURRENCY, WEBHOOK_RETRY } from './retry-policy';
 import type { Trigger, WebhookAction } from './trigger';
 import { createTriggerStore } from './trigger-store';
 import { publicOnlyFetch } from './webhook-guard';
-import { postWebhook, webhookBody } from './webhook-request';
+import { postWebhook, webhookBody, type WebhookBody } from './webhook-request';
 
 export interface WebhookDispatcherOptions {
   store: StateStore;
@@ -94,6 +95,16 @@ export function startWebhookDispatcher(options: WebhookDispatcherOptions): Webho
   const webhooksOf = async (customer: string): Promise<Hook[]> =>
     (await triggers.list(customer)).filter((t): t is Hook => t.action.type === 'webhook');
 
+  // Deliveries wait their turn rather than open a connection each: a burst of segment changes
+  // (a backfill, a redefinition) cannot open thousands at once, nor one customer all of them.
+  const allCalls = pLimit(WEBHOOK_CONCURRENCY.total);
+  const callsOf = new Map<string, LimitFunction>();
+  const post = (customer: string, target: Hook['action'], body: WebhookBody) => {
+    let ofCustomer = callsOf.get(customer);
+    if (!ofCustomer) callsOf.set(customer, (ofCustomer = pLimit(WEBHOOK_CONCURRENCY.perCustomer)));
+    return ofCustomer(() => allCalls(() => postWebhook(fetchImpl, target, body)));
+  };
+
   const deliver = async (customer: string, delivery: Delivery): Promise<void> => {
     while (delivery.status === 'pending' && !stopping.signal.aborted) {
       // The trigger is read again before each attempt: a new URL or secret applies to
@@ -101,7 +112,7 @@ export function startWebhookDispatcher(options: WebhookDispatcherOptions): Webho
       const trigger = (await webhooksOf(customer)).find((t) => t.id === delivery.trigger_id);
       if (!trigger) return;
       const body = webhookBody(delivery.key, trigger.id, delivery.change);
-      const answer = await postWebhook(fetchImpl, trigger.action, body);
+      const answer = await post(customer, trigger.action, body);
       const attempt: DeliveryAttempt = { at: new Date().toISOString(), status: answer.status };
       if (answer.error) attempt.error = answer.error;
       delivery.attempts.push(attempt);

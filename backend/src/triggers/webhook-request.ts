@@ -67,8 +67,9 @@ export async function postWebhook(
       body: text,
       signal: AbortSignal.timeout(WEBHOOK_RETRY.timeoutMs),
     });
-    // Read the answer so the connection can be reused; only its status matters.
-    await response.arrayBuffer().catch(() => undefined);
+    // Only the status matters, so the answer's body is never read: a receiver's 4 MB gzip of
+    // zeros would inflate to gigabytes, and an endless one would hold the delivery open.
+    await response.body?.cancel().catch(() => undefined);
     const ok = response.status >= 200 && response.status < 300;
     return {
       ok,
