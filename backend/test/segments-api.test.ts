@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { segmentDefinitionSchema } from '@pulse/contract/schema';
 import { loadVectors } from '../../tests/vectors/load';
+import { MAX_SEGMENTS_PER_CUSTOMER } from '../src/api/segments/segments-app';
 import { pageView, startApiBackend, viewsOf } from './segments-api-fixtures';
 
 type Api = Awaited<ReturnType<typeof startApiBackend>>;
@@ -125,6 +126,25 @@ describe('validation', () => {
 });
 
 describe('segment definitions', () => {
+  it('keeps a customer within its budget of segments, with a clear 409', async () => {
+    const store = api.backend.store;
+    const ids = Array.from({ length: MAX_SEGMENTS_PER_CUSTOMER }, (_, i) => `budget_${i}`);
+    for (const id of ids) await store.putDefinition('cust_b', viewsOf(id, '/budget', 1));
+    try {
+      const over = await api.call<ErrorAnswer>('POST', '/v1/segments', {
+        key: 'sk_b',
+        body: viewsOf('one_too_many', '/budget', 1),
+      });
+      expect(over.status).toBe(409);
+      expect(over.body.error).toMatchObject({
+        code: 'segment_limit',
+        message: `customer cust_b has ${MAX_SEGMENTS_PER_CUSTOMER} segments, the most it may have; delete one first`,
+      });
+    } finally {
+      for (const id of ids) await store.deleteDefinition('cust_b', id);
+    }
+  });
+
   it('creates, reads, lists, renames, redefines and deletes a segment', async () => {
     const definition = { ...viewsOf('crud', '/pricing', 2), name: 'Pricing, twice' };
     const created = await api.call('POST', '/v1/segments', { body: definition });

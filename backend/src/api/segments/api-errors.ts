@@ -26,6 +26,8 @@ export const SEGMENT_API_ERRORS = {
   notFound: 'not_found',
   /** 409: `POST /v1/segments` with an id the customer already has. */
   segmentExists: 'segment_exists',
+  /** 409: `POST /v1/segments` when the customer has MAX_SEGMENTS_PER_CUSTOMER already. */
+  segmentLimit: 'segment_limit',
   /** 503: the warehouse or the state store failed; retry later. */
   unavailable: 'unavailable',
   /** 500: a bug; the message says no more than that. */

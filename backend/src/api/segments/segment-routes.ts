@@ -40,7 +40,9 @@ export const segmentRoutes = {
       201: json(segmentWriteSchema, 'Created and backfilled.'),
       400: error('The body is not JSON.'),
       401: unauthorized,
-      409: error('The customer already has a segment with this id.'),
+      409: error(
+        'The customer already has a segment with this id (`segment_exists`), or as many segments as it may have (`segment_limit`).',
+      ),
       415: error('The body is not sent as application/json.'),
       422: error('The definition breaks a rule; `issues` names each field.'),
     },

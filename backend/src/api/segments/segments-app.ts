@@ -6,6 +6,9 @@ import { errorBody, requireJsonBody, validationFailed } from './api-errors';
 import { backfillSegment } from './backfill-segment';
 import { InvalidCursorError } from '../../state/state-store';
 import { allMembers, decodeMemberCursor, memberPage } from './member-page';
+
+/** Segments one customer may have. */
+export const MAX_SEGMENTS_PER_CUSTOMER = 100;
 import { oneAtATime } from './one-at-a-time';
 import { segmentRoutes as routes } from './segment-routes';
 
@@ -54,9 +57,16 @@ export function createSegmentsApp(context: ApiContext): OpenAPIHono<Env> {
     const customer = c.var.customer;
     const definition = c.req.valid('json');
     return serially(customer, async () => {
-      if (await definitionOf(customer, definition.id)) {
+      const [existing = []] = await store.definitions([customer]);
+      if (existing.some((d) => d.id === definition.id)) {
         const message = `segment ${definition.id} exists; PUT to redefine it`;
         return c.json(errorBody('segment_exists', message), 409);
+      }
+      // Every event of a customer is matched against each of its segments: their number is a
+      // budget of the processing every tenant shares.
+      if (existing.length >= MAX_SEGMENTS_PER_CUSTOMER) {
+        const message = `customer ${customer} has ${existing.length} segments, the most it may have; delete one first`;
+        return c.json(errorBody('segment_limit', message), 409);
       }
       await store.putDefinition(customer, definition);
       const backfill = await backfillSegment(context, customer, definition);
