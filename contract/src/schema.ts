@@ -190,7 +190,20 @@ export { parseWindow, MAX_WINDOW_MS } from './segment-window';
  */
 export const SEGMENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
-const scalarSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+/**
+ * Bounds of a rule: every event of a customer is matched against each of its segments, so a
+ * rule's size is a cost every tenant shares.
+ */
+const MAX_WHERE_CONDITIONS = 20;
+const MAX_IN_VALUES = 100;
+const MAX_RULE_TEXT = 1000;
+
+const scalarSchema = z.union([
+  z.string().max(MAX_RULE_TEXT, `a value is at most ${MAX_RULE_TEXT} characters`),
+  z.number(),
+  z.boolean(),
+  z.null(),
+]);
 
 /** The operator object of a condition (tests/vectors/README.md, "Matching"). */
 export const conditionOperatorsSchema = z
@@ -198,13 +211,20 @@ export const conditionOperatorsSchema = z
     eq: scalarSchema.optional(),
     neq: scalarSchema.optional(),
     in: z
-      .array(z.union([z.string(), z.number(), z.boolean()]), {
+      .array(z.union([z.string().max(MAX_RULE_TEXT), z.number(), z.boolean()]), {
         error: 'in must be a list of strings, numbers or booleans',
       })
       .min(1, 'in must list at least one value')
+      .max(MAX_IN_VALUES, `in lists at most ${MAX_IN_VALUES} values`)
       .optional(),
-    contains: z.string({ error: 'contains must be a string' }).optional(),
-    starts_with: z.string({ error: 'starts_with must be a string' }).optional(),
+    contains: z
+      .string({ error: 'contains must be a string' })
+      .max(MAX_RULE_TEXT, `contains is at most ${MAX_RULE_TEXT} characters`)
+      .optional(),
+    starts_with: z
+      .string({ error: 'starts_with must be a string' })
+      .max(MAX_RULE_TEXT, `starts_with is at most ${MAX_RULE_TEXT} characters`)
+      .optional(),
     gt: z.number({ error: 'gt must be a number' }).optional(),
     gte: z.number({ error: 'gte must be a number' }).optional(),
     lt: z.number({ error: 'lt must be a number' }).optional(),
@@ -253,6 +273,10 @@ export const segmentRuleSchema = z.strictObject({
         ),
       conditionSchema,
       { error: 'where must be an object of path → condition' },
+    )
+    .refine(
+      (where) => Object.keys(where).length <= MAX_WHERE_CONDITIONS,
+      `where holds at most ${MAX_WHERE_CONDITIONS} conditions`,
     )
     .optional(),
   min_count: z

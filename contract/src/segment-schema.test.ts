@@ -74,6 +74,21 @@ describe('segmentDefinitionSchema', () => {
     ).toMatch(/great/);
   });
 
+  it('bounds a rule’s size: conditions, listed values and texts', () => {
+    const where = Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`properties.p${i}`, i]));
+    expect(reasonFor({ ...valid, rule: { ...valid.rule, where } })).toBe(
+      'rule.where: where holds at most 20 conditions',
+    );
+    const many = { 'properties.p': { in: Array.from({ length: 101 }, (_, i) => i) } };
+    expect(reasonFor({ ...valid, rule: { ...valid.rule, where: many } })).toMatch(
+      /in lists at most 100 values/,
+    );
+    const long = { 'properties.p': { contains: 'x'.repeat(1001) } };
+    expect(reasonFor({ ...valid, rule: { ...valid.rule, where: long } })).toMatch(
+      /contains is at most 1000 characters/,
+    );
+  });
+
   it('requires min_count and window', () => {
     const reason = reasonFor({ id: 'x', rule: {} });
     expect(reason).toContain('rule.min_count');
