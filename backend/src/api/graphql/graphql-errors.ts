@@ -17,6 +17,8 @@ export const GRAPHQL_ERROR_CODES = {
   validationFailed: 'GRAPHQL_VALIDATION_FAILED',
   /** The warehouse could not answer; retry later. */
   unavailable: 'SERVICE_UNAVAILABLE',
+  /** The customer has as many live subscriptions open as it may (HTTP 429); close one first. */
+  tooManySubscriptions: 'TOO_MANY_SUBSCRIPTIONS',
   /** A bug; the message says no more than that (the server logs the cause). */
   internal: 'INTERNAL_SERVER_ERROR',
 } as const;

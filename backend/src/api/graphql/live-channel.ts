@@ -15,6 +15,8 @@ export interface LiveChannelOptions<T, R> {
   /** Size of an item; past `maxSize` the client has fallen too far behind and the channel ends. */
   size?: (item: T) => number;
   maxSize?: number;
+  /** Called once when the channel ends (the client left, fell behind, or it failed). */
+  onFinish?: () => void;
 }
 
 /**
@@ -41,6 +43,7 @@ export function liveChannel<T, R>(options: LiveChannelOptions<T, R>): AsyncItera
     if (!done) {
       done = true;
       stopListening();
+      options.onFinish?.();
       wake?.();
     }
     return { done: true, value: undefined };

@@ -3,12 +3,41 @@ import type { ProcessedBatch } from '../../processor/processor';
 import type { ResolverDeps } from './dashboard-context';
 import { eventsByIds, type DashboardEvent } from './event-queries';
 import { lastFiveMinutes } from './profile-queries';
+import { GRAPHQL_ERROR_CODES, graphqlError } from './graphql-errors';
 import { liveChannel } from './live-channel';
 
 /** Past this many events or changes waiting for one client, its subscription ends. */
 const MAX_WAITING = 10_000;
 /** Events per `liveEvents` message; more wait for the next message. */
 const EVENTS_PER_MESSAGE = 1000;
+/**
+ * Live subscriptions one customer may hold open at once. Each reads the warehouse after every
+ * batch of the customer, so their number is a cost every tenant shares.
+ */
+export const MAX_SUBSCRIPTIONS_PER_CUSTOMER = 20;
+
+/** Open subscriptions per customer, per backend (its live feed). */
+const openByFeed = new WeakMap<object, Map<string, number>>();
+
+/** Counts a new subscription of `customerId`, or refuses it past the budget; returns its release. */
+function claimSubscription(deps: ResolverDeps, customerId: string): () => void {
+  let open = openByFeed.get(deps.live);
+  if (!open) openByFeed.set(deps.live, (open = new Map()));
+  const count = open.get(customerId) ?? 0;
+  if (count >= MAX_SUBSCRIPTIONS_PER_CUSTOMER) {
+    throw graphqlError(
+      GRAPHQL_ERROR_CODES.tooManySubscriptions,
+      `customer ${customerId} has ${count} live subscriptions open, the most it may; close one first`,
+      { status: 429 },
+    );
+  }
+  open.set(customerId, count + 1);
+  return () => {
+    const left = (open.get(customerId) ?? 1) - 1;
+    if (left > 0) open.set(customerId, left);
+    else open.delete(customerId);
+  };
+}
 
 /** The distinct event_ids of `customerId` in a batch (its eventKeys are `customer/event_id`). */
 function eventIdsOf(batch: ProcessedBatch, customerId: string): string[] {
@@ -36,7 +65,9 @@ export interface EventCounts {
 
 /** `eventCounts`: after each batch with events of the customer, fresh counts from the warehouse. */
 export function eventCountsOf(deps: ResolverDeps, customerId: string) {
+  const onFinish = claimSubscription(deps, customerId);
   return liveChannel<Set<string>, EventCounts>({
+    onFinish,
     listen: listenFor(deps, (batch) => {
       const ids = eventIdsOf(batch, customerId);
       return ids.length ? new Set(ids) : null;
@@ -58,7 +89,9 @@ export function eventCountsOf(deps: ResolverDeps, customerId: string) {
 
 /** `liveEvents`: the customer's events of each batch, read back from the warehouse by id. */
 export function liveEventsOf(deps: ResolverDeps, customerId: string) {
+  const onFinish = claimSubscription(deps, customerId);
   return liveChannel<string[], DashboardEvent[]>({
+    onFinish,
     listen: listenFor(deps, (batch) => {
       const ids = eventIdsOf(batch, customerId);
       return ids.length ? ids : null;
@@ -85,7 +118,9 @@ export interface SegmentChangeMessage {
 
 /** `segmentChanges`: the customer's segment changes of each batch. */
 export function segmentChangesOf(deps: ResolverDeps, customerId: string) {
+  const onFinish = claimSubscription(deps, customerId);
   return liveChannel<SegmentChange[], SegmentChangeMessage[]>({
+    onFinish,
     listen: listenFor(deps, (batch) => {
       const mine = batch.changes.filter((change) => change.customer_id === customerId);
       return mine.length ? mine : null;
