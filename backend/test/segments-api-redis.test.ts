@@ -1,35 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { missingService } from '../../tests/services/free-port';
-import { redisUnavailable, startRedis, type RedisServer } from '../../tests/services/redis';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { storeAdapters } from './store-adapters';
 import { allMembers, decodeMemberCursor, memberPage } from '../src/api/segments/member-page';
-import { openEmbeddedStore } from '../src/state/embedded-store';
-import { createRedisStore } from '../src/state/redis-store';
 import { emptyStateChanges, InvalidCursorError, type StateStore } from '../src/state/state-store';
 import { viewsOf } from './segments-api-fixtures';
 
-const why = redisUnavailable();
-const skipRedis = why ? missingService('redis-server', why) === 'skip' : false;
-
-let redis: RedisServer | undefined;
-let dir: string;
-const opened: StateStore[] = [];
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'pulse-segments-api-state-'));
-  if (!skipRedis) redis = await startRedis();
-});
-afterAll(async () => {
-  for (const store of opened) await store.close();
-  await redis?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const adapters: Array<[string, () => StateStore, boolean]> = [
-  ['embedded (LMDB)', () => openEmbeddedStore(join(dir, 'lmdb')), false],
-  ['Redis', () => createRedisStore(redis!.url), skipRedis],
-];
+const { adapters, skipRedis } = storeAdapters('pulse-segments-api-state-');
 
 /**
  * State as the processor leaves it for: u1 (stitched from v1 and v2, a member of both
@@ -68,7 +43,6 @@ describe.each(adapters)('StateStore.deleteProfile on %s', (_name, open, skip) =>
   beforeAll(() => {
     if (skip) return;
     store = open();
-    opened.push(store);
   });
 
   it.skipIf(skip)('forgets the profile found from any of its ids, and only it', async () => {
@@ -143,8 +117,7 @@ describe.skipIf(skipRedis)('Redis member cursors', () => {
   it('refuses a forged member cursor as a cursor error, not a failure', async () => {
     // A client can make any API cursor: base64 of ["abc", 0] reached SSCAN, and Redis's
     // "ERR invalid cursor" answered 500.
-    const store = createRedisStore(redis!.url);
-    opened.push(store);
+    const store = adapters[1]![1]();
     const forged = decodeMemberCursor(Buffer.from('["abc",0]').toString('base64url'))!;
     await expect(memberPage(store, 'cust_c', 'big', forged, 10)).rejects.toBeInstanceOf(
       InvalidCursorError,

@@ -1,34 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { missingService } from '../../tests/services/free-port';
-import { redisUnavailable, startRedis, type RedisServer } from '../../tests/services/redis';
-import { openEmbeddedStore } from '../src/state/embedded-store';
-import { createRedisStore } from '../src/state/redis-store';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { storeAdapters } from './store-adapters';
 import { emptyStateChanges, type StateChanges, type StateStore } from '../src/state/state-store';
 import { viewsOf } from './segments-api-fixtures';
 
-const why = redisUnavailable();
-const skipRedis = why ? missingService('redis-server', why) === 'skip' : false;
-
-let redis: RedisServer | undefined;
-let dir: string;
-const opened: StateStore[] = [];
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'pulse-state-keys-'));
-  if (!skipRedis) redis = await startRedis();
-});
-afterAll(async () => {
-  for (const store of opened) await store.close();
-  await redis?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const adapters: Array<[string, () => StateStore, boolean]> = [
-  ['embedded (LMDB)', () => openEmbeddedStore(join(dir, 'lmdb')), false],
-  ['Redis', () => createRedisStore(redis!.url), skipRedis],
-];
+const { adapters } = storeAdapters('pulse-state-keys-');
 
 const commit = (store: StateStore, changes: Partial<StateChanges>) =>
   store.commit({ ...emptyStateChanges(), ...changes });
@@ -41,7 +16,6 @@ describe.each(adapters)('state keys in the %s store', (_name, open, skip) => {
   beforeAll(() => {
     if (skip) return;
     store = open();
-    opened.push(store);
   });
 
   it.skipIf(skip)(

@@ -1,28 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LIMITS, type DecideResponse, type IngestResponse } from '@pulse/contract';
-import { startBackend, type Backend } from '../../backend/src/start-backend';
-import { startNodeEdge, type NodeEdge } from '../../edge/src/adapters/node';
-import { createMemoryConfigStore } from '../../edge/src/config/memory-config-store';
-import { createHttpDecideBackend } from '../../edge/src/routes/decide-backend';
-import { createHttpIngestSink } from '../../edge/src/sinks/http-ingest-sink';
+import type { Backend } from '../../backend/src/start-backend';
+import type { NodeEdge } from '../../edge/src/adapters/node';
+import { openKey, startEdgeAndBackend } from '../fixtures/edge-and-backend';
 import { PRICING_FANS } from '../fixtures/processing';
 import { waitUntil } from '../services/free-port';
 
-const SECRET = 'hostile-secret';
-const rate = { per_second: 10_000, burst: 10_000 };
 const KEYS = {
-  pk_attacker: { customer_id: 'cust_attacker', allowed_origins: ['*'], rate, routing: 'new' },
-  pk_victim: { customer_id: 'cust_victim', allowed_origins: ['*'], rate, routing: 'new' },
-  pk_tight: {
-    customer_id: 'cust_tight',
-    allowed_origins: ['*'],
-    rate: { per_second: 1, burst: 1 },
-    routing: 'new',
-  },
+  pk_attacker: openKey('cust_attacker'),
+  pk_victim: openKey('cust_victim'),
+  pk_tight: { ...openKey('cust_tight'), rate: { per_second: 1, burst: 1 } },
 };
 
 /**
@@ -32,31 +20,15 @@ const KEYS = {
  * customer's ordinary event is still stored: nothing a client sends stops the pipeline.
  */
 describe('hostile input through the edge into the embedded backend', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'pulse-hostile-'));
   let backend: Backend;
   let edge: NodeEdge;
+  let stop: () => Promise<void>;
 
   beforeAll(async () => {
-    backend = await startBackend({
-      dataDir: dir,
-      port: 0,
-      ingestSecret: SECRET,
-      tickMs: 0,
-      ttl: false,
-    });
+    ({ backend, edge, stop } = await startEdgeAndBackend({ keys: KEYS }));
     await backend.store.putDefinition('cust_attacker', PRICING_FANS);
-    edge = await startNodeEdge({
-      config: createMemoryConfigStore(KEYS),
-      sink: createHttpIngestSink({ url: `${backend.url}/internal/ingest`, secret: SECRET }),
-      decide: createHttpDecideBackend({ baseUrl: backend.url!, secret: SECRET }),
-      ipSaltSecret: 'hostile',
-    });
   });
-  afterAll(async () => {
-    await edge?.close();
-    await backend?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => stop?.());
 
   const now = () => new Date().toISOString();
   const event = (fields: Record<string, unknown> = {}) => ({

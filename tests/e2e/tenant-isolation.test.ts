@@ -1,23 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBackend, type Backend } from '../../backend/src/start-backend';
-import { startNodeEdge, type NodeEdge } from '../../edge/src/adapters/node';
-import { createMemoryConfigStore } from '../../edge/src/config/memory-config-store';
-import { createHttpDecideBackend } from '../../edge/src/routes/decide-backend';
-import { createHttpIngestSink } from '../../edge/src/sinks/http-ingest-sink';
+import type { Backend } from '../../backend/src/start-backend';
+import type { NodeEdge } from '../../edge/src/adapters/node';
+import { openKey, startEdgeAndBackend } from '../fixtures/edge-and-backend';
 import { PRICING_FANS } from '../fixtures/processing';
 
-const SECRET = 'isolation-secret';
-const rate = { per_second: 10_000, burst: 10_000 };
-const keyOf = (customer_id: string) => ({
-  customer_id,
-  allowed_origins: ['*'],
-  rate,
-  routing: 'new',
-});
 /** Customer A holds data; B is another tenant with keys of its own. */
 const PUBLIC = { a: 'pk_a', b: 'pk_b' };
 const SECRETS = { a: 'sk_a', b: 'sk_b' };
@@ -30,25 +17,16 @@ type Call = { method: string; path: string; body?: unknown };
  * customer's own empty data), and nothing of customer A ever does.
  */
 describe('tenant isolation', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'pulse-isolation-'));
   let backend: Backend;
   let edge: NodeEdge;
+  let stop: () => Promise<void>;
 
   beforeAll(async () => {
-    backend = await startBackend({
-      dataDir: dir,
-      port: 0,
-      ingestSecret: SECRET,
-      tickMs: 0,
+    ({ backend, edge, stop } = await startEdgeAndBackend({
+      keys: { [PUBLIC.a]: openKey('cust_a'), [PUBLIC.b]: openKey('cust_b') },
       apiKeys: { [SECRETS.a]: 'cust_a', [SECRETS.b]: 'cust_b' },
-    });
+    }));
     await backend.store.putDefinition('cust_a', PRICING_FANS);
-    edge = await startNodeEdge({
-      config: createMemoryConfigStore({ [PUBLIC.a]: keyOf('cust_a'), [PUBLIC.b]: keyOf('cust_b') }),
-      sink: createHttpIngestSink({ url: `${backend.url}/internal/ingest`, secret: SECRET }),
-      decide: createHttpDecideBackend({ baseUrl: backend.url!, secret: SECRET }),
-      ipSaltSecret: 'isolation',
-    });
     // Customer A's visitor a-visitor views pricing three times: a member of pricing_fans.
     const now = new Date().toISOString();
     const events = Array.from({ length: 3 }, () => ({
@@ -67,11 +45,7 @@ describe('tenant isolation', () => {
     expect(res.status).toBe(200);
     await backend.processor.idle();
   });
-  afterAll(async () => {
-    await edge?.close();
-    await backend?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => stop?.());
 
   const send = async (
     base: string,

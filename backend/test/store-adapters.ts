@@ -1,0 +1,40 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { missingService } from '../../tests/services/free-port';
+import { redisUnavailable, startRedis, type RedisServer } from '../../tests/services/redis';
+import { openEmbeddedStore } from '../src/state/embedded-store';
+import { createRedisStore } from '../src/state/redis-store';
+import type { StateStore } from '../src/state/state-store';
+
+/** One StateStore adapter of a suite: its name, how to open it, and whether it is skipped. */
+export type StoreAdapter = [name: string, open: () => StateStore, skip: boolean];
+
+/**
+ * The state stores a suite runs against: embedded LMDB in a fresh directory, and a real
+ * redis-server the suite starts (required with CI=true). Registers the hooks that start them
+ * and close every store opened, so call it at the top level of a test file.
+ */
+export function storeAdapters(prefix: string) {
+  const why = redisUnavailable();
+  const skipRedis = why ? missingService('redis-server', why) === 'skip' : false;
+  let redis: RedisServer | undefined;
+  let dir = '';
+  const opened: StateStore[] = [];
+  const track = (store: StateStore) => (opened.push(store), store);
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), prefix));
+    if (!skipRedis) redis = await startRedis();
+  });
+  afterAll(async () => {
+    for (const store of opened) await store.close();
+    await redis?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const adapters: StoreAdapter[] = [
+    ['embedded (LMDB)', () => track(openEmbeddedStore(join(dir, 'lmdb'))), false],
+    ['Redis', () => track(createRedisStore(redis!.url)), skipRedis],
+  ];
+  return { adapters, skipRedis, redisUrl: () => redis!.url };
+}
