@@ -1,7 +1,8 @@
 /**
  * The backend as a process, configured by the environment:
  *   PULSE_DATA_DIR (default .pulse), PORT (default 8788), INGEST_SECRET,
- *   KAFKA_BROKERS, REDIS_URL, CLICKHOUSE_URL (each optional: embedded when absent),
+ *   KAFKA_BROKERS, REDIS_URL or REDIS_CLUSTER_NODES (`host:port,…` of a Redis Cluster),
+ *   CLICKHOUSE_URL (each optional: embedded when absent),
  *   PULSE_ROLES (`ingest,processor`), PULSE_TICK_MS (default 1000), PULSE_GROUP_ID,
  *   PULSE_SESSION_TIMEOUT_MS (Kafka consumer session), PULSE_WAREHOUSE_TTL (`0`: no TTL),
  *   PULSE_API_KEYS (`{"sk_…":"cust_…"}`: secret keys of the query APIs),
@@ -32,6 +33,7 @@ const backend = await startBackend({
   kafkaBrokers: env.KAFKA_BROKERS?.split(','),
   topics: topicSettingsFromEnv(env),
   redisUrl: env.REDIS_URL || undefined,
+  redisClusterNodes: env.REDIS_CLUSTER_NODES?.split(','),
   clickhouseUrl: env.CLICKHOUSE_URL || undefined,
   roles: { ingest: roles.includes('ingest'), processor: roles.includes('processor') },
   tickMs: Number(env.PULSE_TICK_MS ?? 1000),

@@ -28,6 +28,8 @@ export interface BackendConfig {
   kafkaBrokers?: string[];
   /** Redis for identity and segment state; the embedded store when absent. */
   redisUrl?: string;
+  /** `host:port` of Redis Cluster nodes (ElastiCache in cluster mode); wins over `redisUrl`. */
+  redisClusterNodes?: string[];
   /** A ClickHouse server; chdb under `dataDir` when absent. */
   clickhouseUrl?: string;
   /** Which parts run in this process. @default both */
@@ -102,9 +104,12 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     path: join(config.dataDir, 'warehouse'),
     ttl: config.ttl ?? true,
   });
-  const store = config.redisUrl
-    ? createRedisStore(config.redisUrl)
-    : openEmbeddedStore(join(config.dataDir, 'state'));
+  const clusterNodes = config.redisClusterNodes?.filter(Boolean) ?? [];
+  const store = clusterNodes.length
+    ? createRedisStore({ cluster: clusterNodes })
+    : config.redisUrl
+      ? createRedisStore(config.redisUrl)
+      : openEmbeddedStore(join(config.dataDir, 'state'));
   const live = createLiveFeed();
   // Trigger webhooks follow the processed changes (segment enter/exit) of this process.
   const webhooks = roles.processor

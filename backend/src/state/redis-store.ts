@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { Cluster, Redis, type ChainableCommander } from 'ioredis';
 import { isCustomerId, type SegmentDefinition } from '@pulse/contract';
 import {
   InvalidCursorError,
@@ -54,28 +54,62 @@ function results<T>(replies: Array<[Error | null, unknown]> | null): T[] {
   });
 }
 
+/** A single Redis (`redis://…`), or the nodes of a Redis Cluster to discover it from. */
+export type RedisTarget = string | { cluster: string[] };
+
+/** One place that makes the client: a node or a cluster, auto-pipelined either way. */
+function connect(target: RedisTarget): Redis | Cluster {
+  if (typeof target == 'string') {
+    return new Redis(target, { maxRetriesPerRequest: 3, enableAutoPipelining: true });
+  }
+  const nodes = target.cluster.map((node) => {
+    const [host = '127.0.0.1', port = '6379'] = node.replace(/^redis:\/\//, '').split(':');
+    return { host, port: Number(port) };
+  });
+  return new Cluster(nodes, {
+    enableAutoPipelining: true,
+    redisOptions: { maxRetriesPerRequest: 3 },
+  });
+}
+
 /**
- * Identity and segment state in Redis. Every read is one pipeline; `commit` is one
- * MULTI/EXEC, so a crash leaves either all of a batch's changes or none. Durability is Redis's
- * own: run it with `appendonly yes` (and `appendfsync always` for no loss on power failure).
+ * Identity and segment state in Redis, a single node or a Cluster (ElastiCache in cluster
+ * mode). Reads are single commands that ioredis pipelines per node; every key of a customer
+ * shares one hash slot (`{c}`), so a customer's changes always commit in one MULTI/EXEC.
+ *
+ * On a single node the whole batch is one MULTI/EXEC, so a crash leaves either all of a
+ * batch's changes or none. On a cluster a MULTI cannot span slots: the batch's outbox entry
+ * is written first, then one MULTI per customer. A crash in between leaves some customers
+ * committed; the replayed batch plans nothing new for them (their evidence and memberships
+ * are already there) and the same changes for the others, while the recovered outbox
+ * announces what was planned: a change may be announced twice (same key and time, absorbed
+ * downstream as every replay is), never lost. Durability is Redis's own: run it with
+ * `appendonly yes` (and `appendfsync always` for no loss on power failure).
  */
-export function createRedisStore(url: string): StateStore {
-  const redis = new Redis(url, { maxRetriesPerRequest: 3, lazyConnect: false });
+export function createRedisStore(target: RedisTarget): StateStore {
+  const redis = connect(target);
+  const isCluster = redis instanceof Cluster;
   // A lost connection surfaces as the failure of the commands it held up (retried by the
   // processor's caller as transient); without a listener ioredis also prints every attempt.
   redis.on('error', () => undefined);
 
-  const pipelined = async <T>(build: (p: ReturnType<Redis['pipeline']>) => void) => {
-    const pipeline = redis.pipeline();
-    build(pipeline);
-    return results<T>(await pipeline.exec());
+  /** Every key matching `pattern`, on every master of a cluster. */
+  const scanAll = async (pattern: string): Promise<string[]> => {
+    const found: string[] = [];
+    for (const node of isCluster ? redis.nodes('master') : [redis]) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        cursor = next;
+        found.push(...keys);
+      } while (cursor !== '0');
+    }
+    return found;
   };
 
   return {
     async definitions(customers) {
-      const hashes = await pipelined<Record<string, string>>((p) => {
-        for (const c of customers) p.hgetall(k.definitions(c));
-      });
+      const hashes = await Promise.all(customers.map((c) => redis.hgetall(k.definitions(c))));
       return hashes.map((hash) =>
         Object.values(hash)
           .map((json) => JSON.parse(json) as SegmentDefinition)
@@ -83,30 +117,17 @@ export function createRedisStore(url: string): StateStore {
       );
     },
     async putDefinition(customer, definition) {
-      await redis
-        .multi()
-        .hset(k.definitions(customer), definition.id, JSON.stringify(definition))
-        .sadd(k.customers, customer)
-        .exec();
+      // Two slots on a cluster: the customer is listed first, so a customer with definitions
+      // is always in the list (an extra entry is harmless: it has no segments to tick).
+      await redis.sadd(k.customers, customer);
+      await redis.hset(k.definitions(customer), definition.id, JSON.stringify(definition));
     },
     async deleteDefinition(customer, segmentId) {
       const removed = await redis.hdel(k.definitions(customer), segmentId);
       if (!removed) return false;
-      const evidenceKeys: string[] = [];
-      let cursor = '0';
-      do {
-        // The pattern's only variable part is the last: the customer and segment ids before it
-        // hold no glob characters, so it matches this segment's evidence and nothing else.
-        const [next, keys] = await redis.scan(
-          cursor,
-          'MATCH',
-          k.evidence(customer, segmentId, '*'),
-          'COUNT',
-          1000,
-        );
-        cursor = next;
-        evidenceKeys.push(...keys);
-      } while (cursor !== '0');
+      // The pattern's only variable part is the last: the customer and segment ids before it
+      // hold no glob characters, so it matches this segment's evidence and nothing else.
+      const evidenceKeys = await scanAll(k.evidence(customer, segmentId, '*'));
       await redis.del(k.members(customer, segmentId), k.ends(customer, segmentId), ...evidenceKeys);
       if (!(await redis.hlen(k.definitions(customer)))) await redis.srem(k.customers, customer);
       return true;
@@ -115,24 +136,21 @@ export function createRedisStore(url: string): StateStore {
       return redis.smembers(k.customers);
     },
     async clocks(customers) {
-      if (!customers.length) return [];
-      const values = await redis.mget(customers.map(k.clock));
+      const values = await Promise.all(customers.map((c) => redis.get(k.clock(c))));
       return values.map((v) => (v == null ? null : Number(v)));
     },
     async links(refs) {
-      if (!refs.length) return [];
-      return redis.mget(refs.map((r) => k.link(r.customer, r.id)));
+      return Promise.all(refs.map((r) => redis.get(k.link(r.customer, r.id))));
     },
     async sources(refs) {
-      return pipelined<string[]>((p) => {
-        for (const r of refs) p.smembers(k.sources(r.customer, r.id));
-      });
+      return Promise.all(refs.map((r) => redis.smembers(k.sources(r.customer, r.id))));
     },
     async evidence(refs) {
-      const replies = await pipelined<string[]>((p) => {
-        for (const r of refs)
-          p.zrange(k.evidence(r.customer, r.segment, r.source), '0', '-1', 'WITHSCORES');
-      });
+      const replies = await Promise.all(
+        refs.map((r) =>
+          redis.zrange(k.evidence(r.customer, r.segment, r.source), '0', '-1', 'WITHSCORES'),
+        ),
+      );
       return replies.map((flat): Evidence => {
         const evidence: Evidence = new Map();
         for (let i = 0; i < flat.length; i += 2)
@@ -141,18 +159,18 @@ export function createRedisStore(url: string): StateStore {
       });
     },
     async memberships(refs) {
-      const scores = await pipelined<string | null>((p) => {
-        for (const r of refs) p.zscore(k.ends(r.customer, r.segment), r.id);
-      });
+      const scores = await Promise.all(
+        refs.map((r) => redis.zscore(k.ends(r.customer, r.segment), r.id)),
+      );
       return scores.map((s) => (s == null ? null : Number(s)));
     },
     async due(refs) {
-      const replies = await pipelined<string[]>((p) => {
-        for (const r of refs) {
+      const replies = await Promise.all(
+        refs.map((r) => {
           const upTo = Number.isFinite(r.upTo) ? String(r.upTo) : '-inf';
-          p.zrangebyscore(k.ends(r.customer, r.segment), '-inf', upTo, 'WITHSCORES');
-        }
-      });
+          return redis.zrangebyscore(k.ends(r.customer, r.segment), '-inf', upTo, 'WITHSCORES');
+        }),
+      );
       return replies.map((flat) => {
         const due: Array<[string, number]> = [];
         for (let i = 0; i < flat.length; i += 2) due.push([flat[i] as string, Number(flat[i + 1])]);
@@ -205,39 +223,62 @@ export function createRedisStore(url: string): StateStore {
       return (await redis.hdel(k.documents(customer, kind), id)) > 0;
     },
     async commit(changes: StateChanges) {
-      const multi = redis.multi();
+      // Each customer's commands, in the order a single MULTI ran them before.
+      const byCustomer = new Map<string, Array<(m: ChainableCommander) => void>>();
+      const of = (customer: string) => {
+        let commands = byCustomer.get(customer);
+        if (!commands) byCustomer.set(customer, (commands = []));
+        return commands;
+      };
       for (const { customer, at } of changes.clocks) {
         // The clock only moves forward, even if an older commit is replayed.
-        multi.eval(
-          "local c = tonumber(redis.call('GET', KEYS[1]) or '-inf') if tonumber(ARGV[1]) > c then redis.call('SET', KEYS[1], ARGV[1]) end",
-          1,
-          k.clock(customer),
-          String(at),
+        of(customer).push((m) =>
+          m.eval(
+            "local c = tonumber(redis.call('GET', KEYS[1]) or '-inf') if tonumber(ARGV[1]) > c then redis.call('SET', KEYS[1], ARGV[1]) end",
+            1,
+            k.clock(customer),
+            String(at),
+          ),
         );
       }
       for (const { customer, source, user } of changes.links)
-        multi.set(k.link(customer, source), user);
-      for (const { customer, user } of changes.sourcesCleared) multi.del(k.sources(customer, user));
+        of(customer).push((m) => m.set(k.link(customer, source), user));
+      for (const { customer, user } of changes.sourcesCleared)
+        of(customer).push((m) => m.del(k.sources(customer, user)));
       for (const { customer, user, sources } of changes.sourcesAdded) {
-        if (sources.length) multi.sadd(k.sources(customer, user), ...sources);
+        if (sources.length) of(customer).push((m) => m.sadd(k.sources(customer, user), ...sources));
       }
       for (const { customer, segment, source, add, pruneUpTo } of changes.evidence) {
         const key = k.evidence(customer, segment, source);
         if (add.length)
-          multi.zadd(key, 'NX', ...add.flatMap(([eventId, at]) => [String(at), eventId]));
-        if (Number.isFinite(pruneUpTo)) multi.zremrangebyscore(key, '-inf', pruneUpTo);
+          of(customer).push((m) =>
+            m.zadd(key, 'NX', ...add.flatMap(([eventId, at]) => [String(at), eventId])),
+          );
+        if (Number.isFinite(pruneUpTo))
+          of(customer).push((m) => m.zremrangebyscore(key, '-inf', pruneUpTo));
       }
       for (const { customer, segment, id, end } of changes.members) {
-        if (end == null) {
-          multi.srem(k.members(customer, segment), id);
-          multi.zrem(k.ends(customer, segment), id);
-        } else {
-          multi.sadd(k.members(customer, segment), id);
-          multi.zadd(k.ends(customer, segment), end, id);
-        }
+        of(customer).push((m) =>
+          end == null
+            ? m.srem(k.members(customer, segment), id).zrem(k.ends(customer, segment), id)
+            : m.sadd(k.members(customer, segment), id).zadd(k.ends(customer, segment), end, id),
+        );
       }
-      if (changes.outbox) multi.hset(k.outbox, changes.outbox.id, JSON.stringify(changes.outbox));
-      results(await multi.exec());
+      const outbox = changes.outbox;
+      if (!isCluster) {
+        const multi = redis.multi();
+        for (const commands of byCustomer.values()) for (const add of commands) add(multi);
+        if (outbox) multi.hset(k.outbox, outbox.id, JSON.stringify(outbox));
+        results(await multi.exec());
+        return;
+      }
+      // See the note on createRedisStore: the outbox first, then a MULTI per customer slot.
+      if (outbox) await redis.hset(k.outbox, outbox.id, JSON.stringify(outbox));
+      for (const commands of byCustomer.values()) {
+        const multi = redis.multi();
+        for (const add of commands) add(multi);
+        results(await multi.exec());
+      }
     },
     async pendingOutbox() {
       const hash = await redis.hgetall(k.outbox);
