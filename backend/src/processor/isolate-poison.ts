@@ -1,4 +1,7 @@
+import type { PulseEvent } from '@pulse/contract';
 import { failureKind } from '../errors/failure-kind';
+import { groupCommit } from './group-commit';
+import type { Processor } from './processor';
 
 /** A record that failed alone, with why. */
 export interface Poison<T> {
@@ -64,4 +67,31 @@ async function bisect<T>(items: T[], process: (items: T[]) => Promise<void>): Pr
     }
   }
   return poison;
+}
+
+/**
+ * The processor's intake as the Kafka consumer and the embedded sink share it: events of
+ * concurrent callers go in one group commit; when that commit fails deterministically, each
+ * caller finds the poison among its own events (`isolatePoison`) and gets it back to
+ * quarantine, while a transient failure rejects as it is.
+ */
+export function groupCommitIsolating(
+  processor: Pick<Processor, 'process'>,
+  options: IsolatePoisonOptions = {},
+): (events: PulseEvent[]) => Promise<Poison<PulseEvent>[]> {
+  const process = async (events: PulseEvent[]) => {
+    await processor.process(events);
+  };
+  const submit = groupCommit<PulseEvent>(process);
+  return async (events) => {
+    if (!events.length) return [];
+    try {
+      await submit(events);
+      return [];
+    } catch (error) {
+      // The commit held other callers' events too: this caller's poison is found on its own.
+      if (failureKind(error) === 'transient') throw error;
+      return isolatePoison(events, process, options);
+    }
+  };
 }

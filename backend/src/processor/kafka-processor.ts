@@ -1,9 +1,7 @@
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import { EVENT_TYPES, type DeadLetter, type PulseEvent } from '@pulse/contract';
 import { TOPICS } from '../kafka/topics';
-import { groupCommit } from './group-commit';
-import { failureKind } from '../errors/failure-kind';
-import { isolatePoison } from './isolate-poison';
+import { groupCommitIsolating } from './isolate-poison';
 import type { Processor } from './processor';
 import { failureReason, quarantined, readEventRecord } from './quarantine';
 
@@ -70,12 +68,7 @@ export async function startKafkaProcessor(options: KafkaProcessorOptions): Promi
     heartbeatInterval: Math.min(3_000, (options.sessionTimeoutMs ?? 30_000) / 3),
     maxWaitTimeInMs: 50,
   });
-  const submit = groupCommit<PulseEvent>(async (events) => {
-    await options.processor.process(events);
-  });
-  const processAlone = async (events: PulseEvent[]) => {
-    await options.processor.process(events);
-  };
+  const submit = groupCommitIsolating(options.processor, { retries: options.poisonRetries });
   // Quarantined records are durable in pulse.dlq (acks=all) before their offsets move on.
   const dlq: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   const report =
@@ -145,23 +138,10 @@ export async function startKafkaProcessor(options: KafkaProcessorOptions): Promi
         events.push(read.event);
         sources.set(read.event, { key, offset: message.offset });
       }
-      try {
-        if (events.length) await submit(events);
-      } catch (error) {
-        // Shared with other partitions' records: find this partition's poison on its own.
-        if (failureKind(error) === 'transient') throw error;
-        const poison = await isolatePoison(events, processAlone, {
-          retries: options.poisonRetries,
-        });
-        for (const { item, error: why } of poison) {
-          const at = sources.get(item);
-          const source = {
-            topic: batch.topic,
-            partition: batch.partition,
-            offset: at?.offset ?? '',
-          };
-          letters.push(quarantined(item, at?.key ?? null, source, failureReason(why)));
-        }
+      for (const { item, error } of await submit(events)) {
+        const at = sources.get(item);
+        const source = { topic: batch.topic, partition: batch.partition, offset: at?.offset ?? '' };
+        letters.push(quarantined(item, at?.key ?? null, source, failureReason(error)));
       }
       await quarantine(letters);
       resolveOffset(last.offset);

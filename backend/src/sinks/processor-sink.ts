@@ -1,7 +1,5 @@
 import type { DeadLetter, PulseEvent, Sink } from '@pulse/contract';
-import { failureKind } from '../errors/failure-kind';
-import { groupCommit } from '../processor/group-commit';
-import { isolatePoison } from '../processor/isolate-poison';
+import { groupCommitIsolating } from '../processor/isolate-poison';
 import type { Processor } from '../processor/processor';
 import { failureReason, quarantined } from '../processor/quarantine';
 import { SinkUnavailableError } from './sink-error';
@@ -28,24 +26,11 @@ export function createProcessorSink(
   deadLetters: Sink,
   options: ProcessorSinkOptions = {},
 ): Sink {
-  const process = async (events: PulseEvent[]) => {
-    await processor.process(events);
-  };
-  const submit = groupCommit<PulseEvent>(process);
-
-  const processIsolating = async (events: PulseEvent[]): Promise<DeadLetter[]> => {
-    try {
-      await submit(events);
-      return [];
-    } catch (error) {
-      // Shared with other requests' events: find this request's poison on its own.
-      if (failureKind(error) === 'transient') throw error;
-      const poison = await isolatePoison(events, process, { retries: options.poisonRetries });
-      return poison.map(({ item, error: why }) =>
-        quarantined(item, null, undefined, failureReason(why)),
-      );
-    }
-  };
+  const submit = groupCommitIsolating(processor, { retries: options.poisonRetries });
+  const processIsolating = async (events: PulseEvent[]): Promise<DeadLetter[]> =>
+    (await submit(events)).map(({ item, error }) =>
+      quarantined(item, null, undefined, failureReason(error)),
+    );
 
   return {
     async write(batch) {
