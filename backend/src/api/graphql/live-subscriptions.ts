@@ -3,7 +3,7 @@ import type { ProcessedBatch } from '../../processor/processor';
 import type { ResolverDeps } from './dashboard-context';
 import { eventsByIds, type DashboardEvent } from './event-queries';
 import { lastFiveMinutes } from './profile-queries';
-import { GRAPHQL_ERROR_CODES, graphqlError } from './graphql-errors';
+import { graphqlError } from './graphql-errors';
 import { liveChannel } from './live-channel';
 
 /** Past this many events or changes waiting for one client, its subscription ends. */
@@ -26,9 +26,9 @@ function claimSubscription(deps: ResolverDeps, customerId: string): () => void {
   const count = open.get(customerId) ?? 0;
   if (count >= MAX_SUBSCRIPTIONS_PER_CUSTOMER) {
     throw graphqlError(
-      GRAPHQL_ERROR_CODES.tooManySubscriptions,
+      'too_many_subscriptions',
       `customer ${customerId} has ${count} live subscriptions open, the most it may; close one first`,
-      { status: 429 },
+      { http: true },
     );
   }
   open.set(customerId, count + 1);
