@@ -128,6 +128,36 @@ describe('eventCounts', () => {
   });
 });
 
+describe('budgets', () => {
+  it("reads the warehouse once per batch for all of a customer's eventCounts subscribers", async () => {
+    const query = 'subscription { eventCounts { events lastFiveMinutes liveVisitors } }';
+    const subscribers = await Promise.all(Array.from({ length: 5 }, () => subscribe(query)));
+    // One batch first, so every stream is past its start and waiting for the next batch.
+    await backend.processor.process([view('cust_a', 'va20', '/warm')]);
+    for (const s of subscribers) await s.next();
+
+    // Count the warehouse reads of the counts (the real warehouse, its calls counted).
+    const warehouse = backend.warehouse;
+    const query0 = warehouse.query.bind(warehouse);
+    let countReads = 0;
+    warehouse.query = (sql, params) => {
+      if (sql.includes('AS events')) countReads++;
+      return query0(sql, params);
+    };
+    try {
+      await backend.processor.process([view('cust_a', 'va21', '/x'), view('cust_a', 'va22', '/y')]);
+      const messages = await Promise.all(subscribers.map((s) => s.next()));
+      for (const message of messages) {
+        expect(message).toMatchObject({ data: { eventCounts: { events: 2 } } });
+      }
+      expect(countReads).toBe(1);
+    } finally {
+      warehouse.query = query0;
+      for (const s of subscribers) s.close();
+    }
+  });
+});
+
 describe('over GET, as EventSource subscribes', () => {
   it('streams eventCounts to a GET with the query in the URL', async () => {
     const controller = new AbortController();

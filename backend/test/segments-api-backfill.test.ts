@@ -300,3 +300,40 @@ describe('warehouse history', () => {
     }
   });
 });
+
+describe('sharing the processor', () => {
+  it('lets another customer’s batch through while a long backfill replays its history', async () => {
+    // 1,200 matching events of customer A's history: more than one slice of the backfill.
+    const bulk = Array.from({ length: 1200 }, (_, i) =>
+      makeEvent({
+        customer_id: 'cust_a',
+        event_id: `bulk-${i}`,
+        visitor_id: `bulk-visitor-${i % 40}`,
+        event_type: 'custom',
+        event_name: 'bulk',
+        timestamp: minutesAgo(2 * HOUR - i / 100),
+      }),
+    );
+    await api.backend.processor.process(bulk);
+
+    // The batches the processor finishes, in order: A's replayed slices and B's batch.
+    const order: string[] = [];
+    let other: Promise<unknown> | undefined;
+    const unsubscribe = api.backend.live.subscribe((batch) => {
+      const customers = new Set(batch.eventKeys.map((key) => key.split('/')[0]));
+      if (customers.has('cust_a')) order.push('a');
+      if (customers.has('cust_b')) order.push('b');
+      // B's batch arrives as soon as A's first slice is done.
+      other ??= api.backend.processor.process([click('cust_b', 'b-during', 'vb', 'buy', 1)]);
+    });
+    try {
+      const rule = { event_type: 'custom', event_name: 'bulk', min_count: 1, window: '1d' };
+      const backfill = await create({ id: 'bulk_senders', rule });
+      await other;
+      expect(backfill).toMatchObject({ events_scanned: 1200, events_replayed: 1200, members: 40 });
+    } finally {
+      unsubscribe();
+    }
+    expect(order.lastIndexOf('a')).toBeGreaterThan(order.indexOf('b'));
+  });
+});

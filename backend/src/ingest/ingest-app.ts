@@ -1,28 +1,22 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import {
-  LIMITS,
-  type ErrorCode,
-  type ErrorResponse,
-  type Sink,
-  type SinkBatch,
-} from '@pulse/contract';
-import { SIGNATURE_HEADER, verifyBody } from '@pulse/contract';
+import { LIMITS, SIGNATURE_HEADER, verifyBody, type Sink, type SinkBatch } from '@pulse/contract';
 import { describeIssues, sinkBatchSchema } from '@pulse/contract/schema';
-import { failureKind } from '../errors/failure-kind';
+import { ApiError } from '../errors/api-error';
+import { onApiError, respondWithApiError } from '../errors/on-api-error';
 
 export interface IngestAppOptions {
   /** Shared secret of the HMAC signatures the edge puts on each batch. */
   secret: string;
   sink: Sink;
-  /** Called for every batch that could not be made durable (for logs and metrics). */
+  /**
+   * Called for every request that failed on the server's side (5xx): a batch that could not
+   * be made durable, a store out of reach, a bug in any route (for logs and metrics).
+   */
   onSinkError?: (error: unknown) => void;
   /** Other routes served by the same server (the query APIs). */
   routes?: Hono;
 }
-
-const fail = (code: ErrorCode | 'invalid_signature', message: string): ErrorResponse =>
-  ({ error: { code, message } }) as ErrorResponse;
 
 /**
  * Largest signed batch: one edge request (LIMITS.maxRequestBytes) grows as the edge enriches
@@ -42,8 +36,9 @@ export const MAX_API_BODY_BYTES = 64 * 1024;
 const limitBody = (maxSize: number): MiddlewareHandler =>
   bodyLimit({
     maxSize,
-    onError: (c) =>
-      c.json(fail('payload_too_large', `body is over the limit of ${maxSize} bytes`), 413),
+    onError: () => {
+      throw new ApiError('payload_too_large', `body is over the limit of ${maxSize} bytes`);
+    },
   });
 
 /**
@@ -62,23 +57,23 @@ export function createIngestApp({ secret, sink, onSinkError, routes }: IngestApp
   app.post('/internal/ingest', async (c) => {
     const body = await c.req.text();
     const check = await verifyBody(secret, c.req.header(SIGNATURE_HEADER), body);
-    if (!check.ok)
-      return c.json(fail('invalid_signature', `signature refused: ${check.code}`), 401);
+    if (!check.ok) throw new ApiError('invalid_signature', `signature refused: ${check.code}`);
     let json: unknown;
     try {
       json = JSON.parse(body);
     } catch {
-      return c.json(fail('invalid_json', 'body is not JSON'), 400);
+      throw new ApiError('invalid_json', 'body is not JSON');
     }
     const parsed = sinkBatchSchema.safeParse(json);
-    if (!parsed.success) return c.json(fail('invalid_batch', describeIssues(parsed.error)), 400);
+    if (!parsed.success) throw new ApiError('invalid_batch', describeIssues(parsed.error));
     const batch = parsed.data as SinkBatch;
     try {
       await sink.write(batch);
     } catch (error) {
-      onSinkError?.(error);
-      c.header('Retry-After', '1');
-      return c.json(fail('unavailable', 'events could not be made durable; retry'), 503);
+      throw new ApiError('unavailable', 'events could not be made durable; retry', {
+        retryAfterSeconds: 1,
+        cause: error,
+      });
     }
     return c.json({
       ok: true,
@@ -87,15 +82,10 @@ export function createIngestApp({ secret, sink, onSinkError, routes }: IngestApp
     });
   });
 
-  app.notFound((c) => c.json(fail('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
-  app.onError((error, c) => {
-    onSinkError?.(error);
-    // A store or the warehouse out of reach is an outage, not a bug: retry later.
-    if (failureKind(error) === 'transient') {
-      c.header('Retry-After', '5');
-      return c.json(fail('unavailable', 'a store is unavailable; retry later'), 503);
-    }
-    return c.json(fail('internal', 'internal error'), 500);
-  });
+  app.notFound((c) =>
+    respondWithApiError(c, new ApiError('not_found', `no route for ${c.req.method} ${c.req.path}`)),
+  );
+  // The one error handler of every REST route served here (ingest and the query APIs).
+  app.onError(onApiError((_what, error) => onSinkError?.(error)));
   return app;
 }

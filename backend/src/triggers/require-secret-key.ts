@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { secretKeyOf, type SecretKeys } from '../api/secret-keys';
-import { apiError } from './api-error';
+import { ApiError } from '../errors/api-error';
 
 /** Hono variables set by {@link requireSecretKey}. */
 export interface CustomerVariables {
@@ -17,9 +17,9 @@ export function requireSecretKey(
 ): MiddlewareHandler<{ Variables: CustomerVariables }> {
   return async (c, next) => {
     const key = secretKeyOf(c.req.header('authorization'));
-    if (!key) return apiError(c, 401, 'missing_key', 'send Authorization: Bearer sk_…');
+    if (!key) throw new ApiError('missing_key', 'send Authorization: Bearer sk_…');
     const customer = keys.customerFor(key);
-    if (!customer) return apiError(c, 401, 'invalid_key', 'secret key is not valid');
+    if (!customer) throw new ApiError('invalid_key', 'secret key is not valid');
     c.set('customer', customer);
     await next();
   };

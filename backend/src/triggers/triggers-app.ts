@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import type { z } from 'zod';
 import type { ApiContext } from '../api/api-context';
-import { apiError } from './api-error';
+import { ApiError } from '../errors/api-error';
 import { createDeliveryLog } from './delivery-log';
 import { requireSecretKey, type CustomerVariables } from './require-secret-key';
 import {
@@ -42,25 +42,25 @@ export function createTriggersApp(context: ApiContext): Hono<Env> {
   const deliveries = createDeliveryLog(context.store);
   app.use('*', requireSecretKey(context.keys));
 
-  /** The validated input, or the error answer. */
-  const readInput = async (c: Context<Env>): Promise<TriggerInput | Response> => {
+  /** The validated input; an ApiError when it is refused. */
+  const readInput = async (c: Context<Env>): Promise<TriggerInput> => {
     let json: unknown;
     try {
       json = await c.req.json();
     } catch {
-      return apiError(c, 400, 'invalid_json', 'body is not JSON');
+      throw new ApiError('invalid_json', 'body is not JSON');
     }
     const parsed = triggerInputSchema.safeParse(json);
-    if (!parsed.success) return apiError(c, 400, 'invalid_trigger', describe(parsed.error));
+    if (!parsed.success) throw new ApiError('invalid_trigger', describe(parsed.error));
     const { action } = parsed.data;
     const internal =
       action.type === 'webhook' && !context.allowPrivateWebhooks
         ? internalHostProblem(action.url)
         : null;
-    if (internal) return apiError(c, 400, 'invalid_trigger', `action.url: ${internal}`);
+    if (internal) throw new ApiError('invalid_trigger', `action.url: ${internal}`);
     const [definitions = []] = await context.store.definitions([c.var.customer]);
     if (!definitions.some((d) => d.id === parsed.data.segment_id)) {
-      return apiError(c, 400, 'unknown_segment', `no segment ${parsed.data.segment_id}`);
+      throw new ApiError('unknown_segment', `no segment ${parsed.data.segment_id}`);
     }
     return parsed.data;
   };
@@ -82,8 +82,13 @@ export function createTriggersApp(context: ApiContext): Hono<Env> {
     };
   };
 
-  const notFound = (c: Context<Env>, id: string) =>
-    apiError(c, 404, 'not_found', `no trigger ${id}`);
+  const notFound = (id: string) => new ApiError('not_found', `no trigger ${id}`);
+  // Each segment change is matched against every trigger of its customer: a shared budget.
+  const tooMany = (customer: string, count: number) =>
+    new ApiError(
+      'too_many_triggers',
+      `customer ${customer} has ${count} triggers, the most it may have (${MAX_TRIGGERS_PER_CUSTOMER}); delete one first`,
+    );
 
   app.get('/', async (c) =>
     c.json({ triggers: (await triggers.list(c.var.customer)).map(publicTrigger) }),
@@ -91,13 +96,12 @@ export function createTriggersApp(context: ApiContext): Hono<Env> {
 
   app.post('/', async (c) => {
     const input = await readInput(c);
-    if (input instanceof Response) return input;
     const existing = await triggers.list(c.var.customer);
     if (input.id && existing.some((t) => t.id === input.id)) {
-      return apiError(c, 409, 'trigger_exists', `trigger ${input.id} exists; PUT replaces it`);
+      throw new ApiError('trigger_exists', `trigger ${input.id} exists; PUT replaces it`);
     }
     if (existing.length >= MAX_TRIGGERS_PER_CUSTOMER) {
-      return apiError(c, 400, 'too_many_triggers', `at most ${MAX_TRIGGERS_PER_CUSTOMER}`);
+      throw tooMany(c.var.customer, existing.length);
     }
     const trigger = build(input, input.id ?? newId('trg'), null);
     await triggers.put(c.var.customer, trigger);
@@ -106,22 +110,22 @@ export function createTriggersApp(context: ApiContext): Hono<Env> {
 
   app.get('/:id', async (c) => {
     const trigger = await triggers.get(c.var.customer, c.req.param('id'));
-    return trigger ? c.json(publicTrigger(trigger)) : notFound(c, c.req.param('id'));
+    if (!trigger) throw notFound(c.req.param('id'));
+    return c.json(publicTrigger(trigger));
   });
 
   app.put('/:id', async (c) => {
     const id = c.req.param('id');
     const input = await readInput(c);
-    if (input instanceof Response) return input;
     if (input.id !== undefined && input.id !== id) {
-      return apiError(c, 400, 'invalid_trigger', `id: ${input.id} differs from the path's ${id}`);
+      throw new ApiError('invalid_trigger', `id: ${input.id} differs from the path's ${id}`);
     }
     const parsedId = triggerInputSchema.safeParse({ ...input, id });
-    if (!parsedId.success) return apiError(c, 400, 'invalid_trigger', describe(parsedId.error));
+    if (!parsedId.success) throw new ApiError('invalid_trigger', describe(parsedId.error));
     const existing = await triggers.list(c.var.customer);
     const previous = existing.find((t) => t.id === id) ?? null;
     if (!previous && existing.length >= MAX_TRIGGERS_PER_CUSTOMER) {
-      return apiError(c, 400, 'too_many_triggers', `at most ${MAX_TRIGGERS_PER_CUSTOMER}`);
+      throw tooMany(c.var.customer, existing.length);
     }
     const trigger = build(input, id, previous);
     await triggers.put(c.var.customer, trigger);
@@ -130,7 +134,7 @@ export function createTriggersApp(context: ApiContext): Hono<Env> {
 
   app.delete('/:id', async (c) => {
     const id = c.req.param('id');
-    if (!(await triggers.delete(c.var.customer, id))) return notFound(c, id);
+    if (!(await triggers.delete(c.var.customer, id))) throw notFound(id);
     await deliveries.clear(c.var.customer, id);
     return c.body(null, 204);
   });
@@ -139,9 +143,9 @@ export function createTriggersApp(context: ApiContext): Hono<Env> {
     const id = c.req.param('id');
     const limit = Number(c.req.query('limit') ?? 100);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-      return apiError(c, 400, 'invalid_limit', 'limit: an integer from 1 to 1000');
+      throw new ApiError('invalid_limit', 'limit: an integer from 1 to 1000');
     }
-    if (!(await triggers.get(c.var.customer, id))) return notFound(c, id);
+    if (!(await triggers.get(c.var.customer, id))) throw notFound(id);
     const list = await deliveries.list(c.var.customer, id);
     return c.json({ deliveries: list.slice(0, limit) });
   });

@@ -1,12 +1,12 @@
 import { Hono } from 'hono';
-import { backendDecidePath, SIGNATURE_HEADER, verifyBody } from '@pulse/contract';
+import { backendDecidePath, LIMITS, SIGNATURE_HEADER, verifyBody } from '@pulse/contract';
 import type { ApiContext } from '../api-context';
-import { apiError } from '../../triggers/api-error';
+import { ApiError } from '../../errors/api-error';
 import { createTriggerStore } from '../../triggers/trigger-store';
 import { decideFor } from './decide-for';
 
-/** Longest visitor or customer id accepted (the contract's ids are at most 200 characters). */
-const MAX_ID_LENGTH = 200;
+/** Longest id accepted (the contract's). */
+const MAX_ID_LENGTH = LIMITS.maxIdLength;
 
 /**
  * `GET /v1/decide?customer_id=…&visitor_id=…[&user_id=…]`, called by the edge for a public
@@ -23,12 +23,7 @@ export function createDecideApp(context: ApiContext): Hono {
   app.get('/', async (c) => {
     const secret = context.ingestSecret;
     if (!secret) {
-      return apiError(
-        c,
-        503,
-        'unavailable',
-        'decide is off: the backend has an empty ingest secret',
-      );
+      throw new ApiError('unavailable', 'decide is off: the backend has an empty ingest secret');
     }
     const customer = c.req.query('customer_id') ?? '';
     const visitor = c.req.query('visitor_id') ?? '';
@@ -40,7 +35,7 @@ export function createDecideApp(context: ApiContext): Hono {
       backendDecidePath(customer, visitor, provenUser),
     );
     if (!check.ok) {
-      return apiError(c, 401, 'invalid_signature', `signature refused: ${check.code}`);
+      throw new ApiError('invalid_signature', `signature refused: ${check.code}`);
     }
     if (
       !customer ||
@@ -48,9 +43,7 @@ export function createDecideApp(context: ApiContext): Hono {
       customer.length > MAX_ID_LENGTH ||
       visitor.length > MAX_ID_LENGTH
     ) {
-      return apiError(
-        c,
-        400,
+      throw new ApiError(
         'invalid_request',
         `customer_id and visitor_id: non-empty, at most ${MAX_ID_LENGTH} characters`,
       );

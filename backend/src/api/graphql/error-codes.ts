@@ -1,7 +1,8 @@
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { isWarehouseError } from '../../warehouse/warehouse-error';
-import { GRAPHQL_ERROR_CODES, graphqlError, type GraphqlErrorCode } from './graphql-errors';
+import { statusOf, type GraphqlApiErrorCode } from '../../errors/api-error-codes';
+import { toApiError } from '../../errors/on-api-error';
+import { graphqlCodeOf, graphqlError } from './graphql-errors';
 
 /**
  * A GraphQL error by name, not `instanceof`: graphql 16 ships CJS and ESM builds without an
@@ -16,15 +17,19 @@ const isOriginalGraphQLError = (error: unknown): error is GraphQLError =>
   isGraphQLError(error) &&
   (error.originalError == null || isOriginalGraphQLError(error.originalError));
 
-/** The same error with `code` (and an HTTP status) added, unless it has a code already. */
-function withCode(error: GraphQLError, code: GraphqlErrorCode, status?: number): GraphQLError {
+/** The same error with `code` (and its HTTP status) added, unless it has a code already. */
+function withCode(error: GraphQLError, code: GraphqlApiErrorCode, http = false): GraphQLError {
   if (error.extensions?.['code']) return error;
   return new GraphQLError(error.message, {
     nodes: error.nodes,
     source: error.source,
     positions: error.positions,
     path: error.path,
-    extensions: { ...error.extensions, code, ...(status ? { http: { status } } : {}) },
+    extensions: {
+      ...error.extensions,
+      code: graphqlCodeOf(code),
+      ...(http ? { http: { status: statusOf(code) } } : {}),
+    },
   });
 }
 
@@ -37,14 +42,14 @@ export function useErrorCodes(): Plugin {
     onParse() {
       return ({ result, replaceParseResult }) => {
         if (isGraphQLError(result)) {
-          replaceParseResult(withCode(result, GRAPHQL_ERROR_CODES.parseFailed, 400));
+          replaceParseResult(withCode(result, 'graphql_parse_failed', true));
         }
       };
     },
     onValidate() {
       return ({ result, setResult }) => {
         if (result.length === 0) return;
-        setResult(result.map((error) => withCode(error, GRAPHQL_ERROR_CODES.validationFailed)));
+        setResult(result.map((error) => withCode(error, 'graphql_validation_failed')));
       };
     },
   };
@@ -60,14 +65,13 @@ export function maskDashboardError(error: unknown): Error {
   if (isOriginalGraphQLError(error)) {
     // Coded in place: yoga logs every error maskError replaces, and these are the client's.
     const extensions = error.extensions as Record<string, unknown>;
-    extensions['code'] ??= GRAPHQL_ERROR_CODES.badUserInput;
+    extensions['code'] ??= graphqlCodeOf('invalid_request');
     return error;
   }
   const cause = isGraphQLError(error) ? error.originalError : error;
-  if (isWarehouseError(cause) && cause.code === 'unavailable') {
-    return graphqlError(GRAPHQL_ERROR_CODES.unavailable, 'the warehouse is unavailable; retry', {
-      status: 503,
-    });
+  // Classified as the REST APIs classify it: an outage is not a bug.
+  if (toApiError(cause).code === 'unavailable') {
+    return graphqlError('unavailable', 'the warehouse is unavailable; retry', { http: true });
   }
-  return graphqlError(GRAPHQL_ERROR_CODES.internal, 'Unexpected error.');
+  return graphqlError('internal', 'Unexpected error.');
 }

@@ -1,4 +1,4 @@
-import { GRAPHQL_ERROR_CODES, graphqlError } from './graphql-errors';
+import { graphqlError } from './graphql-errors';
 
 export interface LiveChannelOptions<T, R> {
   /**
@@ -57,7 +57,7 @@ export function liveChannel<T, R>(options: LiveChannelOptions<T, R>): AsyncItera
       if (overflow) {
         finish();
         throw graphqlError(
-          GRAPHQL_ERROR_CODES.unavailable,
+          'unavailable',
           'the subscription fell too far behind and was closed; subscribe again',
         );
       }

@@ -3,8 +3,9 @@ import type { ProcessedBatch } from '../../processor/processor';
 import type { ResolverDeps } from './dashboard-context';
 import { eventsByIds, type DashboardEvent } from './event-queries';
 import { lastFiveMinutes } from './profile-queries';
-import { GRAPHQL_ERROR_CODES, graphqlError } from './graphql-errors';
+import { graphqlError } from './graphql-errors';
 import { liveChannel } from './live-channel';
+import { sharedRead } from './shared-read';
 
 /** Past this many events or changes waiting for one client, its subscription ends. */
 const MAX_WAITING = 10_000;
@@ -26,9 +27,9 @@ function claimSubscription(deps: ResolverDeps, customerId: string): () => void {
   const count = open.get(customerId) ?? 0;
   if (count >= MAX_SUBSCRIPTIONS_PER_CUSTOMER) {
     throw graphqlError(
-      GRAPHQL_ERROR_CODES.tooManySubscriptions,
+      'too_many_subscriptions',
       `customer ${customerId} has ${count} live subscriptions open, the most it may; close one first`,
-      { status: 429 },
+      { http: true },
     );
   }
   open.set(customerId, count + 1);
@@ -76,7 +77,9 @@ export function eventCountsOf(deps: ResolverDeps, customerId: string) {
     size: (ids) => ids.size,
     maxSize: MAX_WAITING,
     async toMessage(ids) {
-      const recent = await lastFiveMinutes(deps, customerId);
+      const recent = await sharedRead(deps.live, `counts:${customerId}`, () =>
+        lastFiveMinutes(deps, customerId),
+      );
       return {
         at: deps.now(),
         events: ids.size,
@@ -103,7 +106,10 @@ export function liveEventsOf(deps: ResolverDeps, customerId: string) {
         : [ids, null],
     size: (ids) => ids.length,
     maxSize: MAX_WAITING,
-    toMessage: (ids) => eventsByIds(deps, customerId, ids),
+    toMessage: (ids) =>
+      sharedRead(deps.live, `events:${customerId}:${ids.join('\n')}`, () =>
+        eventsByIds(deps, customerId, ids),
+      ),
   });
 }
 

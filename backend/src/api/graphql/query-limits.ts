@@ -1,6 +1,6 @@
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import type { GraphQLError, ValidationContext } from 'graphql';
-import { GRAPHQL_ERROR_CODES, graphqlError } from './graphql-errors';
+import { graphqlError } from './graphql-errors';
 
 /**
  * How big a query may be. Every root field is a warehouse query, so aliases (the only way to
@@ -20,9 +20,9 @@ export const QUERY_LIMITS = {
 /** Refusals become QUERY_TOO_COMPLEX errors (HTTP 400) that state the limit. */
 const refuse = (context: ValidationContext | null, error: GraphQLError) => {
   const refused = graphqlError(
-    GRAPHQL_ERROR_CODES.queryTooComplex,
+    'query_too_complex',
     error.message.replace(/^Syntax Error: /, 'Query refused: '),
-    { status: 400 },
+    { http: true },
   );
   // Validation rules report and let validation finish; the token limit runs inside the
   // parser, which has no context to report to, so it stops the parse.

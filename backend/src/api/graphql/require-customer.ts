@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { secretKeyOf, type SecretKeys } from '../secret-keys';
-import { GRAPHQL_ERROR_CODES } from './graphql-errors';
+import { statusOf } from '../../errors/api-error-codes';
+import { graphqlCodeOf } from './graphql-errors';
 
 /** Hono variables the guard sets for the GraphQL handler. */
 export type CustomerVariables = { customerId: string };
@@ -17,13 +18,14 @@ export function requireCustomer(
     const key = secretKeyOf(c.req.header('authorization'));
     const customerId = key ? keys.customerFor(key) : null;
     if (!customerId) {
+      const code = key ? 'invalid_key' : 'missing_key';
       const message = key
         ? 'unknown secret key'
         : 'missing secret key: send Authorization: Bearer sk_…';
       c.header('WWW-Authenticate', 'Bearer realm="pulse"');
       return c.json(
-        { errors: [{ message, extensions: { code: GRAPHQL_ERROR_CODES.unauthenticated } }] },
-        401,
+        { errors: [{ message, extensions: { code: graphqlCodeOf(code) } }] },
+        statusOf(code),
       );
     }
     c.set('customerId', customerId);

@@ -1,12 +1,12 @@
 import { GraphQLScalarType, Kind } from 'graphql';
-import { GRAPHQL_ERROR_CODES, graphqlError } from './graphql-errors';
+import { graphqlError } from './graphql-errors';
 
 // A date and a time with seconds and a zone: what `Date.parse` reads the same everywhere.
 const ISO_INSTANT = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)$/;
 
 const invalidInstant = (value: unknown) =>
   graphqlError(
-    GRAPHQL_ERROR_CODES.badUserInput,
+    'invalid_request',
     `DateTime must be an ISO 8601 instant with a zone, like 2025-01-21T10:30:00.000Z; got ${JSON.stringify(value)}`,
   );
 
@@ -39,9 +39,9 @@ export const JsonObjectScalar = new GraphQLScalarType<Record<string, unknown>, o
     return typeof value == 'object' && value !== null && !Array.isArray(value) ? value : {};
   },
   parseValue() {
-    throw graphqlError(GRAPHQL_ERROR_CODES.badUserInput, 'JSONObject is not an input');
+    throw graphqlError('invalid_request', 'JSONObject is not an input');
   },
   parseLiteral() {
-    throw graphqlError(GRAPHQL_ERROR_CODES.badUserInput, 'JSONObject is not an input');
+    throw graphqlError('invalid_request', 'JSONObject is not an input');
   },
 });

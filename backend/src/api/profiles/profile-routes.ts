@@ -1,5 +1,5 @@
 import { createRoute } from '@hono/zod-openapi';
-import { errorResponseSchema } from '../segments/api-errors';
+import { errorResponseSchema } from '../segments/openapi-errors';
 import { deletedProfileSchema, profileIdParams, profileSchema } from './profile-schemas';
 
 const json = <T>(schema: T, description: string) => ({

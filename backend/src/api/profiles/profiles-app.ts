@@ -1,7 +1,8 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { CustomerVariables } from '../../triggers/require-secret-key';
 import type { ApiContext } from '../api-context';
-import { errorBody, validationFailed } from '../segments/api-errors';
+import { ApiError } from '../../errors/api-error';
+import { validationFailed } from '../segments/openapi-errors';
 import { findProfile } from './find-profile';
 import { profileRoutes as routes } from './profile-routes';
 
@@ -13,15 +14,15 @@ type Env = { Variables: CustomerVariables };
  */
 export function createProfilesApp(context: ApiContext): OpenAPIHono<Env> {
   const app = new OpenAPIHono<Env>({
-    defaultHook: (result, c) =>
-      result.success ? undefined : validationFailed(c, result.target, result.error),
+    defaultHook: (result) =>
+      result.success ? undefined : validationFailed(result.target, result.error),
   });
-  const notFound = (id: string) => errorBody('not_found', `no profile ${id}`);
+  const notFound = (id: string) => new ApiError('not_found', `no profile ${id}`);
 
   app.openapi(routes.get, async (c) => {
     const { id } = c.req.valid('param');
     const profile = await findProfile(context, c.var.customer, id);
-    if (!profile) return c.json(notFound(id), 404);
+    if (!profile) throw notFound(id);
     return c.json(
       {
         id: profile.id,
@@ -44,7 +45,7 @@ export function createProfilesApp(context: ApiContext): OpenAPIHono<Env> {
     // Batches already handed to the processor land first, so none re-creates what is deleted.
     await context.processor.idle();
     const profile = await findProfile(context, customer, id);
-    if (!profile) return c.json(notFound(id), 404);
+    if (!profile) throw notFound(id);
     const ids = [profile.id, ...profile.sources];
     // The warehouse first: if the state store then fails, the profile is still found and a
     // retry deletes both; the other order could leave events no retry would find.

@@ -4,6 +4,12 @@ import { ruleMatches } from '../../segments/rule-match';
 import type { ApiContext } from '../api-context';
 import { allMembers } from './member-page';
 
+/**
+ * Events per batch of a backfill's replay: what another customer's batch may have to wait
+ * for (about as much work as one full edge request).
+ */
+export const BACKFILL_SLICE_EVENTS = 500;
+
 /** What backfilling a segment did, as the API answers it. */
 export interface BackfillResult {
   /** Start of the history read (ISO 8601): the customer's clock, or now, minus the window. */
@@ -60,9 +66,13 @@ export async function backfillSegment(
   for await (const page of history) {
     scanned += page.length;
     const matching = page.filter((event) => ruleMatches(definition.rule, event));
-    if (matching.length === 0) continue;
     replayed += matching.length;
-    await context.processor.process(matching, alreadyIn);
+    // The replay goes through the one processing queue that every customer's batches share:
+    // in slices, each a batch of its own, so a batch of another customer waits for one slice
+    // at most, never for a whole window of history.
+    for (let at = 0; at < matching.length; at += BACKFILL_SLICE_EVENTS) {
+      await context.processor.process(matching.slice(at, at + BACKFILL_SLICE_EVENTS), alreadyIn);
+    }
   }
   const members = await allMembers(context.store, customer, definition.id);
   const at = new Date(clock ?? context.now()).toISOString();

@@ -2,7 +2,6 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { requireSecretKey, type CustomerVariables } from '../../triggers/require-secret-key';
 import type { ApiContext } from '../api-context';
 import { createProfilesApp } from '../profiles/profiles-app';
-import { onSegmentApiError } from './api-errors';
 import { createSegmentsApp } from './segments-app';
 
 /** Where the OpenAPI 3.1 document of the Segment API is served (no key needed). */
@@ -11,7 +10,8 @@ export const OPENAPI_PATH = '/v1/openapi.json';
 /**
  * The Segment API (REST): `/v1/segments` and `/v1/profiles`, with its OpenAPI document at
  * `GET /v1/openapi.json`. Every other route needs `Authorization: Bearer sk_…`, and the
- * customer is always the key's. See README.md in this folder for examples.
+ * customer is always the key's. See README.md in this folder for examples. Errors are thrown
+ * as `ApiError`s and answered by the backend's one `onApiError` (errors/on-api-error.ts).
  */
 export function createSegmentApiApp(
   context: ApiContext,
@@ -24,7 +24,6 @@ export function createSegmentApiApp(
 
   app.route('/', createSegmentsApp(context));
   app.route('/', createProfilesApp(context));
-  app.onError(onSegmentApiError);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'secretKey', {
     type: 'http',

@@ -1,5 +1,5 @@
 import { createRoute } from '@hono/zod-openapi';
-import { errorResponseSchema } from './api-errors';
+import { errorResponseSchema } from './openapi-errors';
 import {
   memberPageSchema,
   memberQuerySchema,

@@ -2,15 +2,16 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { SegmentDefinition } from '@pulse/contract';
 import type { CustomerVariables } from '../../triggers/require-secret-key';
 import type { ApiContext } from '../api-context';
-import { errorBody, requireJsonBody, validationFailed } from './api-errors';
-import { backfillSegment } from './backfill-segment';
+import { ApiError } from '../../errors/api-error';
 import { InvalidCursorError } from '../../state/state-store';
+import { backfillSegment } from './backfill-segment';
 import { allMembers, decodeMemberCursor, memberPage } from './member-page';
+import { oneAtATime } from './one-at-a-time';
+import { requireJsonBody, validationFailed } from './openapi-errors';
+import { segmentRoutes as routes } from './segment-routes';
 
 /** Segments one customer may have. */
 export const MAX_SEGMENTS_PER_CUSTOMER = 100;
-import { oneAtATime } from './one-at-a-time';
-import { segmentRoutes as routes } from './segment-routes';
 
 type Env = { Variables: CustomerVariables };
 
@@ -35,15 +36,21 @@ const sameRule = (a: SegmentDefinition, b: SegmentDefinition) =>
 export function createSegmentsApp(context: ApiContext): OpenAPIHono<Env> {
   const { store } = context;
   const app = new OpenAPIHono<Env>({
-    defaultHook: (result, c) =>
-      result.success ? undefined : validationFailed(c, result.target, result.error),
+    defaultHook: (result) =>
+      result.success ? undefined : validationFailed(result.target, result.error),
   });
 
   const definitionOf = async (customer: string, id: string) => {
     const [definitions = []] = await store.definitions([customer]);
     return definitions.find((definition) => definition.id === id) ?? null;
   };
-  const notFound = (id: string) => errorBody('not_found', `no segment ${id}`);
+  const notFound = (id: string) => new ApiError('not_found', `no segment ${id}`);
+  const cursorRefused = () => {
+    const message = 'not a cursor this API made (pass next_cursor as it came)';
+    return new ApiError('invalid_request', `cursor: ${message}`, {
+      issues: [{ path: 'cursor', message }],
+    });
+  };
   // Writes of one customer's segments run in order, each with its backfill.
   const serially = oneAtATime();
   app.on(['POST', 'PUT'], ['/v1/segments', '/v1/segments/*'], requireJsonBody);
@@ -60,13 +67,13 @@ export function createSegmentsApp(context: ApiContext): OpenAPIHono<Env> {
       const [existing = []] = await store.definitions([customer]);
       if (existing.some((d) => d.id === definition.id)) {
         const message = `segment ${definition.id} exists; PUT to redefine it`;
-        return c.json(errorBody('segment_exists', message), 409);
+        throw new ApiError('segment_exists', message);
       }
       // Every event of a customer is matched against each of its segments: their number is a
       // budget of the processing every tenant shares.
       if (existing.length >= MAX_SEGMENTS_PER_CUSTOMER) {
         const message = `customer ${customer} has ${existing.length} segments, the most it may have; delete one first`;
-        return c.json(errorBody('segment_limit', message), 409);
+        throw new ApiError('segment_limit', message);
       }
       await store.putDefinition(customer, definition);
       const backfill = await backfillSegment(context, customer, definition);
@@ -77,7 +84,8 @@ export function createSegmentsApp(context: ApiContext): OpenAPIHono<Env> {
   app.openapi(routes.get, async (c) => {
     const { id } = c.req.valid('param');
     const definition = await definitionOf(c.var.customer, id);
-    return definition ? c.json(definition, 200) : c.json(notFound(id), 404);
+    if (!definition) throw notFound(id);
+    return c.json(definition, 200);
   });
 
   app.openapi(routes.update, async (c) => {
@@ -86,14 +94,15 @@ export function createSegmentsApp(context: ApiContext): OpenAPIHono<Env> {
     const body = c.req.valid('json');
     if (body.id !== undefined && body.id !== id) {
       const message = `the body's id ${body.id} is not the path's ${id} (ids cannot change)`;
-      const issues = [{ path: 'id', message }];
-      return c.json(errorBody('invalid_segment', `id: ${message}`, issues), 422);
+      throw new ApiError('invalid_segment', `id: ${message}`, {
+        issues: [{ path: 'id', message }],
+      });
     }
     const { id: _sameId, ...fields } = body;
     const definition: SegmentDefinition = { id, ...fields };
     return serially(customer, async () => {
       const previous = await definitionOf(customer, id);
-      if (!previous) return c.json(notFound(id), 404);
+      if (!previous) throw notFound(id);
       if (sameRule(previous, definition)) {
         await store.putDefinition(customer, definition);
         return c.json({ segment: definition, backfill: null }, 200);
@@ -117,7 +126,8 @@ export function createSegmentsApp(context: ApiContext): OpenAPIHono<Env> {
       // after the delete would leave members of a segment that no longer exists.
       await context.processor.idle();
       const deleted = await store.deleteDefinition(c.var.customer, id);
-      return deleted ? c.body(null, 204) : c.json(notFound(id), 404);
+      if (!deleted) throw notFound(id);
+      return c.body(null, 204);
     });
   });
 
@@ -126,22 +136,14 @@ export function createSegmentsApp(context: ApiContext): OpenAPIHono<Env> {
     const { id } = c.req.valid('param');
     const { cursor, limit } = c.req.valid('query');
     const start = cursor === undefined ? { store: null, skip: 0 } : decodeMemberCursor(cursor);
-    if (!start) {
-      const message = 'not a cursor this API made (pass next_cursor as it came)';
-      const issues = [{ path: 'cursor', message }];
-      return c.json(errorBody('invalid_request', `cursor: ${message}`, issues), 400);
-    }
-    if (!(await definitionOf(customer, id))) return c.json(notFound(id), 404);
+    if (!start) throw cursorRefused();
+    if (!(await definitionOf(customer, id))) throw notFound(id);
     try {
       const page = await memberPage(store, customer, id, start, limit);
       return c.json({ members: page.ids, next_cursor: page.next }, 200);
     } catch (error) {
-      if (!(error instanceof InvalidCursorError)) throw error;
-      const message = 'not a cursor this API made (pass next_cursor as it came)';
-      return c.json(
-        errorBody('invalid_request', `cursor: ${message}`, [{ path: 'cursor', message }]),
-        400,
-      );
+      // The store refused a cursor this API's encoding let through (a forged Redis cursor).
+      throw error instanceof InvalidCursorError ? cursorRefused() : error;
     }
   });
 
