@@ -18,6 +18,16 @@ export const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
 /** Whether `value` has a control character (see CONTROL_CHARACTER). */
 export const hasControlCharacter = (value: string): boolean => CONTROL_CHARACTER.test(value);
 
+/**
+ * A lone UTF-16 surrogate (half of a pair, sent as a `\ud800` JSON escape). It has no UTF-8
+ * form: every store would write it as U+FFFD, so two different ids would become one. Refused
+ * in ids and event names; inside `properties` it survives, escaped in the stored JSON.
+ */
+export const LONE_SURROGATE = /\p{Cs}/u;
+
+/** Whether `value` has a lone surrogate (see LONE_SURROGATE). */
+export const hasLoneSurrogate = (value: string): boolean => LONE_SURROGATE.test(value);
+
 /** Whether `value` is a valid customer id (see CUSTOMER_ID_PATTERN). */
 export const isCustomerId = (value: unknown): value is string =>
   typeof value == 'string' && CUSTOMER_ID_PATTERN.test(value);

@@ -36,6 +36,13 @@ export type {
 } from './segment';
 export { pagePath } from './page-path';
 export { backendDecidePath, type ClientAction, type DecideResponse } from './decide';
-export { CUSTOMER_ID_PATTERN, CONTROL_CHARACTER, hasControlCharacter, isCustomerId } from './ids';
+export {
+  CUSTOMER_ID_PATTERN,
+  CONTROL_CHARACTER,
+  LONE_SURROGATE,
+  hasControlCharacter,
+  hasLoneSurrogate,
+  isCustomerId,
+} from './ids';
 export { jsonShapeIssue, type JsonShapeLimits } from './json-shape';
 export { userHashOf, verifyUserHash } from './identity-proof';

@@ -33,8 +33,12 @@ const sized = (limit: number) =>
       'tab\there',
       'del\u007f',
       'c1\u0085',
+      'lone\ud800',
+      '\udfffx',
+      'pair🙂',
     ),
     fc.string({ maxLength: 12 }),
+    fc.string({ unit: 'binary', maxLength: 6 }),
   );
 /** A value nested `depth` levels deep, alternating objects and arrays. */
 const nested = (depth: number): unknown => {
@@ -147,6 +151,10 @@ describe('isClientEvent', () => {
     expect(isClientEvent({ ...valid, visitor_id: 'user:u1' })).toBe(true);
     expect(isClientEvent({ ...valid, visitor_id: 'v\u0000u1' })).toBe(false);
     expect(isClientEvent({ ...valid, event_id: 'e\n1' })).toBe(false);
+    // A lone surrogate has no UTF-8 form: '\ud800' and '\ud801' would be stored as one id.
+    expect(isClientEvent({ ...valid, visitor_id: 'v\ud800' })).toBe(false);
+    expect(isClientEvent({ ...valid, event_name: '\udc00' })).toBe(false);
+    expect(isClientEvent({ ...valid, visitor_id: 'v🙂' })).toBe(true);
     expect(isClientEvent({ ...valid, timestamp: '0001-01-01T00:00:00Z' })).toBe(false);
     expect(isClientEvent({ ...valid, timestamp: '2024-03-01T00:00:00Z' })).toBe(true);
     expect(isClientEvent({ ...valid, properties: { deep: nested(4500) } })).toBe(false);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { util } from 'zod/v4/core';
 import { EVENT_TYPES } from './event';
-import { CUSTOMER_ID_PATTERN, hasControlCharacter } from './ids';
+import { CUSTOMER_ID_PATTERN, hasControlCharacter, hasLoneSurrogate } from './ids';
 import { jsonShapeIssue } from './json-shape';
 import { LIMITS } from './limits';
 import type { SegmentDefinition } from './segment';
@@ -13,12 +13,14 @@ import { parseWindow } from './segment-window';
  */
 
 const NO_CONTROL = 'must not contain control characters';
+const NO_LONE_SURROGATE = 'must be well-formed Unicode (no lone surrogate)';
 const opaqueId = (max: number) =>
   z
     .string()
     .min(1)
     .max(max)
-    .refine((value) => !hasControlCharacter(value), NO_CONTROL);
+    .refine((value) => !hasControlCharacter(value), NO_CONTROL)
+    .refine((value) => !hasLoneSurrogate(value), NO_LONE_SURROGATE);
 const id = opaqueId(LIMITS.maxIdLength);
 const customerId = z.string().regex(CUSTOMER_ID_PATTERN, 'is not a valid customer id');
 const isEventTime = (value: string) => {
@@ -51,7 +53,10 @@ export const clientEventSchema = z.object({
   user_id: id.nullish(),
   session_id: id.nullish(),
   event_type: z.enum(EVENT_TYPES),
-  event_name: z.string().max(LIMITS.maxEventNameLength),
+  event_name: z
+    .string()
+    .max(LIMITS.maxEventNameLength)
+    .refine((value) => !hasLoneSurrogate(value), NO_LONE_SURROGATE),
   properties: propertiesSchema.optional(),
   previous_id: id.nullish(),
   context: eventContextSchema.optional(),
@@ -131,7 +136,7 @@ function isString(value: unknown, min: number, max: number): value is string {
 }
 
 function isId(value: unknown, max: number): boolean {
-  return isString(value, 1, max) && !hasControlCharacter(value);
+  return isString(value, 1, max) && !hasControlCharacter(value) && !hasLoneSurrogate(value);
 }
 
 function isOptionalId(value: unknown): boolean {
@@ -167,6 +172,7 @@ export function isClientEvent(value: unknown): value is ClientEventInput {
     isOptionalId(e.session_id) &&
     TYPES.has(e.event_type) &&
     isString(e.event_name, 0, LIMITS.maxEventNameLength) &&
+    !hasLoneSurrogate(e.event_name) &&
     (e.properties === undefined ||
       (util.isPlainObject(e.properties) && jsonShapeIssue(e.properties) === undefined)) &&
     isOptionalId(e.previous_id) &&
