@@ -9,6 +9,7 @@ import { SINGLE_BROKER_TOPICS, setUpTopics, type TopicSettings } from './kafka/t
 import { createProcessor, type ProcessedBatch, type Processor } from './processor/processor';
 import { createKafkaPublisher } from './processor/kafka-publisher';
 import { startKafkaProcessor, type KafkaProcessor } from './processor/kafka-processor';
+import { parkedOutboxLetters } from './processor/quarantine';
 import { createFileLogSink } from './sinks/file-log-sink';
 import { createKafkaSink, type KafkaSink } from './sinks/kafka-sink';
 import { createProcessorSink } from './sinks/processor-sink';
@@ -135,6 +136,11 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
       config.onPublished?.(batch);
     },
     onBatch: config.onBatch,
+    // An outbox entry refused every time goes to the dead letters (pulse.dlq, or the log).
+    park: async (entry, error) => {
+      (config.onError ?? console.error)(`processor: parked outbox entry ${entry.id}`, error);
+      for (const letters of parkedOutboxLetters(entry, error)) await deadLetters.write(letters);
+    },
   });
   const api = createApiApp({
     warehouse,
@@ -151,10 +157,11 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   let consumer: KafkaProcessor | undefined;
   let ingest: IngestServer | undefined;
   let sink: Sink;
+  let deadLetters: Sink;
   if (brokers.length) {
     await setUpTopics(brokers, config.topics ?? SINGLE_BROKER_TOPICS);
     kafkaSink = createKafkaSink({ brokers });
-    sink = kafkaSink;
+    sink = deadLetters = kafkaSink;
     if (roles.processor) {
       consumer = await startKafkaProcessor({
         brokers,
@@ -172,18 +179,15 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
       });
     }
   } else {
-    sink = createProcessorSink(
-      processor,
-      createFileLogSink(join(config.dataDir, 'dead-letters.ndjson')),
-      {
-        onQuarantine:
-          config.onQuarantine ??
-          ((letter) =>
-            console.error(
-              `processor: quarantined ${letter.customer_id}/${letter.event_id} to the dead letters: ${letter.message}`,
-            )),
-      },
-    );
+    deadLetters = createFileLogSink(join(config.dataDir, 'dead-letters.ndjson'));
+    sink = createProcessorSink(processor, deadLetters, {
+      onQuarantine:
+        config.onQuarantine ??
+        ((letter) =>
+          console.error(
+            `processor: quarantined ${letter.customer_id}/${letter.event_id} to the dead letters: ${letter.message}`,
+          )),
+    });
   }
   if (roles.ingest)
     ingest = await startIngest({

@@ -7,7 +7,7 @@ import { openEmbeddedStore } from '../state/embedded-store';
 import type { StateStore } from '../state/state-store';
 import { createWarehouse } from '../warehouse/create-warehouse';
 import type { Warehouse } from '../warehouse/warehouse';
-import { createProcessor } from './processor';
+import { createProcessor, MAX_WRITE_OUT_ATTEMPTS } from './processor';
 
 const dir = mkdtempSync(join(tmpdir(), 'pulse-processor-'));
 let store: StateStore;
@@ -72,4 +72,67 @@ it('writes out changes a failed publish left in the outbox before the next batch
     ['v1', 'enter', '2025-01-21T10:00:00.000Z'],
     ['v2', 'enter', '2025-01-21T10:01:00.000Z'],
   ]);
+});
+
+it('parks an outbox entry whose write-out fails every time, so later batches go on', async () => {
+  const published: string[] = [];
+  const parked: Array<{ ids: string[]; reason: string }> = [];
+  const processor = createProcessor({
+    store,
+    warehouse,
+    // A change the broker refuses every time (a record over its size limit, say).
+    publish: async (batch) => {
+      if (batch.changes.some((change) => change.id === 'v-huge')) {
+        throw new Error('message too large');
+      }
+      published.push(...batch.changes.map((change) => change.id));
+    },
+    park: async (entry, error) =>
+      void parked.push({
+        ids: entry.changes.map((change) => change.id),
+        reason: (error as Error).message,
+      }),
+  });
+  const attempts = async (events: PulseEvent[]) => {
+    for (let attempt = 1; attempt <= MAX_WRITE_OUT_ATTEMPTS; attempt++) {
+      try {
+        return await processor.process(events);
+      } catch {
+        // The intake retries a failed batch as it is.
+      }
+    }
+    throw new Error('the batch never went through');
+  };
+
+  await attempts([click('e-huge', 'v-huge', '2025-01-21T11:00:00.000Z')]);
+  expect(parked).toEqual([{ ids: ['v-huge'], reason: 'message too large' }]);
+  await processor.process([click('e3', 'v3', '2025-01-21T11:01:00.000Z')]);
+  expect(published).toEqual(['v3']);
+  expect(await store.pendingOutbox()).toEqual([]);
+  expect(processor.status().parked).toBe(1);
+});
+
+it('never parks an outbox entry while the broker is only out of reach', async () => {
+  let down = true;
+  const parked: unknown[] = [];
+  const processor = createProcessor({
+    store,
+    warehouse,
+    publish: async (batch) => {
+      if (down && batch.changes.length) {
+        throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+      }
+    },
+    park: async (entry) => void parked.push(entry),
+  });
+  await expect(
+    processor.process([click('e4', 'v4', '2025-01-21T12:00:00.000Z')]),
+  ).rejects.toThrow();
+  for (let attempt = 0; attempt < 2 * MAX_WRITE_OUT_ATTEMPTS; attempt++) {
+    await expect(processor.process([])).rejects.toThrow('ECONNREFUSED');
+  }
+  expect(parked).toEqual([]);
+  down = false;
+  await processor.process([]);
+  expect(await store.pendingOutbox()).toEqual([]);
 });

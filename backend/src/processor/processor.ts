@@ -6,6 +6,7 @@ import {
   type StateStore,
 } from '../state/state-store';
 import type { Warehouse } from '../warehouse/warehouse';
+import { failureKind } from '../errors/failure-kind';
 import { planBatch, type StreamItem } from './plan-batch';
 
 /** What one processed batch produced, once it is durable. */
@@ -28,7 +29,21 @@ export interface ProcessorOptions {
   publish?: (batch: ProcessedBatch) => Promise<void>;
   /** Called after each batch is durable (live dashboards, triggers, metrics). */
   onBatch?: (batch: ProcessedBatch) => void;
+  /**
+   * Keeps an outbox entry whose write-out failed deterministically MAX_WRITE_OUT_ATTEMPTS
+   * times (the dead letters), so it can be cleared and the batches behind it go on. Without
+   * it, such an entry is retried before every batch, for good.
+   */
+  park?: (entry: OutboxEntry, error: unknown) => Promise<void>;
 }
+
+/**
+ * Write-outs of one outbox entry that may fail deterministically (the warehouse or the broker
+ * refuses its changes, not merely out of reach) before it is parked: the batch's own attempt
+ * and two recoveries, so the intake's retries of the batch behind it (isolate-poison.ts) see
+ * it parked before they would start isolating innocent records. Transient failures never count.
+ */
+export const MAX_WRITE_OUT_ATTEMPTS = 3;
 
 /**
  * The processor core: one batch at a time, in order. For each batch it writes the events to
@@ -71,6 +86,8 @@ export interface ProcessorStatus {
   waiting: number;
   /** Batches (and ticks) that failed since the start (each is retried or quarantined by its caller). */
   failed: number;
+  /** Outbox entries parked since the start (see ProcessorOptions.park). */
+  parked: number;
   /** Time spent in each step since the start (ms), the current step up to when it began. */
   spentMs: Record<ProcessorStatus['step'], number>;
 }
@@ -84,6 +101,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
     done: 0,
     waiting: 0,
     failed: 0,
+    parked: 0,
     spentMs: { idle: 0, recover: 0, plan: 0, commit: 0, 'write-out': 0, publish: 0 },
   };
   const enter = (step: ProcessorStatus['step']) => {
@@ -107,6 +125,14 @@ export function createProcessor(options: ProcessorOptions): Processor {
   // Recovery runs before the first batch, and again before the next one after a write-out
   // failed (the warehouse or the broker may be down): nothing new goes out before the old.
   let recovered = false;
+  /** Deterministic write-out failures per outbox entry id, while it is pending. */
+  const writeOutFailures = new Map<string, number>();
+  const noteWriteOutFailure = (entryId: string, error: unknown): number => {
+    if (failureKind(error) === 'transient') return 0;
+    const failures = (writeOutFailures.get(entryId) ?? 0) + 1;
+    writeOutFailures.set(entryId, failures);
+    return failures;
+  };
 
   const runNow = async (
     items: StreamItem[],
@@ -148,6 +174,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
       } catch (error) {
         // Committed but not written out: the next batch recovers the outbox first.
         recovered = false;
+        noteWriteOutFailure(entry.id, error);
         throw error;
       }
     } else if (options.publish) {
@@ -158,11 +185,30 @@ export function createProcessor(options: ProcessorOptions): Processor {
     return batch;
   };
 
-  /** Writes out what an earlier run committed but did not finish writing. */
+  /**
+   * Writes out what an earlier run committed but did not finish writing. An entry refused
+   * deterministically MAX_WRITE_OUT_ATTEMPTS times is parked and cleared instead: one bad
+   * entry must not stop every batch behind it.
+   */
   const recover = async () => {
     enter('recover');
     for (const entry of await store.pendingOutbox()) {
-      await flush(entry, { events: 0, eventKeys: [], changes: entry.changes, links: entry.links });
+      try {
+        await flush(entry, {
+          events: 0,
+          eventKeys: [],
+          changes: entry.changes,
+          links: entry.links,
+        });
+        writeOutFailures.delete(entry.id);
+      } catch (error) {
+        const failures = noteWriteOutFailure(entry.id, error);
+        if (!options.park || failures < MAX_WRITE_OUT_ATTEMPTS) throw error;
+        await options.park(entry, error);
+        await store.clearOutbox(entry.id);
+        writeOutFailures.delete(entry.id);
+        state.parked += 1;
+      }
     }
   };
 

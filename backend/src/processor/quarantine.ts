@@ -1,5 +1,6 @@
-import type { DeadLetter, PulseEvent } from '@pulse/contract';
+import type { DeadLetter, PulseEvent, SinkBatch } from '@pulse/contract';
 import { describeIssues, pulseEventSchema } from '@pulse/contract/schema';
+import type { OutboxEntry } from '../state/state-store';
 
 /** Where a consumer read a record. */
 export interface RecordSource {
@@ -67,4 +68,36 @@ export function failureReason(error: unknown): string {
   const cause = (error as { cause?: Error })?.cause?.message;
   const reason = cause && !message.includes(cause) ? `${message}: ${cause}` : message;
   return `processing failed deterministically: ${reason}`.slice(0, 1000);
+}
+
+/**
+ * The dead letters of an outbox entry parked after its write-out kept failing (processor.ts,
+ * MAX_WRITE_OUT_ATTEMPTS): one per customer, code `quarantined`, holding that customer's
+ * changes and links. They are not events, so `redrive` leaves them for an operator.
+ */
+export function parkedOutboxLetters(entry: OutboxEntry, error: unknown): SinkBatch[] {
+  const customers = new Set([
+    ...entry.changes.map((change) => change.customer_id),
+    ...entry.links.map((link) => link.customer_id),
+  ]);
+  const message = `write-out of outbox entry ${entry.id} kept failing; ${failureReason(error)}`;
+  return [...customers].map((customer) => ({
+    customer_id: customer,
+    events: [],
+    dead_letters: [
+      {
+        customer_id: customer,
+        index: -1,
+        event_id: null,
+        code: 'quarantined',
+        message: message.slice(0, 1000),
+        raw: {
+          outbox_id: entry.id,
+          changes: entry.changes.filter((change) => change.customer_id === customer),
+          links: entry.links.filter((link) => link.customer_id === customer),
+        },
+        received_at: new Date().toISOString(),
+      },
+    ],
+  }));
 }
