@@ -23,6 +23,7 @@ const sections: Record<string, () => Promise<Section>> = {
   dashboard: async () => (await import('./dashboard')).benchDashboard,
   'dashboard-queries': async () => (await import('./dashboard-queries')).benchDashboardQueries,
   decide: async () => (await import('./decide')).benchDecide,
+  chaos: async () => (await import('./chaos')).benchChaos,
 };
 
 /**

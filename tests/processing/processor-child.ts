@@ -14,6 +14,8 @@ export interface ProcessorChildOptions {
   /** Run ingest too, on this port (the embedded mode takes its events over HTTP). */
   ingestPort?: number;
   ingestSecret?: string;
+  /** PULSE_ROLES; by default `ingest,processor` with an ingest port, else `processor`. */
+  roles?: 'ingest' | 'processor' | 'ingest,processor';
 }
 
 /**
@@ -90,7 +92,7 @@ export function processorChild(options: ProcessorChildOptions): ProcessorChild {
         cwd: root,
         env: {
           ...process.env,
-          PULSE_ROLES: options.ingestPort ? 'ingest,processor' : 'processor',
+          PULSE_ROLES: options.roles ?? (options.ingestPort ? 'ingest,processor' : 'processor'),
           PORT: String(options.ingestPort ?? 0),
           PULSE_DATA_DIR: options.dataDir,
           KAFKA_BROKERS: options.brokers ?? '',

@@ -2,10 +2,13 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createConnection } from 'node:net';
 import { freePort, waitUntil } from './free-port';
 
-/** A real `redis-server` on a free loopback port, without persistence, owned by a test suite. */
+/** A real `redis-server` on a free loopback port, owned by a test suite. */
 export interface RedisServer {
   url: string;
+  port: number;
   stop(): Promise<void>;
+  /** Kills the server at once (SIGKILL); with `dir` its append-only file keeps every write. */
+  kill9(): Promise<void>;
 }
 
 const ping = (port: number) =>
@@ -18,26 +21,34 @@ const ping = (port: number) =>
     socket.on('error', () => resolve(false));
   });
 
-/** Starts redis-server; on `port` when given (a restart of a stopped server at its address). */
-export async function startRedis(port?: number): Promise<RedisServer> {
+/**
+ * Starts redis-server; on `port` when given (a restart of a stopped server at its address).
+ * Without persistence, unless `dir` is given: then every write is appended and fsynced there
+ * (`appendfsync always`), so a server killed and started again on the same dir loses nothing.
+ */
+export async function startRedis(port?: number, dir?: string): Promise<RedisServer> {
   port ??= await freePort();
+  const persistence = dir
+    ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir]
+    : ['--appendonly', 'no'];
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    {
-      stdio: 'ignore',
-    },
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence],
+    { stdio: 'ignore' },
   );
   const bound = port;
   await waitUntil(`redis-server on ${port}`, () => ping(bound), 20_000);
+  const ended = (signal: NodeJS.Signals) =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode != null || child.signalCode != null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill(signal);
+    });
   return {
     url: `redis://127.0.0.1:${port}`,
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode != null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
+    port,
+    stop: () => ended('SIGTERM'),
+    kill9: () => ended('SIGKILL'),
   };
 }
 
