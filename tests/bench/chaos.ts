@@ -13,6 +13,7 @@ import { processorChild } from '../processing/processor-child';
 import { freePort, waitUntil } from '../services/free-port';
 import { startKafka } from '../services/kafka/broker';
 import { startRedis, type RedisServer } from '../services/redis';
+import { launchChromium, startSite } from '../browser/harness';
 import { printTable } from './table';
 
 /** Events the load generator sends (PULSE_CHAOS_EVENTS overrides, for a quick run). */
@@ -24,6 +25,10 @@ const SENDERS = 4;
 const SECRET = 'bench-chaos';
 /** How long a batch is retried (the SDK would keep it) before the bench calls it unsent. */
 const GIVE_UP_MS = 5 * 60_000;
+/** Real SDKs in Chromium, beside the load generator: pages, and events each page tracks. */
+const SDK_CUSTOMER = 'cust_chaos_sdk';
+const SDK_PAGES = 2;
+const SDK_EVENTS_PER_PAGE = Math.min(2_500, Math.ceil(EVENTS / 40));
 const CLICKERS: SegmentDefinition = {
   id: 'clickers',
   rule: { event_type: 'click', min_count: 1, window: '24h' },
@@ -67,10 +72,11 @@ export async function benchChaos(): Promise<Record<string, unknown>> {
   });
   await ingest.start();
   await processor.start();
+  const site = await startSite();
+  const keys = Object.fromEntries(CUSTOMERS.map((c) => [keyOf(c), openKey(c)]));
+  keys[keyOf(SDK_CUSTOMER)] = { ...openKey(SDK_CUSTOMER), allowed_origins: [site.url] };
   const edge = await startNodeEdge({
-    config: createMemoryConfigStore(
-      Object.fromEntries(CUSTOMERS.map((c) => [keyOf(c), openKey(c)])),
-    ),
+    config: createMemoryConfigStore(keys),
     sink: createHttpIngestSink({
       url: `http://127.0.0.1:${ingestPort}/internal/ingest`,
       secret: SECRET,
@@ -155,6 +161,37 @@ export async function benchChaos(): Promise<Record<string, unknown>> {
     ],
   ];
   const started = Date.now();
+  // The SDK pages track in bursts while the faults happen; the SDK keeps what is not acked.
+  const browser = await launchChromium();
+  const pages = await Promise.all(
+    Array.from({ length: SDK_PAGES }, async () => {
+      const page = await (await browser.newContext()).newPage();
+      const config = {
+        key: keyOf(SDK_CUSTOMER),
+        endpoint: edge.url,
+        flushInterval: 50,
+        retryBase: 200,
+        retryCap: 1500,
+        autoPageViews: false,
+      };
+      await page.goto(site.pageUrl(config));
+      await page.waitForFunction("!('_q' in window.pulse)");
+      return page;
+    }),
+  );
+  // A string, not a function: tsx (which runs the bench) adds helpers a page does not have.
+  const trackInBursts = `new Promise((resolve) => {
+    let seq = 0;
+    const burst = () => {
+      for (let j = 0; j < 25 && seq < ${SDK_EVENTS_PER_PAGE}; j++, seq++) {
+        window.pulse.track('sdk', { seq });
+      }
+      if (seq < ${SDK_EVENTS_PER_PAGE}) setTimeout(burst, 40);
+      else resolve();
+    };
+    burst();
+  })`;
+  const sdkLoad = Promise.all(pages.map((page) => page.evaluate(trackInBursts)));
   const load = (async () => {
     await Promise.all(
       Array.from({ length: SENDERS }, async () => {
@@ -174,15 +211,26 @@ export async function benchChaos(): Promise<Record<string, unknown>> {
     await act();
     faults.push({ fault, atEvent, outageMs: Date.now() - t0 });
   }
-  await load;
+  await Promise.all([load, sdkLoad]);
   const loadMs = Date.now() - started;
 
-  // Every acknowledged event processed (at least once), then the processor stops cleanly.
+  // Every acknowledged event processed (at least once), and every event the SDK pages
+  // tracked; then the processor stops cleanly.
+  const sdkTracked = SDK_PAGES * SDK_EVENTS_PER_PAGE;
+  const sdkProcessed = () =>
+    [...processor.processed.keys()].filter((key) => key.startsWith(`${SDK_CUSTOMER}/`)).length;
   await waitUntil(
     'every acknowledged event processed',
     async () => [...acked.keys()].every((key) => processor.processed.has(key)),
     5 * 60_000,
   );
+  await waitUntil(
+    `the ${sdkTracked} events of the SDK pages processed`,
+    async () => sdkProcessed() >= sdkTracked,
+    5 * 60_000,
+  ).catch(() => undefined); // What is missing is counted below as lost.
+  await browser.close();
+  await site.close();
   const drainMs = Date.now() - started - loadMs;
   const replayed = [...processor.processed.values()].filter((n) => n > 1).length;
   await processor.stop();
@@ -250,6 +298,21 @@ export async function benchChaos(): Promise<Record<string, unknown>> {
     totals.rollupGap += Math.abs(rolled - ids.size);
     totals.segmentGap += segmentGap;
   }
+  // The SDK pages: each (page's visitor, seq) once, and no event stored twice.
+  const [sdk] = await warehouse.query<{ tracked: string; ids: string }>(
+    `SELECT uniqExact(visitor_id, JSONExtractInt(properties, 'seq')) AS tracked,
+        uniqExact(event_id) AS ids
+      FROM pulse.events WHERE customer_id = {c:String} AND event_name = 'sdk'`,
+    { c: SDK_CUSTOMER },
+  );
+  const sdkCounted = await warehouse.eventCount(SDK_CUSTOMER);
+  const sdkFigures = {
+    tracked: sdkTracked,
+    stored: Number(sdk?.tracked ?? 0),
+    lost: sdkTracked - Number(sdk?.tracked ?? 0),
+    countedTwice: Math.max(0, sdkCounted - Number(sdk?.tracked ?? 0)),
+    idsPerEvent: Number(sdk?.ids ?? 0) - Number(sdk?.tracked ?? 0),
+  };
   await store.close();
   await warehouse.close();
   await redis.stop();
@@ -270,5 +333,20 @@ export async function benchChaos(): Promise<Record<string, unknown>> {
       `rollup gap ${totals.rollupGap}, segment gap ${totals.segmentGap}; client retries ${retries}, ` +
       `unsent after ${GIVE_UP_MS / 60_000} min ${unsent}; events processed more than once (at least once, folded) ${replayed}`,
   );
-  return { events: EVENTS, faults, loadMs, drainMs, retries, unsent, replayed, ...totals };
+  console.log(
+    `SDK in Chromium (${SDK_PAGES} pages): tracked ${sdkFigures.tracked}, stored ${sdkFigures.stored}, ` +
+      `lost ${sdkFigures.lost}, counted twice ${sdkFigures.countedTwice}, ` +
+      `stored under a second event_id ${sdkFigures.idsPerEvent}`,
+  );
+  return {
+    events: EVENTS,
+    sdk: sdkFigures,
+    faults,
+    loadMs,
+    drainMs,
+    retries,
+    unsent,
+    replayed,
+    ...totals,
+  };
 }
