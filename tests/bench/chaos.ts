@@ -46,11 +46,27 @@ const keyOf = (customer: string) => `pk_${customer}`;
  * warehouse, the dashboard rollups and segment membership with what was acknowledged.
  */
 export async function benchChaos(): Promise<Record<string, unknown>> {
+  // Whatever was started is stopped even when a step fails: a bench leaves no process behind.
+  const started: Array<{ stop(): Promise<unknown> }> = [];
+  try {
+    return await runChaos(started);
+  } finally {
+    for (const service of started.reverse()) await service.stop().catch(() => undefined);
+  }
+}
+
+async function runChaos(
+  started: Array<{ stop(): Promise<unknown> }>,
+): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), 'pulse-bench-chaos-'));
+  // Pushed first, so removed last: after every process that writes there has stopped.
+  started.push({ stop: async () => rmSync(dir, { recursive: true, force: true }) });
   const redisDir = join(dir, 'redis');
   mkdirSync(redisDir);
   const broker = await startKafka();
+  started.push(broker);
   let redis: RedisServer = await startRedis(undefined, redisDir);
+  started.push({ stop: () => redis.stop() });
   const setup = createRedisStore(redis.url);
   for (const customer of CUSTOMERS) await setup.putDefinition(customer, CLICKERS);
   await setup.close();
@@ -70,9 +86,11 @@ export async function benchChaos(): Promise<Record<string, unknown>> {
     redisUrl: redis.url,
     groupId: 'pulse-chaos',
   });
+  started.push(ingest, processor);
   await ingest.start();
   await processor.start();
   const site = await startSite();
+  started.push({ stop: () => site.close() });
   const keys = Object.fromEntries(CUSTOMERS.map((c) => [keyOf(c), openKey(c)]));
   keys[keyOf(SDK_CUSTOMER)] = { ...openKey(SDK_CUSTOMER), allowed_origins: [site.url] };
   const edge = await startNodeEdge({
@@ -83,6 +101,7 @@ export async function benchChaos(): Promise<Record<string, unknown>> {
     }),
     ipSaltSecret: 'bench-chaos',
   });
+  started.push({ stop: () => edge.close() });
 
   // The stream: page views and clicks of a few hundred visitors per customer, all of today.
   const acked = new Map<string, { customer: string; visitor: string; type: string }>();
@@ -160,9 +179,10 @@ export async function benchChaos(): Promise<Record<string, unknown>> {
       async () => (await processor.stop(), processor.start()),
     ],
   ];
-  const started = Date.now();
+  const startedAt = Date.now();
   // The SDK pages track in bursts while the faults happen; the SDK keeps what is not acked.
   const browser = await launchChromium();
+  started.push({ stop: () => browser.close() });
   const pages = await Promise.all(
     Array.from({ length: SDK_PAGES }, async () => {
       const page = await (await browser.newContext()).newPage();
@@ -212,7 +232,7 @@ export async function benchChaos(): Promise<Record<string, unknown>> {
     faults.push({ fault, atEvent, outageMs: Date.now() - t0 });
   }
   await Promise.all([load, sdkLoad]);
-  const loadMs = Date.now() - started;
+  const loadMs = Date.now() - startedAt;
 
   // Every acknowledged event processed (at least once), and every event the SDK pages
   // tracked; then the processor stops cleanly.
@@ -231,7 +251,7 @@ export async function benchChaos(): Promise<Record<string, unknown>> {
   ).catch(() => undefined); // What is missing is counted below as lost.
   await browser.close();
   await site.close();
-  const drainMs = Date.now() - started - loadMs;
+  const drainMs = Date.now() - startedAt - loadMs;
   const replayed = [...processor.processed.values()].filter((n) => n > 1).length;
   await processor.stop();
   await ingest.stop();
@@ -262,7 +282,7 @@ export async function benchChaos(): Promise<Record<string, unknown>> {
     const counted = await warehouse.eventCount(customer);
     const rollups = await warehouse.rollups(
       customer,
-      new Date(started - 3600_000),
+      new Date(startedAt - 3600_000),
       new Date(Date.now() + 3600_000),
     );
     const rolled = rollups.reduce(
