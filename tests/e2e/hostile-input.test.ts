@@ -3,11 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LIMITS, type DecideResponse, type IngestResponse } from '@pulse/contract';
 import type { Backend } from '../../backend/src/start-backend';
 import type { NodeEdge } from '../../edge/src/adapters/node';
-import { openKey, startEdgeAndBackend, type PipelineMode } from '../fixtures/edge-and-backend';
+import { openKey, runnableModes, startEdgeAndBackend } from '../fixtures/edge-and-backend';
 import { PRICING_FANS } from '../fixtures/processing';
-import { missingService, waitUntil } from '../services/free-port';
-import { kafkaToolsAvailable } from '../services/kafka/broker';
-import { redisUnavailable } from '../services/redis';
+import { waitUntil } from '../services/free-port';
 
 const KEYS = {
   pk_attacker: openKey('cust_attacker'),
@@ -15,13 +13,7 @@ const KEYS = {
   pk_tight: { ...openKey('cust_tight'), rate: { per_second: 1, burst: 1 } },
 };
 
-const whyNoServices = (await kafkaToolsAvailable()) ?? redisUnavailable();
-const skipServices = whyNoServices
-  ? missingService('Kafka and Redis', whyNoServices) === 'skip'
-  : false;
-const MODES: PipelineMode[] = skipServices
-  ? ['embedded']
-  : ['embedded', 'kafka-redis', 'kafka-redis-cluster'];
+const MODES = await runnableModes(['embedded', 'kafka-redis', 'kafka-redis-cluster']);
 
 /** Bounded wait for what the processor stores after the edge's 200 (at once when embedded). */
 const stored = (what: string, check: () => Promise<boolean>) => waitUntil(what, check, 30_000);

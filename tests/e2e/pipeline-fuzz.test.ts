@@ -5,18 +5,17 @@ import { LIMITS, type IngestResponse } from '@pulse/contract';
 import { clientEventSchema } from '@pulse/contract/schema';
 import type { Backend } from '../../backend/src/start-backend';
 import type { NodeEdge } from '../../edge/src/adapters/node';
-import { openKey, startEdgeAndBackend, type PipelineMode } from '../fixtures/edge-and-backend';
-import { missingService, waitUntil } from '../services/free-port';
-import { kafkaToolsAvailable } from '../services/kafka/broker';
-import { redisUnavailable } from '../services/redis';
+import {
+  openKey,
+  runnableModes,
+  startEdgeAndBackend,
+  type PipelineMode,
+} from '../fixtures/edge-and-backend';
+import { waitUntil } from '../services/free-port';
 
-const whyNoServices = (await kafkaToolsAvailable()) ?? redisUnavailable();
-const skipServices = whyNoServices
-  ? missingService('Kafka and Redis', whyNoServices) === 'skip'
-  : false;
 /** Requests per mode: each is sent twice (a client's retry) and followed to the warehouse. */
 const RUNS = { embedded: 60, 'kafka-redis': 25 } satisfies Partial<Record<PipelineMode, number>>;
-const MODES: Array<keyof typeof RUNS> = skipServices ? ['embedded'] : ['embedded', 'kafka-redis'];
+const MODES = await runnableModes<keyof typeof RUNS>(['embedded', 'kafka-redis']);
 
 const KEYS = { pk_fuzz: openKey('cust_fuzz'), pk_other: openKey('cust_other') };
 const utf8Bytes = (text: string) => Buffer.byteLength(text, 'utf8');
