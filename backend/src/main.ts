@@ -7,8 +7,10 @@
  *   PULSE_SESSION_TIMEOUT_MS (Kafka consumer session), PULSE_WAREHOUSE_TTL (`0`: no TTL),
  *   PULSE_API_KEYS (`{"sk_…":"cust_…"}`: secret keys of the query APIs),
  *   PULSE_KAFKA_REPLICATION / PULSE_KAFKA_MIN_INSYNC / PULSE_KAFKA_PARTITIONS (topics it
- *   creates: 3 / 2 / 12 by default, as production needs; 1 on a single local broker).
- * Prints one JSON line `{"ready":…}` when it is serving. For tests that drive a processor in
+ *   creates: 3 / 2 / 12 by default, as production needs; 1 on a single local broker),
+ *   PULSE_OPS_PORT (operations server: /healthz, /readyz, /metrics; 0 picks a free port; none
+ *   when unset) and PULSE_OPS_HOST (default 127.0.0.1).
+ * Prints one JSON line `{"ready":{url, opsUrl, roles}}` when it is serving. For tests that drive a processor in
  * a child process: PULSE_LOG_BATCHES=1 prints one `{"batch":…}` line per batch published (at least once), and
  * PULSE_TICKS_FROM_STDIN=1 reads `{"tick": ms}` lines from stdin as clock ticks.
  * SIGUSR2 prints one `{"status":…}` line: the processor's current step and the consumer's state.
@@ -43,6 +45,8 @@ const backend = await startBackend({
   allowPrivateWebhooks: env.PULSE_WEBHOOKS_ALLOW_PRIVATE === '1',
   apiKeys: env.PULSE_API_KEYS ? (JSON.parse(env.PULSE_API_KEYS) as Record<string, string>) : {},
   onFatal: () => process.exit(1),
+  opsPort: env.PULSE_OPS_PORT ? Number(env.PULSE_OPS_PORT) : undefined,
+  opsHostname: env.PULSE_OPS_HOST || undefined,
   onPublished:
     env.PULSE_LOG_BATCHES === '1'
       ? (batch) =>
@@ -61,7 +65,7 @@ process.on('SIGINT', () => void stop());
 process.on('SIGTERM', () => void stop());
 // What the processor and its consumer are doing now, as one JSON line (a stuck step shows).
 process.on('SIGUSR2', () => console.log(JSON.stringify({ status: backend.status() })));
-console.log(JSON.stringify({ ready: { url: backend.url, roles } }));
+console.log(JSON.stringify({ ready: { url: backend.url, opsUrl: backend.opsUrl, roles } }));
 
 if (env.PULSE_TICKS_FROM_STDIN === '1') {
   for await (const line of createInterface({ input: process.stdin })) {

@@ -1,14 +1,23 @@
 import { join } from 'node:path';
 import type { DeadLetter, Sink } from '@pulse/contract';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { createApiApp } from './api/api-app';
+import { openSubscriptions } from './api/graphql/live-subscriptions';
 import { createLiveFeed, type LiveFeed } from './api/live-feed';
 import { secretKeysFrom } from './api/secret-keys';
 import { startWebhookDispatcher } from './triggers/webhook-dispatcher';
 import { startIngest, type IngestServer } from './ingest/ingest-server';
 import { SINGLE_BROKER_TOPICS, setUpTopics, type TopicSettings } from './kafka/topics';
+import { createBackendMetrics, type BackendMetrics } from './metrics/backend-metrics';
+import { measuredSink, measuredWarehouse } from './metrics/instrument';
+import { startOpsServer, type OpsServer, type ReadinessCheck } from './ops/ops-server';
 import { createProcessor, type ProcessedBatch, type Processor } from './processor/processor';
 import { createKafkaPublisher } from './processor/kafka-publisher';
-import { startKafkaProcessor, type KafkaProcessor } from './processor/kafka-processor';
+import {
+  reportQuarantine,
+  startKafkaProcessor,
+  type KafkaProcessor,
+} from './processor/kafka-processor';
 import { parkedOutboxLetters } from './processor/quarantine';
 import { createFileLogSink } from './sinks/file-log-sink';
 import { createKafkaSink, type KafkaSink } from './sinks/kafka-sink';
@@ -74,6 +83,13 @@ export interface BackendConfig {
    * processed. The process should exit so that its supervisor starts it again.
    */
   onFatal?: (error: Error) => void;
+  /**
+   * Port of the operations server (`/healthz`, `/readyz`, `/metrics`; ops-server.ts), 0 for a
+   * free one. @default none: no operations server
+   */
+  opsPort?: number;
+  /** Address the operations server binds. @default 127.0.0.1 */
+  opsHostname?: string;
 }
 
 export interface BackendStatus {
@@ -86,6 +102,9 @@ export interface Backend {
   live: LiveFeed;
   /** Base URL of ingest, or null when this process does not run it. */
   url: string | null;
+  /** Base URL of the operations server, or null without `opsPort`. */
+  opsUrl: string | null;
+  metrics: BackendMetrics;
   warehouse: Warehouse;
   store: StateStore;
   processor: Processor;
@@ -100,11 +119,15 @@ export interface Backend {
  */
 export async function startBackend(config: BackendConfig): Promise<Backend> {
   const roles = { ingest: true, processor: true, ...config.roles };
-  const warehouse = await createWarehouse({
-    url: config.clickhouseUrl,
-    path: join(config.dataDir, 'warehouse'),
-    ttl: config.ttl ?? true,
-  });
+  const metrics = createBackendMetrics();
+  const warehouse = measuredWarehouse(
+    await createWarehouse({
+      url: config.clickhouseUrl,
+      path: join(config.dataDir, 'warehouse'),
+      ttl: config.ttl ?? true,
+    }),
+    metrics,
+  );
   const clusterNodes = config.redisClusterNodes?.filter(Boolean) ?? [];
   const store = clusterNodes.length
     ? createRedisStore({ cluster: clusterNodes })
@@ -112,6 +135,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
       ? createRedisStore(config.redisUrl)
       : openEmbeddedStore(join(config.dataDir, 'state'));
   const live = createLiveFeed();
+  metrics.countSubscribers(() => openSubscriptions(live));
   // Trigger webhooks follow the processed changes (segment enter/exit) of this process.
   const webhooks = roles.processor
     ? startWebhookDispatcher({
@@ -119,6 +143,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
         live,
         onError: config.onError,
         allowPrivateNetworks: config.allowPrivateWebhooks,
+        onAttempt: (outcome) => metrics.webhookAttempt(outcome),
       })
     : undefined;
   const brokers = config.kafkaBrokers?.filter(Boolean) ?? [];
@@ -135,11 +160,15 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
       await webhooks?.recorded();
       config.onPublished?.(batch);
     },
-    onBatch: config.onBatch,
+    onBatch: (batch) => {
+      metrics.committed(batch, Date.now());
+      config.onBatch?.(batch);
+    },
     // An outbox entry refused every time goes to the dead letters (pulse.dlq, or the log).
     park: async (entry, error) => {
       (config.onError ?? console.error)(`processor: parked outbox entry ${entry.id}`, error);
       for (const letters of parkedOutboxLetters(entry, error)) await deadLetters.write(letters);
+      metrics.parked();
     },
   });
   const api = createApiApp({
@@ -168,7 +197,11 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
         processor,
         groupId: config.groupId,
         sessionTimeoutMs: config.sessionTimeoutMs,
-        onQuarantine: config.onQuarantine,
+        onQuarantine: (letter) => {
+          metrics.quarantined(letter);
+          (config.onQuarantine ?? reportQuarantine)(letter);
+        },
+        onLag: (topic, partition, lag) => metrics.consumerLag(topic, partition, lag),
         onCrash: (error, restarting) => {
           (config.onError ?? console.error)(
             `kafka consumer crashed${restarting ? ', restarting' : ''}`,
@@ -181,19 +214,21 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   } else {
     deadLetters = createFileLogSink(join(config.dataDir, 'dead-letters.ndjson'));
     sink = createProcessorSink(processor, deadLetters, {
-      onQuarantine:
-        config.onQuarantine ??
-        ((letter) =>
+      onQuarantine: (letter) => {
+        metrics.quarantined(letter);
+        if (config.onQuarantine) config.onQuarantine(letter);
+        else
           console.error(
             `processor: quarantined ${letter.customer_id}/${letter.event_id} to the dead letters: ${letter.message}`,
-          )),
+          );
+      },
     });
   }
   if (roles.ingest)
     ingest = await startIngest({
       port: config.port,
       secret: config.ingestSecret,
-      sink,
+      sink: measuredSink(sink, metrics),
       routes: api,
       // 503s and unexpected failures of any route are logged, with the reason.
       onSinkError: (error) =>
@@ -210,8 +245,47 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
         }, tickMs)
       : undefined;
 
+  // Readiness: every dependency this process uses answers, and its consumer holds partitions.
+  let admin: Admin | undefined;
+  const checks: Record<string, ReadinessCheck> = {
+    warehouse: () => warehouse.query('SELECT 1'),
+    state: () => store.ping(),
+  };
+  if (brokers.length) {
+    checks.kafka = async () => {
+      if (!admin) {
+        admin = new Kafka({
+          clientId: 'pulse-readiness',
+          brokers,
+          logLevel: logLevel.NOTHING,
+          retry: { retries: 0 },
+        }).admin();
+        await admin.connect();
+      }
+      await admin.describeCluster();
+    };
+  }
+  if (consumer) {
+    const joined = consumer;
+    checks.consumer = () =>
+      joined.status().joined
+        ? Promise.resolve()
+        : Promise.reject(new Error('not in the consumer group (joining or rebalancing)'));
+  }
+  const ops: OpsServer | undefined =
+    config.opsPort === undefined
+      ? undefined
+      : await startOpsServer({
+          port: config.opsPort,
+          hostname: config.opsHostname,
+          registry: metrics.registry,
+          checks,
+        });
+
   return {
     url: ingest?.url ?? null,
+    opsUrl: ops?.url ?? null,
+    metrics,
     live,
     warehouse,
     store,
@@ -219,6 +293,8 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     status: () => ({ processor: processor.status(), consumer: consumer?.status() }),
     async stop() {
       if (ticker) clearInterval(ticker);
+      await ops?.close();
+      await admin?.disconnect();
       await ingest?.close();
       await consumer?.stop();
       await kafkaSink?.close();

@@ -26,6 +26,7 @@ beforeAll(async () => {
     tickMs: 0,
     redisUrl: redis.url,
     apiKeys: { sk_a: 'cust_a' },
+    opsPort: 0,
     onError: (what) => void logged.push(what),
   });
 });
@@ -39,6 +40,7 @@ describe('the query APIs while Redis is down', () => {
   it.skipIf(skip)('answer 503 unavailable with Retry-After, never 500, and log why', async () => {
     const key = { authorization: 'Bearer sk_a' };
     expect((await fetch(`${backend.url}/v1/segments`, { headers: key })).status).toBe(200);
+    expect((await fetch(`${backend.opsUrl}/readyz`)).status).toBe(200);
     await redis.stop();
     const decidePath = backendDecidePath('cust_a', 'v1');
     const calls: Array<[string, RequestInit]> = [
@@ -67,5 +69,14 @@ describe('the query APIs while Redis is down', () => {
       });
     }
     expect(logged.length).toBeGreaterThanOrEqual(calls.length);
+
+    // Not ready, and why: the state store; alive all the same (a restart would not help).
+    const ready = await fetch(`${backend.opsUrl}/readyz`);
+    expect(ready.status).toBe(503);
+    const report = (await ready.json()) as { ready: boolean; checks: Record<string, string> };
+    expect(report.ready).toBe(false);
+    expect(report.checks.warehouse).toBe('ok');
+    expect(report.checks.state).not.toBe('ok');
+    expect((await fetch(`${backend.opsUrl}/healthz`)).status).toBe(200);
   });
 });

@@ -30,6 +30,8 @@ export interface KafkaProcessorOptions {
    * process should exit so that its supervisor starts it again.
    */
   onCrash?: (error: Error, restarting: boolean) => void;
+  /** After each batch: messages left behind the end of its partition (metrics). */
+  onLag?: (topic: string, partition: number, lag: number) => void;
 }
 
 export interface KafkaConsumerStatus {
@@ -48,6 +50,13 @@ export interface KafkaProcessor {
   ready: Promise<void>;
   status(): KafkaConsumerStatus;
   stop(): Promise<void>;
+}
+
+/** The default report of a quarantined record: one line on stderr naming where it was. */
+export function reportQuarantine(letter: DeadLetter): void {
+  console.error(
+    `processor: quarantined ${letter.source?.topic}/${letter.source?.partition}@${letter.source?.offset} to ${TOPICS.dlq}: ${letter.message}`,
+  );
 }
 
 /**
@@ -71,12 +80,7 @@ export async function startKafkaProcessor(options: KafkaProcessorOptions): Promi
   const submit = groupCommitIsolating(options.processor, { retries: options.poisonRetries });
   // Quarantined records are durable in pulse.dlq (acks=all) before their offsets move on.
   const dlq: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  const report =
-    options.onQuarantine ??
-    ((letter: DeadLetter) =>
-      console.error(
-        `processor: quarantined ${letter.source?.topic}/${letter.source?.partition}@${letter.source?.offset} to ${TOPICS.dlq}: ${letter.message}`,
-      ));
+  const report = options.onQuarantine ?? reportQuarantine;
   const quarantine = async (letters: DeadLetter[]) => {
     if (!letters.length) return;
     await dlq.send({
@@ -107,6 +111,9 @@ export async function startKafkaProcessor(options: KafkaProcessorOptions): Promi
     resolveReady();
   });
   consumer.on(consumer.events.REBALANCING, () => (status.joined = false));
+  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) =>
+    options.onLag?.(payload.topic, payload.partition, Number(payload.offsetLag)),
+  );
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     status.joined = false;
     status.crashes += 1;

@@ -14,6 +14,8 @@ export interface ProcessedBatch {
   events: number;
   /** `customer_id/event_id` of each event of the batch, in order (duplicates included). */
   eventKeys: string[];
+  /** When the edge received each event (ms, `received_at`), in the order of `eventKeys`. */
+  receivedAt: number[];
   changes: SegmentChange[];
   links: IdentityLink[];
 }
@@ -158,6 +160,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
     const batch: ProcessedBatch = {
       events: events.length,
       eventKeys: events.map((event) => `${event.customer_id}/${event.event_id}`),
+      receivedAt: events.map((event) => Date.parse(event.received_at)),
       ...output,
     };
     // Changes and links are committed with the state that caused them (an outbox), and only
@@ -197,6 +200,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
         await flush(entry, {
           events: 0,
           eventKeys: [],
+          receivedAt: [],
           changes: entry.changes,
           links: entry.links,
         });

@@ -289,6 +289,9 @@ export function createRedisStore(target: RedisTarget): StateStore {
     async clearOutbox(id) {
       await redis.hdel(k.outbox, id);
     },
+    async ping() {
+      await redis.ping();
+    },
     async close() {
       await redis.quit();
     },

@@ -109,6 +109,8 @@ export interface StateStore {
   pendingOutbox(): Promise<OutboxEntry[]>;
   /** An entry is in the warehouse and published: forget it. */
   clearOutbox(id: string): Promise<void>;
+  /** Resolves once the store answers a round trip (readiness checks); rejects when it cannot. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 

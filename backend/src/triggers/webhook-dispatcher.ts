@@ -25,6 +25,8 @@ export interface WebhookDispatcherOptions {
   random?: () => number;
   /** Failures no caller awaits (the delivery log could not be written). @default console.error */
   onError?: (what: string, error: unknown) => void;
+  /** After each POST: delivered, failed for good, or failed with a retry to follow (metrics). */
+  onAttempt?: (outcome: 'delivered' | 'failed' | 'retry') => void;
 }
 
 export interface WebhookDispatcher {
@@ -124,6 +126,7 @@ export function startWebhookDispatcher(options: WebhookDispatcherOptions): Webho
         attempt.retry_in_ms = Math.max(backoff, retryAfterMs(answer.retryAfter) ?? 0);
       }
       delivery.updated_at = attempt.at;
+      options.onAttempt?.(delivery.status === 'pending' ? 'retry' : delivery.status);
       await log.put(customer, delivery);
       if (attempt.retry_in_ms !== undefined) await sleep(attempt.retry_in_ms);
     }

@@ -20,6 +20,13 @@ export const MAX_SUBSCRIPTIONS_PER_CUSTOMER = 20;
 /** Open subscriptions per customer, per backend (its live feed). */
 const openByFeed = new WeakMap<object, Map<string, number>>();
 
+/** Live subscriptions open now on a backend (its live feed), every customer together. */
+export function openSubscriptions(live: object): number {
+  let total = 0;
+  for (const count of openByFeed.get(live)?.values() ?? []) total += count;
+  return total;
+}
+
 /** Counts a new subscription of `customerId`, or refuses it past the budget; returns its release. */
 function claimSubscription(deps: ResolverDeps, customerId: string): () => void {
   let open = openByFeed.get(deps.live);
