@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import type { DeadLetter, Sink } from '@pulse/contract';
-import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { createApiApp } from './api/api-app';
 import { openSubscriptions } from './api/graphql/live-subscriptions';
 import { createLiveFeed, type LiveFeed } from './api/live-feed';
@@ -10,6 +9,7 @@ import { startIngest, type IngestServer } from './ingest/ingest-server';
 import { SINGLE_BROKER_TOPICS, setUpTopics, type TopicSettings } from './kafka/topics';
 import { createBackendMetrics, type BackendMetrics } from './metrics/backend-metrics';
 import { measuredSink, measuredWarehouse } from './metrics/instrument';
+import { kafkaReadiness } from './ops/kafka-readiness';
 import { startOpsServer, type OpsServer, type ReadinessCheck } from './ops/ops-server';
 import { createProcessor, type ProcessedBatch, type Processor } from './processor/processor';
 import { createKafkaPublisher } from './processor/kafka-publisher';
@@ -246,25 +246,12 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
       : undefined;
 
   // Readiness: every dependency this process uses answers, and its consumer holds partitions.
-  let admin: Admin | undefined;
+  const kafkaCheck = brokers.length ? kafkaReadiness(brokers) : undefined;
   const checks: Record<string, ReadinessCheck> = {
     warehouse: () => warehouse.query('SELECT 1'),
     state: () => store.ping(),
   };
-  if (brokers.length) {
-    checks.kafka = async () => {
-      if (!admin) {
-        admin = new Kafka({
-          clientId: 'pulse-readiness',
-          brokers,
-          logLevel: logLevel.NOTHING,
-          retry: { retries: 0 },
-        }).admin();
-        await admin.connect();
-      }
-      await admin.describeCluster();
-    };
-  }
+  if (kafkaCheck) checks.kafka = kafkaCheck.check;
   if (consumer) {
     const joined = consumer;
     checks.consumer = () =>
@@ -294,7 +281,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     async stop() {
       if (ticker) clearInterval(ticker);
       await ops?.close();
-      await admin?.disconnect();
+      await kafkaCheck?.close();
       await ingest?.close();
       await consumer?.stop();
       await kafkaSink?.close();

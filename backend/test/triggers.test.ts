@@ -360,7 +360,13 @@ describe('webhooks', () => {
       at: new Date().toISOString(),
       reason: 'rule' as const,
     };
-    backend.live.publish({ events: 0, eventKeys: [], receivedAt: [], changes: [change], links: [] });
+    backend.live.publish({
+      events: 0,
+      eventKeys: [],
+      receivedAt: [],
+      changes: [change],
+      links: [],
+    });
     await dispatcher.recorded();
     const log = await deliveries('sk_a', 'checkout_hook');
     expect(log.find((d) => d.change.id === 'visitor-recorded')?.key).toBe(changeKey(change));

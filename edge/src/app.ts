@@ -6,6 +6,7 @@ import { readBody } from './middleware/body';
 import { exposeToOrigin, preflight, requireAllowedOrigin } from './middleware/cors';
 import { rateLimit } from './middleware/rate-limit';
 import { routeByCustomer } from './middleware/routing';
+import { observeRequests } from './observe/edge-observer';
 import { createIngestPipeline } from './pipeline/ingest';
 import { decide } from './routes/decide';
 import { countNativeEvents, nativeEvents } from './routes/events';
@@ -29,6 +30,7 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
   const app = new Hono<EdgeEnv>();
   app.onError(onError);
   app.notFound(notFound);
+  app.use('*', observeRequests(deps.observer));
   app.use('*', exposeToOrigin());
 
   const pipeline = createIngestPipeline(deps);

@@ -4,6 +4,7 @@ import type { KeyConfig, KeyConfigStore } from './config/key-config';
 import type { RateLimiter } from './rate-limit/rate-limiter';
 import type { DecideBackend } from './routes/decide-backend';
 import type { ReceiptStore } from './receipts/receipt-store';
+import type { EdgeObserver } from './observe/edge-observer';
 import type { LegacyForwarder } from './sinks/legacy-forwarder';
 
 /**
@@ -34,6 +35,8 @@ export interface EdgeDeps {
   now?: () => number;
   /** `Retry-After` seconds sent with a 503 when the durable write failed. @default 5 */
   unavailableRetryAfterSeconds?: number;
+  /** Hears how every request was answered and what each ingest wrote (metrics, logs). */
+  observer?: EdgeObserver;
 }
 
 /** Per-request values the middleware chain hands on to the routes. */

@@ -35,5 +35,6 @@ export {
   type LegacyRequest,
 } from './sinks/legacy-forwarder';
 export { EdgeError, isEdgeError } from './errors/edge-error';
+export type { EdgeObserver, IngestOutcome, RequestOutcome } from './observe/edge-observer';
 export { SHADOW_STATUS_HEADER } from './middleware/routing';
 export { SEGMENT_CALLS, type SegmentCall } from './segment/segment-call';

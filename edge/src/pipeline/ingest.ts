@@ -62,6 +62,16 @@ export function createIngestPipeline(deps: EdgeDeps): IngestPipeline {
           console.error(`edge: could not keep receipts for ${facts.customerId}: ${String(error)}`);
         });
       }
+      if (deps.observer) {
+        const byCode: Record<string, number> = {};
+        for (const refused of rejected) byCode[refused.code] = (byCode[refused.code] ?? 0) + 1;
+        deps.observer.ingested({
+          customer: facts.customerId,
+          accepted: events.length,
+          rejected: byCode,
+          clientDropped: options.clientDropped ?? 0,
+        });
+      }
       const body: IngestResponse = { accepted: events.length, rejected };
       return c.json(body, 200);
     },

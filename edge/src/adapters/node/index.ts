@@ -11,8 +11,10 @@ import { createHttpLegacyForwarder, type LegacyForwarder } from '../../sinks/leg
 import { createMemoryReceiptStore } from '../../receipts/memory-receipt-store';
 import type { ReceiptStore } from '../../receipts/receipt-store';
 import type { DecideBackend } from '../../routes/decide-backend';
+import type { EdgeObserver } from '../../observe/edge-observer';
 
 export { createFileConfigStore, type FileConfigStoreOptions } from './file-config-store';
+export { createPrometheusObserver } from './prometheus-observer';
 
 /** Options of {@link startNodeEdge}. */
 export interface NodeEdgeOptions {
@@ -39,6 +41,8 @@ export interface NodeEdgeOptions {
    * @default false
    */
   trustProxy?: boolean;
+  /** Hears every answer and ingest (`createPrometheusObserver` for `/metrics`). @default none */
+  observer?: EdgeObserver;
 }
 
 /** A running Node edge. */
@@ -68,6 +72,7 @@ export async function startNodeEdge(options: NodeEdgeOptions): Promise<NodeEdge>
     legacy: options.legacy ?? createHttpLegacyForwarder(),
     receipts: options.receipts ?? createMemoryReceiptStore(),
     decide: options.decide,
+    observer: options.observer,
     ipSalt: createDailySalt(options.ipSaltSecret),
     clientIp: trustProxy
       ? clientIpFromHeaders

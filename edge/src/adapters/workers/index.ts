@@ -8,6 +8,7 @@ import { createHttpIngestSink } from '../../sinks/http-ingest-sink';
 import { createHttpLegacyForwarder } from '../../sinks/legacy-forwarder';
 import { createDurableRateLimiter } from './durable-rate-limiter';
 import { createKvConfigStore } from './kv-config-store';
+import { createAnalyticsObserver } from './analytics-observer';
 import type { RateLimiterObject } from './rate-limiter-object';
 import { createDurableReceiptStore } from './durable-receipt-store';
 import type { ReceiptsObject } from './receipts-object';
@@ -45,6 +46,7 @@ function buildApp(env: Env): Hono<EdgeEnv> {
     legacy: createHttpLegacyForwarder(),
     receipts: createDurableReceiptStore(env.RECEIPTS as DurableObjectNamespace<ReceiptsObject>),
     ipSalt: createDailySalt(required(env, 'IP_SALT_SECRET')),
+    observer: createAnalyticsObserver(env.METRICS),
   });
 }
 
