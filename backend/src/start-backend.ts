@@ -115,7 +115,7 @@ export interface Backend {
 
 /**
  * The backend in one process: ingest, the processor, the warehouse and the state store, each
- * embedded or external as the config says (shared/DESIGN.md, "Two ways to run the same code").
+ * embedded or external as the config says (docs/architecture.md, "Two ways to run the same code").
  */
 export async function startBackend(config: BackendConfig): Promise<Backend> {
   const roles = { ingest: true, processor: true, ...config.roles };

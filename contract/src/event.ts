@@ -53,7 +53,7 @@ export interface EventBatch {
   unload?: boolean;
 }
 
-/** An event after the edge: the full wire contract of shared/DESIGN.md. */
+/** An event after the edge: the full wire contract of docs/architecture.md. */
 export interface PulseEvent {
   event_id: string;
   customer_id: string;

@@ -1,7 +1,7 @@
 import { hmacHex, timingSafeEqual } from './signature';
 
 /**
- * Identity verification for the public write key (shared/DESIGN.md, "Trust"; the model of
+ * Identity verification for the public write key (docs/architecture.md, "Trust"; the model of
  * Intercom's identity verification). A page may ask decide about an identified user only with
  * `user_hash`: the lowercase hex HMAC-SHA256 of the user id under the customer's identity
  * secret, made by the customer's server after it authenticated the user, never in a browser.

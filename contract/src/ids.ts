@@ -1,5 +1,5 @@
 /**
- * What an id may look like (shared/DESIGN.md, "Trust"): ids are opaque strings, but no id,
+ * What an id may look like (docs/architecture.md, "Trust"): ids are opaque strings, but no id,
  * however shaped, may address another key in any store. Every store encodes the id parts of
  * its keys (see each store's key module); the contract only keeps out what no client needs.
  */

@@ -1,5 +1,5 @@
 /**
- * Limits of the wire contract (shared/DESIGN.md, "The event"). Beyond them the edge answers 413.
+ * Limits of the wire contract (docs/architecture.md, "The event"). Beyond them the edge answers 413.
  * Segment-compatible batches follow Segment's own limits.
  */
 export const LIMITS = {

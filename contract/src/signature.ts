@@ -1,5 +1,5 @@
 /**
- * HMAC-SHA256 signatures for batches from the edge to backend ingest (shared/DESIGN.md).
+ * HMAC-SHA256 signatures for batches from the edge to backend ingest (docs/architecture.md).
  * Header: `X-Pulse-Signature: t=<unix seconds>,v1=<hex hmac of "<t>.<body>">`.
  * WebCrypto only, so the same code runs on Workers and on Node.
  */

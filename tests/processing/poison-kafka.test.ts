@@ -17,7 +17,7 @@ const why = (await kafkaToolsAvailable()) ?? redisUnavailable();
 const skip = why ? missingService('Kafka and Redis', why) === 'skip' : false;
 
 /**
- * Poison records never block a partition (shared/DESIGN.md, "Kafka"): records written
+ * Poison records never block a partition (docs/architecture.md, "Kafka"): records written
  * straight into Kafka that are not events, or that fail processing every time, go to
  * pulse.dlq with their reason, and every other customer's events keep flowing. An outage of a
  * store is retried, never quarantined.

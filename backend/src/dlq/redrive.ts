@@ -43,7 +43,7 @@ export interface KafkaRedriveOptions {
 
 /**
  * Sends the events quarantined in `pulse.dlq` (code `quarantined`) back to their
- * `pulse.events.<type>` topic, after the cause was fixed (shared/DESIGN.md, "Kafka"). Reads
+ * `pulse.events.<type>` topic, after the cause was fixed (docs/architecture.md, "Kafka"). Reads
  * up to the end `pulse.dlq` had when it started, then stops. Processing is idempotent on
  * event_id, so a record re-driven twice is still counted once.
  */

@@ -3,7 +3,7 @@
  * or the broker is unreachable or overloaded) or will fail the same way every time
  * (`deterministic`: something in the records themselves). Transient failures are retried
  * without end; deterministic ones lead to the poison record being isolated and quarantined
- * (shared/DESIGN.md, "Kafka": poison records never block a partition).
+ * (docs/architecture.md, "Kafka": poison records never block a partition).
  *
  * The cause chain is searched, because the warehouse and the sinks wrap what they caught.
  * What is not known to be transient counts as deterministic: a wrong guess costs a quarantine

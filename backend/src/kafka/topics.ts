@@ -1,7 +1,7 @@
 import { Kafka, logLevel, type Admin, type ITopicConfig } from 'kafkajs';
 import { EVENT_TYPES, type EventType } from '@pulse/contract';
 
-/** Topic names of shared/DESIGN.md, "Kafka". */
+/** Topic names of docs/architecture.md, "Kafka". */
 export const TOPICS = {
   events: (type: EventType) => `pulse.events.${type}`,
   dlq: 'pulse.dlq',

@@ -9,7 +9,7 @@ import {
 } from './state-store';
 
 /*
- * Keys (shared/DESIGN.md, "Processing semantics"); `{c}` is the customer id in braces, a Redis
+ * Keys (docs/architecture.md, "Processing semantics"); `{c}` is the customer id in braces, a Redis
  * Cluster hash tag, so every key of one customer lives in one slot:
  *   identity:{c}:{source}            → user
  *   identity-sources:{c}:{user}      → SET of sources

@@ -55,7 +55,7 @@ export interface OutboxEntry {
 }
 
 /**
- * Identity graph, segment evidence and membership (shared/DESIGN.md, "Processing semantics").
+ * Identity graph, segment evidence and membership (docs/architecture.md, "Processing semantics").
  * Redis in scale mode, an embedded store in the default; both pass the same vectors.
  *
  * Reads take arrays and answer in the same order, so an adapter can serve each in one round

@@ -1,7 +1,7 @@
 import { CUSTOMER_ID_PATTERN } from '@pulse/contract';
 import { z } from 'zod';
 
-/** How a customer's traffic flows (shared/DESIGN.md, "Routing per customer"). */
+/** How a customer's traffic flows (docs/architecture.md, "Routing per customer"). */
 export const ROUTING_MODES = ['new', 'shadow', 'legacy'] as const;
 export type RoutingMode = (typeof ROUTING_MODES)[number];
 

@@ -2,7 +2,7 @@ import { hmacHex } from '@pulse/contract';
 
 /**
  * Hashes IPs with the salt of the day, so a visitor's hash is stable within a UTC day and
- * unlinkable across days, and the raw IP never leaves the edge (shared/DESIGN.md).
+ * unlinkable across days, and the raw IP never leaves the edge (docs/architecture.md).
  */
 export function createIpHasher(
   ipSalt: (day: string) => string | Promise<string>,

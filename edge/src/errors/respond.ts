@@ -3,7 +3,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ERROR_CODES, type ErrorCode, type ErrorResponse } from '@pulse/contract';
 import { isEdgeError } from './edge-error';
 
-/** The one mapping from error codes to HTTP statuses (shared/DESIGN.md, "Edge API"). */
+/** The one mapping from error codes to HTTP statuses (docs/architecture.md, "Edge API"). */
 const STATUS_BY_CODE: Record<ErrorCode, ContentfulStatusCode> = {
   invalid_json: 400,
   invalid_batch: 400,

@@ -10,7 +10,7 @@ type Env = { Variables: CustomerVariables };
 
 /**
  * `/v1/profiles/{id}`: a profile's identity and segments, and deleting it everywhere (the
- * state store and the warehouse; shared/DESIGN.md, "Backend API"). The customer is the key's.
+ * state store and the warehouse; docs/architecture.md, "Backend API"). The customer is the key's.
  */
 export function createProfilesApp(context: ApiContext): OpenAPIHono<Env> {
   const app = new OpenAPIHono<Env>({

@@ -23,7 +23,7 @@ const NULL_BODY_STATUSES = new Set([204, 205, 304]);
 export const SHADOW_STATUS_HEADER = 'X-Pulse-Shadow-Status';
 
 /**
- * Routes per customer (shared/DESIGN.md): `new` goes on to the Pulse pipeline; `legacy` only
+ * Routes per customer (docs/architecture.md): `new` goes on to the Pulse pipeline; `legacy` only
  * forwards the request to the customer's legacy pipeline and answers what it answered; `shadow`
  * does both at once, the legacy answer stays the answer (it is still the primary), and the
  * Pulse result is reported in {@link SHADOW_STATUS_HEADER} for reconciliation. A legacy
