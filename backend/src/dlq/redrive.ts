@@ -2,6 +2,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import type { DeadLetter, PulseEvent, SinkBatch } from '@pulse/contract';
 import { pulseEventSchema } from '@pulse/contract/schema';
 import { TOPICS } from '../kafka/topics';
+import { kafkaBrokers } from '../kafka/brokers';
 
 /** What one re-drive did. */
 export interface RedriveResult {
@@ -50,7 +51,7 @@ export interface KafkaRedriveOptions {
 export async function redriveFromKafka(options: KafkaRedriveOptions): Promise<RedriveResult> {
   const kafka = new Kafka({
     clientId: 'pulse-redrive',
-    brokers: options.brokers,
+    ...kafkaBrokers(options.brokers),
     logLevel: logLevel.NOTHING,
   });
   const groupId = options.groupId ?? 'pulse-redrive';

@@ -1,5 +1,6 @@
 import { Kafka, logLevel, type Admin, type ITopicConfig } from 'kafkajs';
 import { EVENT_TYPES, type EventType } from '@pulse/contract';
+import { kafkaBrokers } from './brokers';
 
 /** Topic names of docs/architecture.md, "Kafka". */
 export const TOPICS = {
@@ -101,7 +102,7 @@ export async function ensureTopics(admin: Admin, settings: TopicSettings): Promi
 export async function setUpTopics(brokers: string[], settings: TopicSettings): Promise<string[]> {
   const admin = new Kafka({
     clientId: 'pulse-topic-setup',
-    brokers,
+    ...kafkaBrokers(brokers),
     logLevel: logLevel.NOTHING,
   }).admin();
   await admin.connect();

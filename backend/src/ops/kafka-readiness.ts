@@ -1,5 +1,6 @@
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import type { ReadinessCheck } from './ops-server';
+import { kafkaBrokers } from '../kafka/brokers';
 
 /**
  * A readiness check that the Kafka cluster answers (a metadata round trip on one admin
@@ -15,7 +16,7 @@ export function kafkaReadiness(brokers: string[]): {
       if (!admin) {
         admin = new Kafka({
           clientId: 'pulse-readiness',
-          brokers,
+          ...kafkaBrokers(brokers),
           logLevel: logLevel.NOTHING,
           retry: { retries: 0 },
         }).admin();

@@ -4,6 +4,7 @@ import { TOPICS } from '../kafka/topics';
 import { groupCommitIsolating } from './isolate-poison';
 import type { Processor } from './processor';
 import { failureReason, quarantined, readEventRecord } from './quarantine';
+import { kafkaBrokers } from '../kafka/brokers';
 
 export interface KafkaProcessorOptions {
   brokers: string[];
@@ -67,7 +68,7 @@ export function reportQuarantine(letter: DeadLetter): void {
 export async function startKafkaProcessor(options: KafkaProcessorOptions): Promise<KafkaProcessor> {
   const kafka = new Kafka({
     clientId: options.clientId ?? 'pulse-processor',
-    brokers: options.brokers,
+    ...kafkaBrokers(options.brokers),
     logLevel: logLevel.NOTHING,
     retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000 },
   });

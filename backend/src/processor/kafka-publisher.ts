@@ -2,6 +2,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { createProducerLane } from '../kafka/producer-lane';
 import { TOPICS } from '../kafka/topics';
 import type { ProcessedBatch } from './processor';
+import { kafkaBrokers } from '../kafka/brokers';
 
 export interface KafkaPublisher {
   publish(batch: ProcessedBatch): Promise<void>;
@@ -16,7 +17,7 @@ export interface KafkaPublisher {
 export function createKafkaPublisher(brokers: string[]): KafkaPublisher {
   const kafka = new Kafka({
     clientId: 'pulse-processor-out',
-    brokers,
+    ...kafkaBrokers(brokers),
     logLevel: logLevel.NOTHING,
     retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 5000 },
   });

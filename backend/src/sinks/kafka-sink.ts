@@ -2,6 +2,7 @@ import { Kafka, logLevel, type Message, type TopicMessages } from 'kafkajs';
 import type { Sink, SinkBatch } from '@pulse/contract';
 import { createProducerLane } from '../kafka/producer-lane';
 import { TOPICS } from '../kafka/topics';
+import { kafkaBrokers } from '../kafka/brokers';
 
 export interface KafkaSinkOptions {
   brokers: string[];
@@ -30,7 +31,7 @@ export function createKafkaSink(options: KafkaSinkOptions): KafkaSink {
   const timeout = options.timeoutMs ?? 10_000;
   const kafka = new Kafka({
     clientId: options.clientId ?? 'pulse-ingest',
-    brokers: options.brokers,
+    ...kafkaBrokers(options.brokers),
     logLevel: logLevel.NOTHING,
     connectionTimeout: 3000,
     requestTimeout: timeout,
