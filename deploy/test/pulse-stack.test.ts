@@ -1,0 +1,130 @@
+import { readFileSync } from 'node:fs';
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { OPS_PORT, PROCESSOR_GROUP, PulseStack, type PulseStackProps } from '../cdk/pulse-stack';
+
+const synth = (props: Partial<PulseStackProps> = {}) =>
+  Template.fromStack(
+    new PulseStack(new App(), 'Pulse', {
+      backendImage: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/pulse-backend:1',
+      env: { account: '123456789012', region: 'eu-west-1' },
+      ...props,
+    }),
+  );
+
+describe('Pulse on AWS (cdk synth)', () => {
+  const template = synth();
+
+  it('runs Kafka on three MSK brokers with RF 3, min.insync 2, TLS and encryption at rest', () => {
+    template.hasResourceProperties('AWS::MSK::Cluster', {
+      NumberOfBrokerNodes: 3,
+      EncryptionInfo: {
+        EncryptionAtRest: { DataVolumeKMSKeyId: Match.anyValue() },
+        EncryptionInTransit: { ClientBroker: 'TLS', InCluster: true },
+      },
+      EnhancedMonitoring: 'PER_TOPIC_PER_PARTITION',
+    });
+    const config = Object.values(template.findResources('AWS::MSK::Configuration'))[0] as {
+      Properties: { ServerProperties: string };
+    };
+    const settings = config.Properties.ServerProperties.split('\n');
+    expect(settings).toContain('default.replication.factor=3');
+    expect(settings).toContain('min.insync.replicas=2');
+    expect(settings).toContain('unclean.leader.election.enable=false');
+  });
+
+  it('keeps state in a durable Redis cluster (MemoryDB): shards with replicas, TLS, KMS', () => {
+    template.hasResourceProperties('AWS::MemoryDB::Cluster', {
+      NumShards: 3,
+      NumReplicasPerShard: 1,
+      TLSEnabled: true,
+      KmsKeyId: Match.anyValue(),
+    });
+  });
+
+  it('archives to an encrypted, private S3 bucket whose objects grow colder with age', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          { ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' } },
+        ],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      LifecycleConfiguration: {
+        Rules: [
+          Match.objectLike({
+            Status: 'Enabled',
+            Transitions: [
+              { StorageClass: 'STANDARD_IA', TransitionInDays: 30 },
+              { StorageClass: 'GLACIER_IR', TransitionInDays: 90 },
+            ],
+          }),
+        ],
+      },
+    });
+  });
+
+  it('sends ingest traffic only to ready tasks, and scales ingest out', () => {
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      HealthCheckPath: '/readyz',
+      HealthCheckPort: String(OPS_PORT),
+    });
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
+      MinCapacity: 2,
+      MaxCapacity: 20,
+    });
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: Match.arrayWith([
+        Match.objectLike({
+          Environment: Match.arrayWith([
+            { Name: 'PULSE_OPS_PORT', Value: String(OPS_PORT) },
+            { Name: 'PULSE_ROLES', Value: 'ingest' },
+          ]),
+          Secrets: Match.arrayWith([Match.objectLike({ Name: 'INGEST_SECRET' })]),
+        }),
+      ]),
+    });
+  });
+
+  it('processes on Managed Flink with checkpoints (exactly-once) and autoscaling', () => {
+    template.hasResourceProperties('AWS::KinesisAnalyticsV2::Application', {
+      ApplicationConfiguration: Match.objectLike({
+        FlinkApplicationConfiguration: Match.objectLike({
+          CheckpointConfiguration: Match.objectLike({ CheckpointingEnabled: true }),
+          ParallelismConfiguration: Match.objectLike({ AutoScalingEnabled: true }),
+        }),
+      }),
+    });
+    template.resourceCountIs('AWS::ECS::Service', 1);
+  });
+
+  it('with the TS engine, runs exactly one processor task (the single-node engine)', () => {
+    const ts = synth({ engine: 'ts' });
+    ts.resourceCountIs('AWS::KinesisAnalyticsV2::Application', 0);
+    ts.hasResourceProperties('AWS::ECS::Service', {
+      DesiredCount: 1,
+      DeploymentConfiguration: Match.objectLike({ MaximumPercent: 100, MinimumHealthyPercent: 0 }),
+    });
+  });
+
+  it('alarms on lag, 5xx and unready tasks, and loads the alert rules of deploy/observability', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'SumOffsetLag',
+      Namespace: 'AWS/Kafka',
+      Dimensions: Match.arrayWith([{ Name: 'Consumer Group', Value: PROCESSOR_GROUP }]),
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'HTTPCode_Target_5XX_Count',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'UnHealthyHostCount' });
+    template.hasResourceProperties('AWS::APS::RuleGroupsNamespace', {
+      Data: readFileSync(new URL('../observability/alerts.yml', import.meta.url), 'utf8'),
+    });
+  });
+});
