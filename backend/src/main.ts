@@ -9,7 +9,7 @@
  *   PULSE_KAFKA_REPLICATION / PULSE_KAFKA_MIN_INSYNC / PULSE_KAFKA_PARTITIONS (topics it
  *   creates: 3 / 2 / 12 by default, as production needs; 1 on a single local broker),
  *   PULSE_OPS_PORT (operations server: /healthz, /readyz, /metrics; 0 picks a free port; none
- *   when unset) and PULSE_OPS_HOST (default 127.0.0.1).
+ *   when unset) and PULSE_OPS_HOST (default 127.0.0.1), PULSE_LOG_LEVEL (pino, default info).
  * Prints one JSON line `{"ready":{url, opsUrl, roles}}` when it is serving. For tests that drive a processor in
  * a child process: PULSE_LOG_BATCHES=1 prints one `{"batch":…}` line per batch published (at least once), and
  * PULSE_TICKS_FROM_STDIN=1 reads `{"tick": ms}` lines from stdin as clock ticks.

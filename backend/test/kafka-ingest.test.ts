@@ -126,6 +126,23 @@ describe.skipIf(skip)('backend ingest into a real Kafka broker', () => {
     });
   });
 
+  it("carries the edge's traceparent to every event record's headers, and refuses a forged one", async () => {
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const batch = { ...sinkBatch('cust_traced', 2), traceparent };
+    const res = await post(JSON.stringify(batch));
+    expect(res.status).toBe(200);
+    const read = await readTopics(
+      broker.brokers,
+      [TOPICS.events('page_view')],
+      (m) => m.filter((x) => x.headers.customer_id === 'cust_traced').length === 2,
+    );
+    const ours = read.filter((m) => m.headers.customer_id === 'cust_traced');
+    expect(ours.map((m) => m.headers.traceparent)).toEqual([traceparent, traceparent]);
+
+    const forged = { ...sinkBatch('cust_traced', 1), traceparent: 'x\nyz' };
+    expect((await post(JSON.stringify(forged))).status).toBe(400);
+  });
+
   it('refuses forged, stale and unsigned batches with 401 and produces nothing from them', async () => {
     const batch = sinkBatch('cust_forged', 1);
     const body = JSON.stringify(batch);

@@ -46,3 +46,4 @@ export {
 } from './ids';
 export { jsonShapeIssue, type JsonShapeLimits } from './json-shape';
 export { userHashOf, verifyUserHash } from './identity-proof';
+export { TRACEPARENT_PATTERN, childTraceparent, traceIdOf } from './trace';

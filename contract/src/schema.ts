@@ -6,6 +6,7 @@ import { jsonShapeIssue } from './json-shape';
 import { LIMITS } from './limits';
 import type { SegmentDefinition } from './segment';
 import { parseWindow } from './segment-window';
+import { TRACEPARENT_PATTERN } from './trace';
 
 /**
  * Runtime validation of the wire contract, shared by the edge and the backend.
@@ -123,6 +124,7 @@ export const sinkBatchSchema = z.object({
     }),
   ),
   client_dropped: z.number().int().min(0).optional(),
+  traceparent: z.string().regex(TRACEPARENT_PATTERN).optional(),
 });
 
 // Bounds and patterns are read from the schema itself, so the two cannot drift apart silently.

@@ -31,6 +31,8 @@ export interface SinkBatch {
    * reached us, so the count is all that can be kept, and it is kept rather than lost silently.
    */
   client_dropped?: number;
+  /** W3C `traceparent` of the edge's span for this request (contract/src/trace.ts). */
+  traceparent?: string;
 }
 
 /**

@@ -1,9 +1,10 @@
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
-import { EVENT_TYPES, type DeadLetter, type PulseEvent } from '@pulse/contract';
+import { EVENT_TYPES, traceIdOf, type DeadLetter, type PulseEvent } from '@pulse/contract';
 import { TOPICS } from '../kafka/topics';
 import { groupCommitIsolating } from './isolate-poison';
 import type { Processor } from './processor';
 import { failureReason, quarantined, readEventRecord } from './quarantine';
+import { log } from '../log';
 import { kafkaBrokers } from '../kafka/brokers';
 
 export interface KafkaProcessorOptions {
@@ -53,9 +54,10 @@ export interface KafkaProcessor {
   stop(): Promise<void>;
 }
 
-/** The default report of a quarantined record: one line on stderr naming where it was. */
+/** The default report of a quarantined record: one log line naming where it was and why. */
 export function reportQuarantine(letter: DeadLetter): void {
-  console.error(
+  log.warn(
+    { customer: letter.customer_id, event_id: letter.event_id, source: letter.source },
     `processor: quarantined ${letter.source?.topic}/${letter.source?.partition}@${letter.source?.offset} to ${TOPICS.dlq}: ${letter.message}`,
   );
 }
@@ -135,7 +137,10 @@ export async function startKafkaProcessor(options: KafkaProcessorOptions): Promi
       const events: PulseEvent[] = [];
       const sources = new Map<PulseEvent, { key: string | null; offset: string }>();
       const letters: DeadLetter[] = [];
+      const traces = new Set<string>();
       for (const message of batch.messages) {
+        const trace = traceIdOf(message.headers?.traceparent?.toString());
+        if (trace) traces.add(trace);
         const key = message.key?.toString() ?? null;
         const source = { topic: batch.topic, partition: batch.partition, offset: message.offset };
         const read = readEventRecord(message.value?.toString() ?? '', key, source);
@@ -161,6 +166,17 @@ export async function startKafkaProcessor(options: KafkaProcessorOptions): Promi
         },
       ]);
       status.lastCommitAt = Date.now();
+      log.debug(
+        {
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: last.offset,
+          events: events.length,
+          quarantined: letters.length,
+          trace_ids: [...traces],
+        },
+        'processor: batch committed',
+      );
       await heartbeat();
     },
   });

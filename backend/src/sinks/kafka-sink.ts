@@ -52,7 +52,11 @@ export function createKafkaSink(options: KafkaSinkOptions): KafkaSink {
       add(TOPICS.events(event.event_type), {
         key: `${event.customer_id}:${event.visitor_id}`,
         value: JSON.stringify(event),
-        headers: { event_id: event.event_id, customer_id: event.customer_id },
+        headers: {
+          event_id: event.event_id,
+          customer_id: event.customer_id,
+          ...(batch.traceparent ? { traceparent: batch.traceparent } : {}),
+        },
       });
     }
     for (const letter of batch.dead_letters) {

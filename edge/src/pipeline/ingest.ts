@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { IngestResponse } from '@pulse/contract';
+import { childTraceparent, type IngestResponse } from '@pulse/contract';
 import type { EdgeDeps, EdgeEnv } from '../deps';
 import { EdgeError } from '../errors/edge-error';
 import { createIpHasher } from '../enrich/ip-hash';
@@ -42,6 +42,8 @@ export function createIngestPipeline(deps: EdgeDeps): IngestPipeline {
           events,
           dead_letters: deadLetters,
           ...(options.clientDropped ? { client_dropped: options.clientDropped } : {}),
+          // The edge's span of this request, a child of the client's `traceparent` if it sent one.
+          traceparent: childTraceparent(c.req.header('traceparent')),
         });
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);

@@ -47,6 +47,18 @@ describe('POST /v1/events', () => {
     expect(edge.sink.batches[1]).not.toHaveProperty('client_dropped');
   });
 
+  it("continues the client's W3C trace in the batch it hands on, or starts one", async () => {
+    const edge = createTestEdge();
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    await edge.post(path, { sent_at: sentAt, events: [nativeEvent()] }, { traceparent });
+    await edge.post(path, { sent_at: sentAt, events: [nativeEvent()] });
+    const [traced, untraced] = edge.sink.batches.map((batch) => batch.traceparent ?? '');
+    expect(traced).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
+    expect(traced).not.toBe(traceparent);
+    expect(untraced).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    expect(untraced.slice(3, 35)).not.toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+  });
+
   it('takes customer_id from the key, never from the body', async () => {
     const edge = createTestEdge();
     const res = await edge.post(path, {
