@@ -1,52 +1,50 @@
 /**
- * The backend as a process, configured by the environment:
- *   PULSE_DATA_DIR (default .pulse), PORT (default 8788), INGEST_SECRET,
- *   KAFKA_BROKERS, REDIS_URL or REDIS_CLUSTER_NODES (`host:port,…` of a Redis Cluster),
- *   CLICKHOUSE_URL (each optional: embedded when absent),
- *   PULSE_ROLES (`ingest,processor`), PULSE_TICK_MS (default 1000), PULSE_GROUP_ID,
- *   PULSE_SESSION_TIMEOUT_MS (Kafka consumer session), PULSE_WAREHOUSE_TTL (`0`: no TTL),
- *   PULSE_API_KEYS (`{"sk_…":"cust_…"}`: secret keys of the query APIs),
- *   PULSE_KAFKA_REPLICATION / PULSE_KAFKA_MIN_INSYNC / PULSE_KAFKA_PARTITIONS (topics it
- *   creates: 3 / 2 / 12 by default, as production needs; 1 on a single local broker),
- *   PULSE_OPS_PORT (operations server: /healthz, /readyz, /metrics; 0 picks a free port; none
- *   when unset) and PULSE_OPS_HOST (default 127.0.0.1), PULSE_LOG_LEVEL (pino, default info).
- * Prints one JSON line `{"ready":{url, opsUrl, roles}}` when it is serving. For tests that drive a processor in
- * a child process: PULSE_LOG_BATCHES=1 prints one `{"batch":…}` line per batch published (at least once), and
- * PULSE_TICKS_FROM_STDIN=1 reads `{"tick": ms}` lines from stdin as clock ticks.
- * SIGUSR2 prints one `{"status":…}` line: the processor's current step and the consumer's state.
- * It exits 1 when the Kafka consumer stops for good, for its supervisor to start it again.
+ * The backend as a process, configured by the environment: every variable is declared, with its
+ * default and meaning, in `BACKEND_ENV` (config/env.ts; the table is docs/configuration.md), and
+ * a bad value stops the start with a message naming it.
+ * Prints one JSON line `{"ready":{url, opsUrl, roles}}` when it is serving. For tests that drive
+ * a processor in a child process: PULSE_LOG_BATCHES=1 prints one `{"batch":…}` line per batch
+ * published (at least once), and PULSE_TICKS_FROM_STDIN=1 reads `{"tick": ms}` lines from stdin
+ * as clock ticks. SIGUSR2 prints one `{"status":…}` line: the processor's current step and the
+ * consumer's state. It exits 1 when the Kafka consumer stops for good, for its supervisor to
+ * start it again.
  */
 import { createInterface } from 'node:readline';
+import { BACKEND_ENV, ConfigError, readEnv } from './config/env';
 import { topicSettingsFromEnv } from './kafka/topics';
 import { startBackend } from './start-backend';
 
-const env = process.env;
-const roles = (env.PULSE_ROLES ?? 'ingest,processor').split(',');
-const secret = env.INGEST_SECRET;
-if (!secret) {
-  console.error('INGEST_SECRET is required (the HMAC secret shared with the edge)');
-  process.exit(2);
+function readConfig() {
+  try {
+    return readEnv(BACKEND_ENV, process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`${error.message}\n(every variable: docs/configuration.md)`);
+    process.exit(2);
+  }
 }
+const env = readConfig();
+const roles = env.PULSE_ROLES;
 
 const backend = await startBackend({
-  dataDir: env.PULSE_DATA_DIR ?? '.pulse',
-  port: Number(env.PORT ?? 8788),
-  ingestSecret: secret,
-  kafkaBrokers: env.KAFKA_BROKERS?.split(','),
-  topics: topicSettingsFromEnv(env),
-  redisUrl: env.REDIS_URL || undefined,
-  redisClusterNodes: env.REDIS_CLUSTER_NODES?.split(','),
-  clickhouseUrl: env.CLICKHOUSE_URL || undefined,
+  dataDir: env.PULSE_DATA_DIR,
+  port: env.PORT,
+  ingestSecret: env.INGEST_SECRET,
+  kafkaBrokers: env.KAFKA_BROKERS,
+  topics: topicSettingsFromEnv(process.env),
+  redisUrl: env.REDIS_URL,
+  redisClusterNodes: env.REDIS_CLUSTER_NODES,
+  clickhouseUrl: env.CLICKHOUSE_URL,
   roles: { ingest: roles.includes('ingest'), processor: roles.includes('processor') },
-  tickMs: Number(env.PULSE_TICK_MS ?? 1000),
+  tickMs: env.PULSE_TICK_MS,
   groupId: env.PULSE_GROUP_ID,
-  sessionTimeoutMs: env.PULSE_SESSION_TIMEOUT_MS ? Number(env.PULSE_SESSION_TIMEOUT_MS) : undefined,
+  sessionTimeoutMs: env.PULSE_SESSION_TIMEOUT_MS,
   ttl: env.PULSE_WAREHOUSE_TTL !== '0',
   allowPrivateWebhooks: env.PULSE_WEBHOOKS_ALLOW_PRIVATE === '1',
-  apiKeys: env.PULSE_API_KEYS ? (JSON.parse(env.PULSE_API_KEYS) as Record<string, string>) : {},
+  apiKeys: env.PULSE_API_KEYS,
   onFatal: () => process.exit(1),
-  opsPort: env.PULSE_OPS_PORT ? Number(env.PULSE_OPS_PORT) : undefined,
-  opsHostname: env.PULSE_OPS_HOST || undefined,
+  opsPort: env.PULSE_OPS_PORT,
+  opsHostname: env.PULSE_OPS_HOST,
   onPublished:
     env.PULSE_LOG_BATCHES === '1'
       ? (batch) =>

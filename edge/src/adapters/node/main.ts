@@ -1,4 +1,5 @@
 import type { Sink } from '@pulse/contract';
+import { ConfigError, NODE_EDGE_ENV, readEnv } from '@pulse/backend/config/env';
 import { kafkaReadiness } from '@pulse/backend/ops/kafka-readiness';
 import { startOpsServer, type ReadinessCheck } from '@pulse/backend/ops';
 import { createKafkaSink } from '@pulse/backend/sinks/kafka';
@@ -10,42 +11,55 @@ import { createFileConfigStore, createPrometheusObserver, startNodeEdge } from '
 /**
  * `node --import tsx edge/src/adapters/node/main.ts`: the Node edge sending to backend ingest,
  * or, with KAFKA_BROKERS set, producing to Kafka itself with backend's KafkaSink (the same code
- * ingest uses: idempotent, acks=all). Env: PULSE_KEYS_FILE (JSON file of write key → config, re-read every 10 s) or PULSE_KEYS
- * (the same JSON inline), INGEST_URL, INGEST_SECRET, IP_SALT_SECRET, PORT (default 8787),
- * DECIDE_URL (base URL of the backend's GET /v1/decide; default: the origin of INGEST_URL),
- * HOST (default 127.0.0.1), TRUST_PROXY=1 behind a load balancer, PULSE_OPS_PORT (operations
- * server: /healthz, /readyz, /metrics; 0 picks a free port; none when unset) and PULSE_OPS_HOST.
+ * ingest uses: idempotent, acks=all). Every variable is declared in `NODE_EDGE_ENV`
+ * (backend/src/config/env.ts; the table is docs/configuration.md); a bad value stops the start
+ * with a message naming it.
  */
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is required`);
-  return value;
+function readConfig() {
+  try {
+    const env = readEnv(NODE_EDGE_ENV, process.env);
+    const missing = [
+      ...(env.PULSE_KEYS_FILE || env.PULSE_KEYS ? [] : ['PULSE_KEYS_FILE or PULSE_KEYS']),
+      ...(env.KAFKA_BROKERS || env.INGEST_URL ? [] : ['INGEST_URL (or KAFKA_BROKERS)']),
+      ...(env.KAFKA_BROKERS || env.INGEST_SECRET ? [] : ['INGEST_SECRET']),
+    ];
+    if (missing.length) {
+      throw new ConfigError(
+        `invalid configuration:\n${missing.map((m) => `  ${m}: required`).join('\n')}`,
+      );
+    }
+    return env;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`${error.message}\n(every variable: docs/configuration.md)`);
+    process.exit(2);
+  }
 }
+const env = readConfig();
 
-const config = process.env.PULSE_KEYS_FILE
-  ? createFileConfigStore(process.env.PULSE_KEYS_FILE)
-  : createMemoryConfigStore(JSON.parse(required('PULSE_KEYS')) as Record<string, unknown>);
+const config = env.PULSE_KEYS_FILE
+  ? createFileConfigStore(env.PULSE_KEYS_FILE)
+  : createMemoryConfigStore(env.PULSE_KEYS ?? {});
 
-const brokers = process.env.KAFKA_BROKERS?.split(',').filter(Boolean);
+const brokers = env.KAFKA_BROKERS;
 const sink: Sink = brokers?.length
   ? createKafkaSink({ brokers, clientId: 'pulse-edge' })
-  : createHttpIngestSink({ url: required('INGEST_URL'), secret: required('INGEST_SECRET') });
+  : createHttpIngestSink({ url: env.INGEST_URL ?? '', secret: env.INGEST_SECRET ?? '' });
 
-const prometheus = process.env.PULSE_OPS_PORT ? createPrometheusObserver() : undefined;
+const prometheus = env.PULSE_OPS_PORT === undefined ? undefined : createPrometheusObserver();
+const decideUrl = env.DECIDE_URL ?? (env.INGEST_URL ? decideBaseUrl(env.INGEST_URL) : undefined);
 const edge = await startNodeEdge({
   observer: prometheus?.observer,
-  port: Number(process.env.PORT ?? 8787),
-  hostname: process.env.HOST ?? '127.0.0.1',
+  port: env.PORT,
+  hostname: env.HOST,
   config,
   sink,
-  ipSaltSecret: required('IP_SALT_SECRET'),
-  trustProxy: process.env.TRUST_PROXY === '1',
+  ipSaltSecret: env.IP_SALT_SECRET,
+  trustProxy: env.TRUST_PROXY === '1',
+  // Decide is signed with the ingest secret; without one the edge answers decide with 503.
   decide:
-    process.env.DECIDE_URL || process.env.INGEST_URL
-      ? createHttpDecideBackend({
-          baseUrl: process.env.DECIDE_URL || decideBaseUrl(required('INGEST_URL')),
-          secret: required('INGEST_SECRET'),
-        })
+    decideUrl && env.INGEST_SECRET
+      ? createHttpDecideBackend({ baseUrl: decideUrl, secret: env.INGEST_SECRET })
       : undefined,
 });
 
@@ -54,17 +68,18 @@ const kafka = brokers?.length ? kafkaReadiness(brokers) : undefined;
 const sinkReachable: ReadinessCheck =
   kafka?.check ??
   (async () => {
-    const res = await fetch(new URL('/healthz', required('INGEST_URL')));
+    const res = await fetch(new URL('/healthz', env.INGEST_URL));
     if (!res.ok) throw new Error(`backend ingest answered ${res.status}`);
   });
-const ops = prometheus
-  ? await startOpsServer({
-      port: Number(process.env.PULSE_OPS_PORT),
-      hostname: process.env.PULSE_OPS_HOST || undefined,
-      registry: prometheus.registry,
-      checks: { sink: sinkReachable },
-    })
-  : undefined;
+const ops =
+  prometheus && env.PULSE_OPS_PORT !== undefined
+    ? await startOpsServer({
+        port: env.PULSE_OPS_PORT,
+        hostname: env.PULSE_OPS_HOST,
+        registry: prometheus.registry,
+        checks: { sink: sinkReachable },
+      })
+    : undefined;
 console.log(`pulse edge (node) on ${edge.url}${ops ? `, operations on ${ops.url}` : ''}`);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(

@@ -1,0 +1,193 @@
+import { z } from 'zod';
+
+/**
+ * Environment variables of Pulse's processes, declared once: each with its type, default and
+ * meaning. A process reads its variables with `readEnv`, which refuses to start on any bad value
+ * and names every one of them; docs/configuration.md is the table of all of them (a test keeps
+ * it in step with the declarations here).
+ */
+export type EnvSpec = Record<string, z.ZodType>;
+
+const TRUE_FALSE = z.enum(['0', '1']);
+const port = z.coerce.number().int().min(0).max(65_535);
+const wholeNumber = z.coerce.number().int().min(0);
+const positive = z.coerce.number().int().min(1);
+const list = z
+  .string()
+  .transform((text) => text.split(',').map((item) => item.trim()))
+  .pipe(z.array(z.string().min(1, 'an empty item in a comma-separated list')));
+/** JSON text holding what `schema` takes. */
+const json = <T extends z.ZodType>(schema: T) =>
+  z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'not JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+
+/** `PULSE_OPS_PORT` and `PULSE_OPS_HOST`: every process's operations server (ops/ops-server.ts). */
+const OPS = {
+  PULSE_OPS_PORT: port
+    .optional()
+    .describe(
+      'Port of the operations server (/healthz, /readyz, /metrics); 0 picks one. None when unset',
+    ),
+  PULSE_OPS_HOST: z
+    .string()
+    .min(1)
+    .default('127.0.0.1')
+    .describe('Address the operations server binds (0.0.0.0 in a container)'),
+};
+
+/** The backend process (backend/src/main.ts). */
+export const BACKEND_ENV = {
+  INGEST_SECRET: z.string().min(1).describe('HMAC secret shared with the edge (required)'),
+  PORT: port.default(8788).describe('Port of ingest and the query APIs'),
+  PULSE_DATA_DIR: z
+    .string()
+    .min(1)
+    .default('.pulse')
+    .describe('Directory of the embedded warehouse (chdb), state store (LMDB) and logs'),
+  PULSE_ROLES: list
+    .pipe(z.array(z.enum(['ingest', 'processor'])).min(1))
+    .default(['ingest', 'processor'])
+    .describe('What this process runs: `ingest`, `processor`, or both'),
+  KAFKA_BROKERS: list
+    .optional()
+    .describe(
+      '`host:port,…` (or `ssl://host:port,…` for TLS); embedded, without Kafka, when unset',
+    ),
+  REDIS_URL: z.url().optional().describe('Redis of the state store; embedded LMDB when unset'),
+  REDIS_CLUSTER_NODES: list
+    .optional()
+    .describe('`host:port,…` of a Redis Cluster (MemoryDB, ElastiCache); wins over REDIS_URL'),
+  CLICKHOUSE_URL: z
+    .url()
+    .optional()
+    .describe(
+      'ClickHouse server of the warehouse (`http://user:pass@host:8123/db`); chdb when unset',
+    ),
+  PULSE_API_KEYS: json(z.record(z.string(), z.string()))
+    .default({})
+    .describe('Secret keys of the query APIs, JSON `{"sk_…":"cust_…"}`'),
+  PULSE_TICK_MS: wholeNumber
+    .default(1000)
+    .describe('How often the wall clock ticks the processor (ms); 0 turns it off'),
+  PULSE_GROUP_ID: z.string().min(1).default('pulse-processor').describe('Kafka consumer group'),
+  PULSE_SESSION_TIMEOUT_MS: positive
+    .default(30_000)
+    .describe('Kafka consumer session timeout (ms)'),
+  PULSE_KAFKA_REPLICATION: positive
+    .optional()
+    .describe(
+      'Replication factor of the topics it creates (default 3; 1 on a single local broker)',
+    ),
+  PULSE_KAFKA_MIN_INSYNC: positive
+    .optional()
+    .describe('`min.insync.replicas` of the topics it creates (default: replication − 1)'),
+  PULSE_KAFKA_PARTITIONS: positive
+    .optional()
+    .describe('Partitions of the topics it creates (default 12)'),
+  PULSE_WAREHOUSE_TTL: TRUE_FALSE.default('1').describe(
+    '`0` turns off the warehouse TTLs (tests replaying old timestamps)',
+  ),
+  PULSE_WEBHOOKS_ALLOW_PRIVATE: TRUE_FALSE.default('0').describe(
+    '`1` lets trigger webhooks reach loopback and private addresses (development only)',
+  ),
+  PULSE_LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info')
+    .describe('Level of the JSON log on stderr; `debug` adds a line per committed Kafka batch'),
+  PULSE_LOG_BATCHES: TRUE_FALSE.default('0').describe(
+    '`1` prints a `{"batch":…}` line on stdout per published batch (tests)',
+  ),
+  PULSE_TICKS_FROM_STDIN: TRUE_FALSE.default('0').describe(
+    '`1` reads `{"tick": ms}` lines from stdin as clock ticks (tests)',
+  ),
+  ...OPS,
+} satisfies EnvSpec;
+
+/** The edge on Node (edge/src/adapters/node/main.ts). */
+export const NODE_EDGE_ENV = {
+  PULSE_KEYS_FILE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('JSON file of write key → KeyConfig, re-read every 10 s (or PULSE_KEYS)'),
+  PULSE_KEYS: json(z.record(z.string(), z.unknown()))
+    .optional()
+    .describe('The same key config inline, when there is no PULSE_KEYS_FILE'),
+  INGEST_URL: z
+    .url()
+    .optional()
+    .describe('Backend ingest (`http://…/internal/ingest`); required unless KAFKA_BROKERS'),
+  INGEST_SECRET: z.string().min(1).optional().describe('HMAC secret shared with backend ingest'),
+  IP_SALT_SECRET: z
+    .string()
+    .min(1)
+    .describe('Secret the daily IP-hash salts derive from (required)'),
+  KAFKA_BROKERS: list
+    .optional()
+    .describe('Produce to Kafka directly (backend’s Kafka sink) instead of ingest'),
+  DECIDE_URL: z
+    .url()
+    .optional()
+    .describe('Base URL of the backend’s decide; default: INGEST_URL’s origin'),
+  PORT: port.default(8787).describe('Port of the edge'),
+  HOST: z.string().min(1).default('127.0.0.1').describe('Address the edge binds'),
+  TRUST_PROXY: TRUE_FALSE.default('0').describe(
+    '`1` takes the client IP from X-Forwarded-For (behind a load balancer)',
+  ),
+  ...OPS,
+} satisfies EnvSpec;
+
+export type EnvOf<S extends EnvSpec> = { [K in keyof S]: z.output<S[K]> };
+
+/** Thrown by `readEnv`: every bad variable, one per line, by name. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/**
+ * Reads and checks `spec`'s variables from `env` (an empty string counts as unset). Throws a
+ * ConfigError naming every bad variable and why, so a process refuses to start on any of them.
+ */
+export function readEnv<S extends EnvSpec>(
+  spec: S,
+  env: Record<string, string | undefined>,
+): EnvOf<S> {
+  const input = Object.fromEntries(
+    Object.keys(spec).flatMap((name) => (env[name] ? [[name, env[name]]] : [])),
+  );
+  const parsed = z.object(spec).safeParse(input);
+  if (parsed.success) return parsed.data as EnvOf<S>;
+  const lines = parsed.error.issues.map((issue) => {
+    const name = String(issue.path[0] ?? '');
+    const given = input[name];
+    return `  ${name}: ${issue.message}${given === undefined ? ' (not set)' : ` (got ${JSON.stringify(given)})`}`;
+  });
+  throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+}
+
+/** The markdown table of `spec`: variable, default, meaning (docs/configuration.md). */
+export function envTable(spec: EnvSpec): string {
+  const rows = Object.entries(spec).map(([name, schema]) => {
+    const parsed = z.object({ value: schema }).safeParse({});
+    const value: unknown = parsed.success ? parsed.data.value : undefined;
+    const fallback =
+      value === undefined
+        ? ''
+        : Array.isArray(value)
+          ? value.join(',')
+          : typeof value === 'object'
+            ? JSON.stringify(value)
+            : String(value);
+    return `| \`${name}\` | ${fallback ? `\`${fallback}\`` : ''} | ${schema.description ?? ''} |`;
+  });
+  return ['| variable | default | what it sets |', '| --- | --- | --- |', ...rows].join('\n');
+}
