@@ -47,7 +47,7 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
       authenticate(deps.config),
       requireAllowedOrigin(),
       // Routing before the limit: Pulse's limit never stands in front of a legacy primary.
-      routeByCustomer(deps.legacy, retryAfterSeconds),
+      routeByCustomer(deps.config, deps.legacy, retryAfterSeconds),
       rateLimit(deps.limiter, countEvents),
       handler,
     );

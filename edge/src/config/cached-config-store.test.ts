@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { KeyConfig, KeyConfigStore } from './key-config';
+import { NO_MIGRATION } from './migration';
 import { createCachedConfigStore } from './cached-config-store';
 import { createMemoryConfigStore } from './memory-config-store';
 
@@ -15,6 +16,7 @@ function countingStore(
 ): KeyConfigStore & { reads: number } {
   const store = {
     reads: 0,
+    migration: () => Promise.resolve(NO_MIGRATION),
     get() {
       store.reads++;
       return answer();

@@ -26,7 +26,20 @@ export function createCachedConfigStore(
 ): KeyConfigStore {
   const { ttlMs = 10_000, maxEntries = 10_000, now = Date.now } = options;
   const entries = new Map<string, Entry>();
+  let stage: { value: ReturnType<KeyConfigStore['migration']>; expiresAt: number } | undefined;
   return {
+    // The stage is cached like a key: a rollout or rollback takes effect within `ttlMs`.
+    migration() {
+      const time = now();
+      if (stage && stage.expiresAt > time) return stage.value;
+      const value = inner.migration();
+      const entry = { value, expiresAt: time + ttlMs };
+      stage = entry;
+      void value.catch(() => {
+        if (stage === entry) stage = undefined;
+      });
+      return value;
+    },
     get(key) {
       const time = now();
       const hit = entries.get(key);

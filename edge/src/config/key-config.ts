@@ -1,8 +1,9 @@
 import { CUSTOMER_ID_PATTERN } from '@pulse/contract';
 import { z } from 'zod';
+import type { MigrationStage } from './migration';
 
 /** How a customer's traffic flows (docs/architecture.md, "Routing per customer"). */
-export const ROUTING_MODES = ['new', 'shadow', 'legacy'] as const;
+export const ROUTING_MODES = ['new', 'shadow', 'legacy', 'rollout'] as const;
 export type RoutingMode = (typeof ROUTING_MODES)[number];
 
 /** Token bucket of one customer: `per_second` events refill it, up to `burst` events. */
@@ -24,6 +25,10 @@ export interface KeyConfig {
    */
   allowed_origins: string[];
   rate: RateLimit;
+  /**
+   * `new` (Pulse only), `shadow` (legacy primary, Pulse a copy), `legacy` (forward only), or
+   * `rollout`: `new` or `shadow` as the deployment's migration stage says (config/migration.ts).
+   */
   routing: RoutingMode;
   /** Base URL of the legacy pipeline; the request path is appended. Required unless `new`. */
   legacy_url?: string;
@@ -68,4 +73,9 @@ export function parseKeyConfig(
 /** Where key config lives: Workers KV, a file, env, memory. `null` means no such key. */
 export interface KeyConfigStore {
   get(key: string): Promise<KeyConfig | null>;
+  /** The migration stage of `rollout` keys (config/migration.ts); NO_MIGRATION when unset. */
+  migration(): Promise<MigrationStage>;
 }
+
+/** Names in a config store that are not write keys (the migration stage): they start with `$`. */
+export const isReservedEntry = (key: string) => key.startsWith('$');

@@ -1,6 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import { EdgeError } from '../../errors/edge-error';
-import { parseKeyConfig, type KeyConfig, type KeyConfigStore } from '../../config/key-config';
+import {
+  isReservedEntry,
+  parseKeyConfig,
+  type KeyConfig,
+  type KeyConfigStore,
+} from '../../config/key-config';
+import {
+  MIGRATION_ENTRY,
+  NO_MIGRATION,
+  parseMigrationStage,
+  type MigrationStage,
+} from '../../config/migration';
 
 /** Options of {@link createFileConfigStore}. */
 export interface FileConfigStoreOptions {
@@ -10,9 +21,13 @@ export interface FileConfigStoreOptions {
   now?: () => number;
 }
 
-type Entries = Map<string, KeyConfig | string>;
+/** Write key → its config, or why its entry is broken; `$migration` → the stage, or why not. */
+type Entries = Map<string, KeyConfig | string> & { stage?: MigrationStage | string };
 
-/** Parses `{ "<write key>": KeyConfig, … }`; a broken entry keeps its reason, not its key. */
+/**
+ * Parses `{ "<write key>": KeyConfig, …, "$migration": MigrationStage }`; a broken entry keeps
+ * its reason, not its key.
+ */
 export function parseKeyConfigFile(text: string): Entries {
   const json: unknown = JSON.parse(text);
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
@@ -20,6 +35,12 @@ export function parseKeyConfigFile(text: string): Entries {
   }
   const entries: Entries = new Map();
   for (const [key, value] of Object.entries(json)) {
+    if (key === MIGRATION_ENTRY) {
+      const parsed = parseMigrationStage(value);
+      entries.stage = parsed.ok ? parsed.stage : parsed.message;
+      continue;
+    }
+    if (isReservedEntry(key)) continue;
     const parsed = parseKeyConfig(value);
     entries.set(key, parsed.ok ? parsed.config : parsed.message);
   }
@@ -46,16 +67,26 @@ export function createFileConfigStore(
     });
     return entries;
   };
+  const current = async (): Promise<Entries> => {
+    try {
+      return await (loaded && now() - loaded.at < ttlMs ? loaded.entries : load());
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      console.error(`edge: key config ${path} unreadable: ${reason}`);
+      throw new EdgeError('unavailable', 'key configuration is unavailable; retry later', 30);
+    }
+  };
   return {
-    async get(key) {
-      let entries: Entries;
-      try {
-        entries = await (loaded && now() - loaded.at < ttlMs ? loaded.entries : load());
-      } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        console.error(`edge: key config ${path} unreadable: ${reason}`);
-        throw new EdgeError('unavailable', 'key configuration is unavailable; retry later', 30);
+    async migration() {
+      const { stage } = await current();
+      if (typeof stage === 'string') {
+        console.error(`edge: key config ${path}: the migration stage is invalid: ${stage}`);
+        throw new EdgeError('unavailable', 'migration stage is invalid; retry later', 30);
       }
+      return stage ?? NO_MIGRATION;
+    },
+    async get(key) {
+      const entries = await current();
       const entry = entries.get(key);
       if (typeof entry === 'string') {
         console.error(`edge: key config ${path}: entry of a key is invalid: ${entry}`);

@@ -7,6 +7,7 @@ import { createHttpIngestSink } from '../../sinks/http-ingest-sink';
 import { keyConfigs, nativeEvent } from '../../../test/support/fixtures';
 import { startVerifyingIngest, type VerifyingIngest } from '../../../test/support/verifying-ingest';
 import { batchExample, SPEC_WRITE_KEY } from '../../../test/support/segment-spec-examples';
+import { startRecordingServer } from '../../../test/support/recording-server';
 import { createFileConfigStore, startNodeEdge, type NodeEdge } from '.';
 
 const secret = 'node-e2e-secret';
@@ -130,5 +131,42 @@ describe('the Node edge over real HTTP', () => {
     expect(broken.headers.get('retry-after')).toBe('30');
     await writeConfig();
     clock += 1_000;
+  });
+
+  it('moves a rollout customer onto Pulse and back with one edit of the migration stage', async () => {
+    // The legacy pipeline is outside Pulse: a recording double.
+    const legacy = await startRecordingServer(() => ({ status: 200, body: '{"legacy":"ok"}' }));
+    try {
+      const rollout = {
+        ...keyConfigs()['pk_test_open'],
+        customer_id: 'cust_rollout',
+        routing: 'rollout',
+        legacy_url: legacy.url,
+      };
+      const send = () =>
+        fetch(`${edge.url}/v1/events?key=pk_rollout`, {
+          method: 'POST',
+          headers: { 'content-type': 'text/plain' },
+          body: JSON.stringify({ events: [nativeEvent()] }),
+        });
+      const pulseBatches = () =>
+        ingest.batches.filter((batch) => batch.customer_id === 'cust_rollout').length;
+
+      await writeConfig({ pk_rollout: rollout, $migration: { percent: 100 } });
+      clock += 1_000;
+      expect((await send()).status).toBe(200);
+      expect([pulseBatches(), legacy.requests.length]).toEqual([1, 0]);
+
+      // One-click rollback: legacy is primary again; Pulse keeps a shadow copy.
+      await writeConfig({ pk_rollout: rollout, $migration: { percent: 100, rollback: true } });
+      clock += 1_000;
+      const rolledBack = await send();
+      expect(await rolledBack.json()).toEqual({ legacy: 'ok' });
+      expect([pulseBatches(), legacy.requests.length]).toEqual([2, 1]);
+    } finally {
+      await legacy.close();
+      await writeConfig();
+      clock += 1_000;
+    }
   });
 });

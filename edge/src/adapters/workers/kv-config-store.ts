@@ -1,5 +1,6 @@
 import { EdgeError } from '../../errors/edge-error';
-import { parseKeyConfig, type KeyConfigStore } from '../../config/key-config';
+import { isReservedEntry, parseKeyConfig, type KeyConfigStore } from '../../config/key-config';
+import { MIGRATION_ENTRY, NO_MIGRATION, parseMigrationStage } from '../../config/migration';
 
 /**
  * Key config in Workers KV: one entry per write key, its value the JSON KeyConfig. KV being
@@ -8,9 +9,27 @@ import { parseKeyConfig, type KeyConfigStore } from '../../config/key-config';
  */
 export function createKvConfigStore(kv: KVNamespace): KeyConfigStore {
   return {
+    async migration() {
+      let value: unknown;
+      try {
+        value = await kv.get(MIGRATION_ENTRY, 'json');
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        console.error(`edge: KV read of the migration stage failed: ${reason}`);
+        throw new EdgeError('unavailable', 'key configuration is unavailable; retry later', 5);
+      }
+      if (value === null) return NO_MIGRATION;
+      const parsed = parseMigrationStage(value);
+      if (!parsed.ok) {
+        console.error(`edge: KV migration stage is invalid: ${parsed.message}`);
+        throw new EdgeError('unavailable', 'migration stage is invalid; retry later', 30);
+      }
+      return parsed.stage;
+    },
     async get(key) {
-      // KV refuses these two names outright; no write key can be one of them.
-      if (key === '.' || key === '..') return null;
+      // KV refuses these two names outright; no write key can be one of them. Entries that
+      // start with `$` are the deployment's (the migration stage), never a write key's.
+      if (key === '.' || key === '..' || isReservedEntry(key)) return null;
       let value: unknown;
       try {
         value = await kv.get(key, 'json');

@@ -4,6 +4,7 @@ import { createTestEdge } from '../../../test/support/test-app';
 import { keyConfigs, nativeEvent } from '../../../test/support/fixtures';
 import { startRecordingServer, type RecordingServer } from '../../../test/support/recording-server';
 import type { KeyConfig } from '../../config/key-config';
+import { NO_MIGRATION } from '../../config/migration';
 import { SHADOW_STATUS_HEADER } from '.';
 
 /** The legacy pipeline: a system outside Pulse, here a recording double. */
@@ -173,7 +174,12 @@ describe('routing per customer', () => {
       ['pk_switch', { ...base, routing: 'legacy', legacy_url: legacy.url }],
     ]);
     const edge = createTestEdge({
-      deps: { config: { get: (key) => Promise.resolve(configs.get(key) ?? null) } },
+      deps: {
+        config: {
+          get: (key) => Promise.resolve(configs.get(key) ?? null),
+          migration: () => Promise.resolve(NO_MIGRATION),
+        },
+      },
     });
     await edge.post('/v1/events?key=pk_switch', { events: [nativeEvent()] });
     expect([legacy.requests.length, edge.sink.batches.length]).toEqual([1, 0]);

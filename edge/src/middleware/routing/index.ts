@@ -1,6 +1,8 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { EdgeError } from '../../errors/edge-error';
 import type { EdgeEnv } from '../../deps';
+import type { KeyConfigStore } from '../../config/key-config';
+import { rolloutMode } from '../../config/migration';
 import type { LegacyAnswer, LegacyForwarder, LegacyRequest } from '../../sinks/legacy-forwarder';
 
 /**
@@ -31,11 +33,18 @@ export const SHADOW_STATUS_HEADER = 'X-Pulse-Shadow-Status';
  * client keeps its events; its 2xx and 4xx answers are passed through.
  */
 export function routeByCustomer(
+  config: KeyConfigStore,
   legacy: LegacyForwarder,
   retryAfterSeconds: number,
 ): MiddlewareHandler<EdgeEnv> {
   return async (c, next) => {
-    const { routing, legacy_url } = c.get('keyConfig');
+    const key = c.get('keyConfig');
+    const { legacy_url } = key;
+    // A `rollout` key goes where the deployment's migration stage puts its customer now.
+    const routing =
+      key.routing === 'rollout'
+        ? rolloutMode(await config.migration(), key.customer_id)
+        : key.routing;
     if (routing === 'new' || legacy_url === undefined) return next();
 
     const forwarded = legacy.forward(legacyRequest(c, legacy_url));
