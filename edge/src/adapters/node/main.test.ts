@@ -61,7 +61,9 @@ beforeAll(async () => {
     PORT: '0',
     PULSE_OPS_PORT: '0',
   });
-});
+  // Starting a tsx child takes seconds alone, longer beside the other suites; startMain's own
+  // 30 s bound says why it failed before this one does.
+}, 60_000);
 
 afterAll(async () => {
   child?.kill('SIGTERM');
@@ -69,49 +71,57 @@ afterAll(async () => {
 });
 
 describe('the Node edge process (main.ts) with PULSE_OPS_PORT', () => {
-  it('counts a known workload on /metrics: accepted, refused by code, client drops, answers', async () => {
-    const post = (key: string, body: unknown) =>
-      fetch(`${edgeUrl}/v1/events?key=${key}`, {
-        method: 'POST',
-        headers: { 'content-type': 'text/plain' },
-        body: JSON.stringify(body),
+  it(
+    'counts a known workload on /metrics: accepted, refused by code, client drops, answers',
+    { timeout: 30_000 },
+    async () => {
+      const post = (key: string, body: unknown) =>
+        fetch(`${edgeUrl}/v1/events?key=${key}`, {
+          method: 'POST',
+          headers: { 'content-type': 'text/plain' },
+          body: JSON.stringify(body),
+        });
+      const sent_at = new Date().toISOString();
+      const ok = await post('pk_test_open', {
+        sent_at,
+        dropped: 1,
+        events: [nativeEvent(), nativeEvent(), { event_type: 'page_view' }],
       });
-    const sent_at = new Date().toISOString();
-    const ok = await post('pk_test_open', {
-      sent_at,
-      dropped: 1,
-      events: [nativeEvent(), nativeEvent(), { event_type: 'page_view' }],
-    });
-    expect(ok.status).toBe(200);
-    expect(ingested.flatMap((batch) => batch.events)).toHaveLength(2);
-    expect((await post('pk_test_nobody', { sent_at, events: [nativeEvent()] })).status).toBe(401);
+      expect(ok.status).toBe(200);
+      expect(ingested.flatMap((batch) => batch.events)).toHaveLength(2);
+      expect((await post('pk_test_nobody', { sent_at, events: [nativeEvent()] })).status).toBe(401);
 
-    const samples = await scrape();
-    expect(samples.get('pulse_edge_events_accepted_total{customer="cust_open"}')).toBe(2);
-    expect(
-      samples.get('pulse_edge_events_rejected_total{customer="cust_open",code="invalid_event"}'),
-    ).toBe(1);
-    expect(samples.get('pulse_edge_client_dropped_total{customer="cust_open"}')).toBe(1);
-    expect(
-      samples.get(
-        'pulse_edge_requests_total{customer="cust_open",route="/v1/events",status="200",code="ok"}',
-      ),
-    ).toBe(1);
-    expect(
-      samples.get(
-        'pulse_edge_requests_total{customer="_none",route="/v1/events",status="401",code="invalid_key"}',
-      ),
-    ).toBe(1);
-  });
+      const samples = await scrape();
+      expect(samples.get('pulse_edge_events_accepted_total{customer="cust_open"}')).toBe(2);
+      expect(
+        samples.get('pulse_edge_events_rejected_total{customer="cust_open",code="invalid_event"}'),
+      ).toBe(1);
+      expect(samples.get('pulse_edge_client_dropped_total{customer="cust_open"}')).toBe(1);
+      expect(
+        samples.get(
+          'pulse_edge_requests_total{customer="cust_open",route="/v1/events",status="200",code="ok"}',
+        ),
+      ).toBe(1);
+      expect(
+        samples.get(
+          'pulse_edge_requests_total{customer="_none",route="/v1/events",status="401",code="invalid_key"}',
+        ),
+      ).toBe(1);
+    },
+  );
 
-  it('is ready while backend ingest answers, and says why not once it is gone', async () => {
-    const before = await fetch(`${opsUrl}/readyz`);
-    expect(await before.json()).toEqual({ ready: true, checks: { sink: 'ok' } });
-    await ingest.close();
-    const after = await fetch(`${opsUrl}/readyz`);
-    expect(after.status).toBe(503);
-    const report = (await after.json()) as { ready: boolean; checks: { sink: string } };
-    expect(report.checks.sink).not.toBe('ok');
-    expect((await fetch(`${opsUrl}/healthz`)).status).toBe(200);
-  });
+  it(
+    'is ready while backend ingest answers, and says why not once it is gone',
+    { timeout: 30_000 },
+    async () => {
+      const before = await fetch(`${opsUrl}/readyz`);
+      expect(await before.json()).toEqual({ ready: true, checks: { sink: 'ok' } });
+      await ingest.close();
+      const after = await fetch(`${opsUrl}/readyz`);
+      expect(after.status).toBe(503);
+      const report = (await after.json()) as { ready: boolean; checks: { sink: string } };
+      expect(report.checks.sink).not.toBe('ok');
+      expect((await fetch(`${opsUrl}/healthz`)).status).toBe(200);
+    },
+  );
 });
