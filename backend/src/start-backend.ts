@@ -180,6 +180,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     ingestSecret: config.ingestSecret,
     allowPrivateWebhooks: config.allowPrivateWebhooks,
     now: Date.now,
+    metrics,
   });
 
   let kafkaSink: KafkaSink | undefined;

@@ -1,3 +1,4 @@
+import type { BackendMetrics } from '../metrics/backend-metrics';
 import type { Processor } from '../processor/processor';
 import type { StateStore } from '../state/state-store';
 import type { Warehouse } from '../warehouse/warehouse';
@@ -17,4 +18,6 @@ export interface ApiContext {
   allowPrivateWebhooks?: boolean;
   /** The wall clock (ms); tests pass their own. */
   now: () => number;
+  /** Where the APIs report what operators watch (parity). @default none */
+  metrics?: BackendMetrics;
 }

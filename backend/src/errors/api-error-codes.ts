@@ -31,6 +31,8 @@ export const API_ERRORS = {
   invalid_key: { status: 401, graphql: 'UNAUTHENTICATED' },
   /** An internal call (ingest, decide) without the edge's valid signature. */
   invalid_signature: { status: 401 },
+  /** The legacy pipeline's counts could not be read, or are not of the agreed shape (parity). */
+  legacy_unavailable: { status: 502 },
   /** No such route, or nothing of this key's customer by that id. */
   not_found: { status: 404 },
   /** `POST /v1/segments` with an id the customer already has. */

@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { DeadLetter, SinkBatch } from '@pulse/contract';
+import type { ParityReport } from '../api/parity/parity-report';
 import type { ProcessedBatch } from '../processor/processor';
 import { createCustomerLabels } from './customer-labels';
 
@@ -31,6 +32,8 @@ export interface BackendMetrics {
   consumerLag(topic: string, partition: number, lag: number): void;
   warehouseWrite(seconds: number, outcome: Outcome): void;
   webhookAttempt(outcome: 'delivered' | 'failed' | 'retry'): void;
+  /** A parity report of a customer (migration): its discrepancy, and whether it alerted. */
+  parity(customer: string, report: ParityReport): void;
   /** Reads the number of live GraphQL subscriptions (SSE) at each scrape. */
   countSubscribers(read: () => number): void;
 }
@@ -108,6 +111,18 @@ export function createBackendMetrics(options: { namedCustomers?: number } = {}):
     labelNames: ['outcome'],
     registers,
   });
+  const parityDiscrepancy = new Gauge({
+    name: 'pulse_parity_discrepancy',
+    help: 'Share by which Pulse and the legacy pipeline differ in the last parity report, per customer.',
+    labelNames: ['customer'],
+    registers,
+  });
+  const parityAlerts = new Counter({
+    name: 'pulse_parity_alerts_total',
+    help: 'Parity reports with an hour and event type more than 0.1% apart, per customer.',
+    labelNames: ['customer'],
+    registers,
+  });
   let readSubscribers = () => 0;
   new Gauge({
     name: 'pulse_sse_subscribers',
@@ -158,6 +173,11 @@ export function createBackendMetrics(options: { namedCustomers?: number } = {}):
     },
     webhookAttempt(outcome) {
       webhooks.inc({ outcome });
+    },
+    parity(id, report) {
+      const label = customer(id);
+      parityDiscrepancy.set({ customer: label }, report.totals.discrepancy);
+      if (report.alert) parityAlerts.inc({ customer: label });
     },
     countSubscribers(read) {
       readSubscribers = read;
