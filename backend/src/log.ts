@@ -9,3 +9,8 @@ export const log: Logger = pino(
   { name: 'pulse-backend', level: process.env.PULSE_LOG_LEVEL ?? 'info' },
   pino.destination({ fd: 2, sync: true }),
 );
+
+/** The default report of a failure no caller awaits: one `error` line with what failed and why. */
+export function logError(what: string, error: unknown): void {
+  log.error({ err: error }, what);
+}

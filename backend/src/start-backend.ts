@@ -9,6 +9,7 @@ import { startIngest, type IngestServer } from './ingest/ingest-server';
 import { SINGLE_BROKER_TOPICS, setUpTopics, type TopicSettings } from './kafka/topics';
 import { createBackendMetrics, type BackendMetrics } from './metrics/backend-metrics';
 import { measuredSink, measuredWarehouse } from './metrics/instrument';
+import { log, logError } from './log';
 import { kafkaReadiness } from './ops/kafka-readiness';
 import { startOpsServer, type OpsServer, type ReadinessCheck } from './ops/ops-server';
 import { createProcessor, type ProcessedBatch, type Processor } from './processor/processor';
@@ -57,7 +58,7 @@ export interface BackendConfig {
   sessionTimeoutMs?: number;
   /** Warehouse TTLs; off only for tests that replay old timestamps. @default true */
   ttl?: boolean;
-  /** Errors no caller awaits (the clock's ticks). @default console.error */
+  /** Errors no caller awaits (the clock's ticks). @default an error line in the log (log.ts) */
   onError?: (what: string, error: unknown) => void;
   /**
    * Called once a batch is committed and its changes are in the warehouse and published; a
@@ -166,7 +167,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     },
     // An outbox entry refused every time goes to the dead letters (pulse.dlq, or the log).
     park: async (entry, error) => {
-      (config.onError ?? console.error)(`processor: parked outbox entry ${entry.id}`, error);
+      (config.onError ?? logError)(`processor: parked outbox entry ${entry.id}`, error);
       for (const letters of parkedOutboxLetters(entry, error)) await deadLetters.write(letters);
       metrics.parked();
     },
@@ -204,7 +205,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
         },
         onLag: (topic, partition, lag) => metrics.consumerLag(topic, partition, lag),
         onCrash: (error, restarting) => {
-          (config.onError ?? console.error)(
+          (config.onError ?? logError)(
             `kafka consumer crashed${restarting ? ', restarting' : ''}`,
             error,
           );
@@ -219,7 +220,8 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
         metrics.quarantined(letter);
         if (config.onQuarantine) config.onQuarantine(letter);
         else
-          console.error(
+          log.warn(
+            { customer: letter.customer_id, event_id: letter.event_id, code: letter.code },
             `processor: quarantined ${letter.customer_id}/${letter.event_id} to the dead letters: ${letter.message}`,
           );
       },
@@ -233,7 +235,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
       routes: api,
       // 503s and unexpected failures of any route are logged, with the reason.
       onSinkError: (error) =>
-        (config.onError ?? console.error)('ingest or an API request failed', error),
+        (config.onError ?? logError)('ingest or an API request failed', error),
     });
 
   const tickMs = config.tickMs ?? 1000;
@@ -241,7 +243,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     roles.processor && tickMs > 0
       ? setInterval(() => {
           processor.tick(Date.now()).catch((error: unknown) => {
-            (config.onError ?? console.error)('processor tick failed', error);
+            (config.onError ?? logError)('processor tick failed', error);
           });
         }, tickMs)
       : undefined;

@@ -4,7 +4,7 @@ import { TOPICS } from '../kafka/topics';
 import { groupCommitIsolating } from './isolate-poison';
 import type { Processor } from './processor';
 import { failureReason, quarantined, readEventRecord } from './quarantine';
-import { log } from '../log';
+import { log, logError } from '../log';
 import { kafkaBrokers } from '../kafka/brokers';
 
 export interface KafkaProcessorOptions {
@@ -21,7 +21,7 @@ export interface KafkaProcessorOptions {
   sessionTimeoutMs?: number;
   /**
    * A record was quarantined to `pulse.dlq` (not an event, or failing deterministically), after
-   * it was durable there and before its offset is committed. @default console.error
+   * it was durable there and before its offset is committed. @default reportQuarantine (a warn line)
    */
   onQuarantine?: (letter: DeadLetter) => void;
   /** Further tries of a batch that fails deterministically before it is split. @default 2 */
@@ -121,7 +121,7 @@ export async function startKafkaProcessor(options: KafkaProcessorOptions): Promi
     status.joined = false;
     status.crashes += 1;
     status.lastError = payload.error.message;
-    (options.onCrash ?? ((error) => console.error('kafka consumer crashed', error)))(
+    (options.onCrash ?? ((error) => logError('kafka consumer crashed', error)))(
       payload.error,
       payload.restart,
     );

@@ -9,6 +9,7 @@ import type { Trigger, WebhookAction } from './trigger';
 import { createTriggerStore } from './trigger-store';
 import { publicOnlyFetch } from './webhook-guard';
 import { postWebhook, webhookBody, type WebhookBody } from './webhook-request';
+import { logError } from '../log';
 
 export interface WebhookDispatcherOptions {
   store: StateStore;
@@ -23,7 +24,7 @@ export interface WebhookDispatcherOptions {
   allowPrivateNetworks?: boolean;
   /** Uniform in [0, 1), for the back-off jitter. @default Math.random */
   random?: () => number;
-  /** Failures no caller awaits (the delivery log could not be written). @default console.error */
+  /** Failures no caller awaits (the delivery log could not be written). @default an error line in the log (log.ts) */
   onError?: (what: string, error: unknown) => void;
   /** After each POST: delivered, failed for good, or failed with a retry to follow (metrics). */
   onAttempt?: (outcome: 'delivered' | 'failed' | 'retry') => void;
@@ -67,7 +68,7 @@ export function startWebhookDispatcher(options: WebhookDispatcherOptions): Webho
   const fetchImpl =
     options.fetch ?? (options.allowPrivateNetworks ? globalThis.fetch : publicOnlyFetch());
   const random = options.random ?? Math.random;
-  const onError = options.onError ?? ((what, error) => console.error(what, error));
+  const onError = options.onError ?? logError;
   const triggers = createTriggerStore(store);
   const log = createDeliveryLog(store);
   const stopping = new AbortController();
