@@ -57,3 +57,34 @@ export function runFlinkMain(
     });
   });
 }
+
+/** A long-running main of the job jar (the Kafka job), owned by a test. */
+export interface FlinkProcess {
+  /** Everything it wrote to stderr so far (the tail), for failure messages. */
+  log(): string;
+  /** Stops it (SIGTERM, then SIGKILL after 10 s) and resolves once it exited. */
+  stop(): Promise<void>;
+}
+
+/** Starts a main class of the job jar that runs until stopped. */
+export function startFlinkMain(mainClass: string, env: Record<string, string>): FlinkProcess {
+  const child = spawn('java', ['-Xmx1g', '-cp', JAR, mainClass], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  const keep = (chunk: Buffer) => (log = (log + chunk.toString()).slice(-16_000));
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    log: () => log,
+    async stop() {
+      if (child.exitCode != null || child.signalCode != null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
