@@ -64,6 +64,8 @@ export interface FlinkProcess {
   log(): string;
   /** Stops it (SIGTERM, then SIGKILL after 10 s) and resolves once it exited. */
   stop(): Promise<void>;
+  /** Kills it at once (SIGKILL: no shutdown, no cancelled job) and resolves once it exited. */
+  kill9(): Promise<void>;
 }
 
 /** Starts a main class of the job jar that runs until stopped. */
@@ -77,14 +79,61 @@ export function startFlinkMain(mainClass: string, env: Record<string, string>): 
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const running = () => child.exitCode == null && child.signalCode == null;
   return {
     log: () => log,
+    async kill9() {
+      if (running()) child.kill('SIGKILL');
+      await exited;
+    },
     async stop() {
-      if (child.exitCode != null || child.signalCode != null) return;
+      if (!running()) return;
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exited;
       clearTimeout(timer);
     },
   };
+}
+
+const READ_COMMITTED = fileURLToPath(new URL('./kafka/ReadCommitted.java', import.meta.url));
+
+/** A committed record of an output topic. */
+export interface CommittedRecord {
+  topic: string;
+  key: string | null;
+  value: unknown;
+}
+
+/**
+ * Every committed record of `topics`, read by Kafka's own Java consumer with read_committed up
+ * to the last stable offset (tests/services/kafka/ReadCommitted.java), in partition order.
+ * Needs the Flink job built (its `target/lib` holds kafka-clients).
+ */
+export async function readCommitted(brokers: string, topics: string[]): Promise<CommittedRecord[]> {
+  const { stdout } = await run(
+    'java',
+    ['-cp', `${FLINK_DIR}target/lib/*`, READ_COMMITTED, brokers, ...topics],
+    { maxBuffer: 256 * 1024 * 1024, timeout: 120_000 },
+  );
+  return stdout
+    .split('\n')
+    .filter((line) => line.trim())
+    .map((line) => JSON.parse(line) as CommittedRecord);
+}
+
+/**
+ * Resolves once some offsets of `topics` lie in an open transaction (a transactional sink holds
+ * written, uncommitted records); rejects after `timeoutMs`.
+ */
+export async function awaitInFlightOffsets(
+  brokers: string,
+  topics: string[],
+  timeoutMs: number,
+): Promise<void> {
+  await run(
+    'java',
+    ['-cp', `${FLINK_DIR}target/lib/*`, READ_COMMITTED, brokers, '--await-in-flight', ...topics],
+    { timeout: timeoutMs },
+  );
 }

@@ -36,8 +36,11 @@ public interface CustomerState {
   /** Sets (or, with null, ends) a membership. */
   void setMember(String segment, String id, Long end);
 
-  /** Every member whose membership ends at or before {@code upTo}, in no particular order. */
-  List<Member> membersEndingBy(long upTo);
+  /**
+   * Ends every membership that ends at or before {@code upTo} and returns them, in no particular
+   * order.
+   */
+  List<Member> removeMembersEndingBy(long upTo);
 
   /** A membership: profile {@code id} is in {@code segment} until {@code end}. */
   record Member(String segment, String id, long end) {}

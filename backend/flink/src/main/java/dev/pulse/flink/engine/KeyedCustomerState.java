@@ -29,8 +29,12 @@ final class KeyedCustomerState implements CustomerState {
   private final MapState<Tuple2<String, String>, Map<String, Long>> evidence;
   /** (segment, profile) → end of membership; only members are present. */
   private final MapState<Tuple2<String, String>, Long> members;
-  /** The earliest membership end, or empty when it must be recomputed. */
-  private final ValueState<Long> earliestEnd;
+  /**
+   * A lower bound of every membership end (empty: no member yet). A member's end only moves later
+   * while it stays a member, so the bound is lowered when a member is set and made exact again by
+   * the scan that runs once the clock reaches it: most events check expiry in O(1).
+   */
+  private final ValueState<Long> endsFrom;
 
   KeyedCustomerState(RuntimeContext context) {
     clock = context.getState(new ValueStateDescriptor<>("clock", Types.LONG));
@@ -42,7 +46,7 @@ final class KeyedCustomerState implements CustomerState {
         context.getMapState(
             new MapStateDescriptor<>("evidence", PAIR, Types.MAP(Types.STRING, Types.LONG)));
     members = context.getMapState(new MapStateDescriptor<>("members", PAIR, Types.LONG));
-    earliestEnd = context.getState(new ValueStateDescriptor<>("earliest-end", Types.LONG));
+    endsFrom = context.getState(new ValueStateDescriptor<>("ends-from", Types.LONG));
   }
 
   @Override
@@ -104,35 +108,33 @@ final class KeyedCustomerState implements CustomerState {
     write(
         () -> {
           Tuple2<String, String> key = Tuple2.of(segment, id);
-          Long earliest = earliestEnd.value();
-          Long old = members.get(key);
-          if (earliest != null && earliest.equals(old)) earliestEnd.clear();
           if (end == null) {
             members.remove(key);
-          } else {
-            members.put(key, end);
-            if (earliest != null && end < earliest) earliestEnd.update(end);
+            return;
           }
+          members.put(key, end);
+          Long from = endsFrom.value();
+          if (from == null || end < from) endsFrom.update(end);
         });
   }
 
   @Override
-  public List<Member> membersEndingBy(long upTo) {
+  public List<Member> removeMembersEndingBy(long upTo) {
     return read(
         () -> {
-          Long earliest = earliestEnd.value();
-          if (earliest == null) {
-            // Recomputed only after the earliest end moved: expiries are rare next to events.
-            earliest = Long.MAX_VALUE;
-            for (Long end : members.values()) earliest = Math.min(earliest, end);
-            earliestEnd.update(earliest);
-          }
-          if (earliest > upTo) return List.of();
+          Long from = endsFrom.value();
+          if (from == null || from > upTo) return List.of();
+          // The clock reached the bound: find who is due, and the exact bound of the others.
           List<Member> due = new ArrayList<>();
+          long rest = Long.MAX_VALUE;
           for (Map.Entry<Tuple2<String, String>, Long> member : members.entries()) {
-            if (member.getValue() <= upTo)
-              due.add(new Member(member.getKey().f0, member.getKey().f1, member.getValue()));
+            long end = member.getValue();
+            if (end <= upTo) due.add(new Member(member.getKey().f0, member.getKey().f1, end));
+            else rest = Math.min(rest, end);
           }
+          for (Member member : due) members.remove(Tuple2.of(member.segment(), member.id()));
+          if (rest == Long.MAX_VALUE) endsFrom.clear();
+          else endsFrom.update(rest);
           return due;
         });
   }

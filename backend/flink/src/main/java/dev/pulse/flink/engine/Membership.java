@@ -46,14 +46,13 @@ final class Membership {
 
   /** Members whose window the customer's clock has passed leave ({@code reason: window}). */
   static List<SegmentChange> expire(String customer, CustomerState state) {
-    List<CustomerState.Member> due = new ArrayList<>(state.membersEndingBy(state.clock()));
+    List<CustomerState.Member> due = new ArrayList<>(state.removeMembersEndingBy(state.clock()));
     due.sort(
         Comparator.comparingLong(CustomerState.Member::end)
             .thenComparing(CustomerState.Member::segment)
             .thenComparing(CustomerState.Member::id));
     List<SegmentChange> changes = new ArrayList<>();
     for (CustomerState.Member member : due) {
-      state.setMember(member.segment(), member.id(), null);
       changes.add(
           SegmentChange.of(customer, member.segment(), member.id(), "exit", member.end(), "window"));
     }

@@ -17,7 +17,10 @@ import java.util.Map;
  *   <li>{@code PULSE_FLINK_GROUP} (default {@code pulse-flink}): consumer group, and the prefix of
  *       the sinks' transactional ids
  *   <li>{@code PULSE_FLINK_CHECKPOINT_DIR}: where checkpoints are kept (a {@code file://} or
- *       {@code s3://} URI); unset keeps them in the JobManager's memory
+ *       {@code s3://} URI); unset keeps them in the JobManager's memory. A local directory is also where a new start
+ *       resumes from: the newest completed checkpoint in it
+ *   <li>{@code PULSE_FLINK_UNTIL_LATEST=1}: read the topics up to their end offsets at start, then
+ *       finish (a replay, or the benchmark), printing the job's run time
  * </ul>
  */
 public record KafkaJobConfig(
@@ -27,7 +30,8 @@ public record KafkaJobConfig(
     String segmentsFile,
     long tickMs,
     String group,
-    String checkpointDir) {
+    String checkpointDir,
+    boolean untilLatest) {
 
   public static KafkaJobConfig fromEnv(Map<String, String> env) {
     String brokers = env.get("KAFKA_BROKERS");
@@ -40,7 +44,8 @@ public record KafkaJobConfig(
         env.get("PULSE_SEGMENTS_FILE"),
         positive(env, "PULSE_TICK_MS", 1000, true),
         env.getOrDefault("PULSE_FLINK_GROUP", "pulse-flink"),
-        env.get("PULSE_FLINK_CHECKPOINT_DIR"));
+        env.get("PULSE_FLINK_CHECKPOINT_DIR"),
+        "1".equals(env.get("PULSE_FLINK_UNTIL_LATEST")));
   }
 
   private static long positive(Map<String, String> env, String name, long fallback, boolean zero) {

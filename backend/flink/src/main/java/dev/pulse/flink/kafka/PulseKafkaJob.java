@@ -11,13 +11,18 @@ import java.io.File;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
+import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ExternalizedCheckpointRetention;
+import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -50,26 +55,38 @@ public final class PulseKafkaJob {
 
   public static void main(String[] args) throws Exception {
     KafkaJobConfig config = KafkaJobConfig.fromEnv(System.getenv());
-    build(config).execute("pulse processing (Kafka)");
+    JobExecutionResult result = build(config).execute("pulse processing (Kafka)");
+    if (config.untilLatest())
+      System.out.println("{\"finished\":true,\"net_runtime_ms\":" + result.getNetRuntime() + "}");
   }
 
   /** The job, ready to execute. */
   public static StreamExecutionEnvironment build(KafkaJobConfig config) throws Exception {
     Configuration flink = new Configuration();
-    if (config.checkpointDir() != null)
+    if (config.checkpointDir() != null) {
       flink.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, config.checkpointDir());
+      // Kept when the job stops or its process dies, so the next start resumes from it.
+      flink.set(
+          CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
+          ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
+      Optional<String> latest = LatestCheckpoint.in(config.checkpointDir());
+      latest.ifPresent(path -> flink.set(StateRecoveryOptions.SAVEPOINT_PATH, path));
+      System.out.println(
+          "{\"resuming_from\":" + latest.map(path -> '"' + path + '"').orElse("null") + "}");
+    }
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
     env.setParallelism(config.parallelism());
     env.enableCheckpointing(config.checkpointInterval().toMillis(), CheckpointingMode.EXACTLY_ONCE);
 
-    KafkaSource<EventRecord> source =
+    KafkaSourceBuilder<EventRecord> sourceBuilder =
         KafkaSource.<EventRecord>builder()
             .setBootstrapServers(config.brokers())
             .setTopics(EVENT_TOPICS)
             .setGroupId(config.group())
             .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
-            .setDeserializer(new EventRecordDeserializer())
-            .build();
+            .setDeserializer(new EventRecordDeserializer());
+    if (config.untilLatest()) sourceBuilder.setBounded(OffsetsInitializer.latest());
+    KafkaSource<EventRecord> source = sourceBuilder.build();
     SingleOutputStreamOperator<StreamItem> items =
         env.fromSource(source, WatermarkStrategy.noWatermarks(), "pulse.events.*")
             .uid("events-source")
