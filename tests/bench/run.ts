@@ -19,6 +19,7 @@ const sections: Record<string, () => Promise<Section>> = {
   'ingest-kafka': async () => (await import('./ingest-kafka')).benchIngestKafka,
   edge: async () => (await import('./edge')).benchEdge,
   processor: async () => (await import('./processor')).benchProcessor,
+  flink: async () => (await import('./flink')).benchFlink,
   latency: async () => (await import('./latency')).benchLatency,
   dashboard: async () => (await import('./dashboard')).benchDashboard,
   'dashboard-queries': async () => (await import('./dashboard-queries')).benchDashboardQueries,

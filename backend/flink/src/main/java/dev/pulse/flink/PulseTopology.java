@@ -1,0 +1,84 @@
+package dev.pulse.flink;
+
+import dev.pulse.flink.engine.CustomerOperator;
+import dev.pulse.flink.engine.IdentityLink;
+import dev.pulse.flink.engine.SegmentChange;
+import dev.pulse.flink.engine.StreamItem;
+import dev.pulse.flink.event.PulseEvent;
+import dev.pulse.flink.rollup.FirstSeen;
+import dev.pulse.flink.rollup.MinuteRollup;
+import dev.pulse.flink.rollup.MinuteRollupFunction;
+import dev.pulse.flink.segments.SegmentDefinition;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.common.typeinfo.TypeHint;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.java.tuple.Tuple2;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+
+/**
+ * The processing job's graph, shared by the Kafka job and the vector runner:
+ *
+ * <pre>
+ * items ─keyBy(customer_id)──────────► CustomerOperator ─► segment changes (+ identity links)
+ *   └─ events ─keyBy(customer, event_id)─► FirstSeen ─keyBy(customer, minute)─► MinuteRollupFunction
+ * </pre>
+ *
+ * Items of one customer must arrive in stream order; keyBy keeps the order of each upstream
+ * instance, so a source that reads one customer's records in order keeps them in order.
+ */
+public final class PulseTopology {
+  /** What the job produces. */
+  public record Outputs(
+      DataStream<SegmentChange> changes,
+      DataStream<IdentityLink> links,
+      DataStream<PulseEvent> firstSeen,
+      DataStream<MinuteRollup> rollups) {}
+
+  private static final TypeInformation<Tuple2<String, String>> EVENT_KEY =
+      new TypeHint<Tuple2<String, String>>() {}.getTypeInfo();
+  private static final TypeInformation<Tuple2<String, Long>> MINUTE_KEY =
+      new TypeHint<Tuple2<String, Long>>() {}.getTypeInfo();
+
+  private PulseTopology() {}
+
+  /**
+   * @param segments customer_id → its segment definitions
+   * @param tickMs how often the wall clock ticks each customer with segments; 0 for never (the
+   *     vectors carry their ticks as items)
+   * @param dedupRetention how long an event_id is remembered for rollups
+   */
+  public static Outputs build(
+      DataStream<StreamItem> items,
+      Map<String, List<SegmentDefinition>> segments,
+      long tickMs,
+      Duration dedupRetention) {
+    SingleOutputStreamOperator<SegmentChange> changes =
+        items
+            .keyBy(StreamItem::customerId)
+            .process(new CustomerOperator(segments, tickMs))
+            .name("identity, clock and segments (by customer)")
+            .uid("customer-segments");
+    DataStream<PulseEvent> events =
+        items
+            .filter(item -> item.event() != null)
+            .name("events")
+            .map(StreamItem::event)
+            .returns(PulseEvent.class);
+    DataStream<PulseEvent> firstSeen =
+        events
+            .keyBy(event -> Tuple2.of(event.customerId(), event.eventId()), EVENT_KEY)
+            .process(new FirstSeen(dedupRetention))
+            .name("first sight of each event_id")
+            .uid("first-seen");
+    DataStream<MinuteRollup> rollups =
+        firstSeen
+            .keyBy(MinuteRollupFunction::minuteOf, MINUTE_KEY)
+            .process(new MinuteRollupFunction())
+            .name("rollups (by customer and minute)")
+            .uid("minute-rollups");
+    return new Outputs(changes, changes.getSideOutput(CustomerOperator.LINKS), firstSeen, rollups);
+  }
+}

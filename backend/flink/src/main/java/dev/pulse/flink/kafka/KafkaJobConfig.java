@@ -1,0 +1,63 @@
+package dev.pulse.flink.kafka;
+
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * The Kafka job's configuration, from the environment.
+ *
+ * <ul>
+ *   <li>{@code KAFKA_BROKERS} (required): {@code host:port,…}
+ *   <li>{@code PULSE_FLINK_PARALLELISM} (default 1): parallelism of every operator
+ *   <li>{@code PULSE_FLINK_CHECKPOINT_MS} (default 5000): checkpoint interval; outputs become
+ *       visible to read_committed readers when a checkpoint completes
+ *   <li>{@code PULSE_SEGMENTS_FILE}: JSON {@code {customer_id: [segment definition]}}
+ *   <li>{@code PULSE_TICK_MS} (default 1000, 0 for never): how often the wall clock ticks each
+ *       customer with segments, as the TypeScript processor's {@code PULSE_TICK_MS}
+ *   <li>{@code PULSE_FLINK_GROUP} (default {@code pulse-flink}): consumer group, and the prefix of
+ *       the sinks' transactional ids
+ *   <li>{@code PULSE_FLINK_CHECKPOINT_DIR}: where checkpoints are kept (a {@code file://} or
+ *       {@code s3://} URI); unset keeps them in the JobManager's memory. A local directory is also where a new start
+ *       resumes from: the newest completed checkpoint in it
+ *   <li>{@code PULSE_FLINK_UNTIL_LATEST=1}: read the topics up to their end offsets at start, then
+ *       finish (a replay, or the benchmark), printing the job's run time
+ * </ul>
+ */
+public record KafkaJobConfig(
+    String brokers,
+    int parallelism,
+    Duration checkpointInterval,
+    String segmentsFile,
+    long tickMs,
+    String group,
+    String checkpointDir,
+    boolean untilLatest) {
+
+  public static KafkaJobConfig fromEnv(Map<String, String> env) {
+    String brokers = env.get("KAFKA_BROKERS");
+    if (brokers == null || brokers.isBlank())
+      throw new IllegalArgumentException("KAFKA_BROKERS must name at least one broker (host:port)");
+    return new KafkaJobConfig(
+        brokers,
+        (int) positive(env, "PULSE_FLINK_PARALLELISM", 1, false),
+        Duration.ofMillis(positive(env, "PULSE_FLINK_CHECKPOINT_MS", 5000, false)),
+        env.get("PULSE_SEGMENTS_FILE"),
+        positive(env, "PULSE_TICK_MS", 1000, true),
+        env.getOrDefault("PULSE_FLINK_GROUP", "pulse-flink"),
+        env.get("PULSE_FLINK_CHECKPOINT_DIR"),
+        "1".equals(env.get("PULSE_FLINK_UNTIL_LATEST")));
+  }
+
+  private static long positive(Map<String, String> env, String name, long fallback, boolean zero) {
+    String text = env.get(name);
+    if (text == null || text.isBlank()) return fallback;
+    try {
+      long value = Long.parseLong(text.trim());
+      if (value > 0 || (zero && value == 0)) return value;
+    } catch (NumberFormatException ignored) {
+      // Refused below with the variable's name.
+    }
+    throw new IllegalArgumentException(
+        name + " must be a " + (zero ? "non-negative" : "positive") + " whole number, not " + text);
+  }
+}

@@ -1,0 +1,156 @@
+package dev.pulse.flink.kafka;
+
+import dev.pulse.flink.Json;
+import dev.pulse.flink.PulseTopology;
+import dev.pulse.flink.engine.IdentityLink;
+import dev.pulse.flink.engine.SegmentChange;
+import dev.pulse.flink.engine.StreamItem;
+import dev.pulse.flink.segments.SegmentDefinition;
+import dev.pulse.flink.segments.SegmentDefinitions;
+import java.io.File;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import org.apache.flink.api.common.JobExecutionResult;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ExternalizedCheckpointRetention;
+import org.apache.flink.configuration.StateRecoveryOptions;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+
+/**
+ * The processing job on Kafka: reads `pulse.events.*`, writes segment changes to `pulse.segments`
+ * (key {@code customer_id:id}) and identity links to `pulse.identity` (key
+ * {@code customer_id:source_id}), records that are not events to `pulse.dlq`. Exactly once:
+ * every sink writes in Kafka transactions committed when a checkpoint completes, so readers with
+ * {@code isolation.level=read_committed} see each output once, also after a restart from a
+ * checkpoint (backend/flink/README.md). Run with {@code java -jar pulse-flink.jar} (a local
+ * MiniCluster) or submit the jar to a Flink cluster; configuration in {@link KafkaJobConfig}.
+ */
+public final class PulseKafkaJob {
+  public static final List<String> EVENT_TOPICS =
+      List.of(
+          "pulse.events.page_view",
+          "pulse.events.click",
+          "pulse.events.custom",
+          "pulse.events.identify",
+          "pulse.events.alias");
+  public static final String SEGMENTS_TOPIC = "pulse.segments";
+  public static final String IDENTITY_TOPIC = "pulse.identity";
+  public static final String DLQ_TOPIC = "pulse.dlq";
+
+  private PulseKafkaJob() {}
+
+  public static void main(String[] args) throws Exception {
+    KafkaJobConfig config = KafkaJobConfig.fromEnv(System.getenv());
+    JobExecutionResult result = build(config).execute("pulse processing (Kafka)");
+    if (config.untilLatest())
+      System.out.println("{\"finished\":true,\"net_runtime_ms\":" + result.getNetRuntime() + "}");
+  }
+
+  /** The job, ready to execute. */
+  public static StreamExecutionEnvironment build(KafkaJobConfig config) throws Exception {
+    Configuration flink = new Configuration();
+    if (config.checkpointDir() != null) {
+      flink.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, config.checkpointDir());
+      // Kept when the job stops or its process dies, so the next start resumes from it.
+      flink.set(
+          CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
+          ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
+      Optional<String> latest = LatestCheckpoint.in(config.checkpointDir());
+      latest.ifPresent(path -> flink.set(StateRecoveryOptions.SAVEPOINT_PATH, path));
+      System.out.println(
+          "{\"resuming_from\":" + latest.map(path -> '"' + path + '"').orElse("null") + "}");
+    }
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
+    env.setParallelism(config.parallelism());
+    env.enableCheckpointing(config.checkpointInterval().toMillis(), CheckpointingMode.EXACTLY_ONCE);
+
+    KafkaSourceBuilder<EventRecord> sourceBuilder =
+        KafkaSource.<EventRecord>builder()
+            .setBootstrapServers(config.brokers())
+            .setTopics(EVENT_TOPICS)
+            .setGroupId(config.group())
+            .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+            .setDeserializer(new EventRecordDeserializer());
+    if (config.untilLatest()) sourceBuilder.setBounded(OffsetsInitializer.latest());
+    KafkaSource<EventRecord> source = sourceBuilder.build();
+    SingleOutputStreamOperator<StreamItem> items =
+        env.fromSource(source, WatermarkStrategy.noWatermarks(), "pulse.events.*")
+            .uid("events-source")
+            .process(new ReadEvents())
+            .name("read events (bad records to pulse.dlq)")
+            .uid("read-events");
+
+    PulseTopology.Outputs outputs =
+        PulseTopology.build(items, segments(config), config.tickMs(), Duration.ofDays(7));
+    outputs
+        .changes()
+        .sinkTo(
+            sink(
+                config,
+                "segments",
+                new JsonRecords<SegmentChange>(
+                    SEGMENTS_TOPIC, c -> c.customerId() + ":" + c.id(), c -> Map.of())))
+        .name(SEGMENTS_TOPIC)
+        .uid("segments-sink");
+    outputs
+        .links()
+        .sinkTo(
+            sink(
+                config,
+                "identity",
+                new JsonRecords<IdentityLink>(
+                    IDENTITY_TOPIC, l -> l.customerId() + ":" + l.sourceId(), l -> Map.of())))
+        .name(IDENTITY_TOPIC)
+        .uid("identity-sink");
+    DataStream<DeadLetter> letters = items.getSideOutput(ReadEvents.DEAD_LETTERS);
+    letters
+        .sinkTo(
+            sink(
+                config,
+                "dlq",
+                new JsonRecords<DeadLetter>(
+                    DLQ_TOPIC,
+                    DeadLetter::customerId,
+                    d -> Map.of("customer_id", d.customerId(), "code", d.code()))))
+        .name(DLQ_TOPIC)
+        .uid("dlq-sink");
+    return env;
+  }
+
+  private static Map<String, List<SegmentDefinition>> segments(KafkaJobConfig config)
+      throws Exception {
+    if (config.segmentsFile() == null) return Map.of();
+    return SegmentDefinitions.read(Json.MAPPER.readTree(new File(config.segmentsFile())));
+  }
+
+  /** A transactional sink: its writes commit with the checkpoint that covers them. */
+  private static <T> KafkaSink<T> sink(
+      KafkaJobConfig config, String name, JsonRecords<T> records) {
+    Properties producer = new Properties();
+    // Longer than a checkpoint can take, shorter than the broker's transaction.max.timeout.ms.
+    producer.setProperty("transaction.timeout.ms", "600000");
+    producer.setProperty("acks", "all");
+    producer.setProperty("enable.idempotence", "true");
+    return KafkaSink.<T>builder()
+        .setBootstrapServers(config.brokers())
+        .setRecordSerializer(records)
+        .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+        .setTransactionalIdPrefix(config.group() + "-" + name)
+        .setKafkaProducerConfig(producer)
+        .build();
+  }
+}

@@ -1,0 +1,49 @@
+package dev.pulse.flink.kafka;
+
+import dev.pulse.flink.engine.StreamItem;
+import dev.pulse.flink.event.EventReader;
+import dev.pulse.flink.event.IsoTime;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+
+/**
+ * Reads each record as an event; one that does not parse or validate becomes a dead letter on
+ * {@link #DEAD_LETTERS} and the stream goes on (a poison record never stops the job).
+ */
+final class ReadEvents extends ProcessFunction<EventRecord, StreamItem> {
+  static final OutputTag<DeadLetter> DEAD_LETTERS = new OutputTag<>("dead-letters") {};
+
+  /** Longest record text a dead letter keeps (Kafka's default largest message). */
+  private static final int MAX_RAW_CHARS = 1024 * 1024;
+
+  @Override
+  public void processElement(EventRecord record, Context context, Collector<StreamItem> out) {
+    EventReader.Read read = EventReader.read(record.value());
+    if (read.event() != null) {
+      out.collect(StreamItem.of(read.event()));
+      return;
+    }
+    String raw = record.value();
+    context.output(
+        DEAD_LETTERS,
+        new DeadLetter(
+            customerOfKey(record.key()),
+            -1,
+            null,
+            "quarantined",
+            read.error(),
+            raw.length() > MAX_RAW_CHARS ? raw.substring(0, MAX_RAW_CHARS) : raw,
+            IsoTime.format(System.currentTimeMillis()),
+            new DeadLetter.Source(
+                record.topic(), record.partition(), Long.toString(record.offset()))));
+  }
+
+  /** The customer a record's key names (`customer_id:visitor_id`), when it names one. */
+  static String customerOfKey(String key) {
+    if (key == null) return "unknown";
+    int colon = key.indexOf(':');
+    String customer = colon < 0 ? key : key.substring(0, colon);
+    return customer.isEmpty() ? "unknown" : customer;
+  }
+}

@@ -1,0 +1,43 @@
+package dev.pulse.flink.segments;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Reads `{ customer_id: [ { id, rule } ] }` (the vectors' `segments`) into definitions. */
+public final class SegmentDefinitions {
+  private SegmentDefinitions() {}
+
+  /** Definitions with a window the engine does not understand are skipped, as in the TS engine. */
+  public static Map<String, List<SegmentDefinition>> read(JsonNode byCustomer) {
+    Map<String, List<SegmentDefinition>> result = new LinkedHashMap<>();
+    if (byCustomer == null) return result;
+    byCustomer
+        .fields()
+        .forEachRemaining(
+            entry -> {
+              List<SegmentDefinition> list = new ArrayList<>();
+              for (JsonNode definition : entry.getValue()) {
+                JsonNode rule = definition.path("rule");
+                Long windowMs = SegmentWindow.parse(rule.path("window").asText(null));
+                if (windowMs == null) continue;
+                Map<String, JsonNode> where = new LinkedHashMap<>();
+                rule.path("where").fields().forEachRemaining(c -> where.put(c.getKey(), c.getValue()));
+                list.add(
+                    new SegmentDefinition(
+                        definition.path("id").asText(),
+                        new SegmentRule(
+                            rule.hasNonNull("event_type") ? rule.get("event_type").asText() : null,
+                            rule.hasNonNull("event_name") ? rule.get("event_name").asText() : null,
+                            where,
+                            rule.path("min_count").asInt(1),
+                            rule.path("window").asText()),
+                        windowMs));
+              }
+              result.put(entry.getKey(), list);
+            });
+    return result;
+  }
+}

@@ -1,0 +1,139 @@
+import { execFile, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** backend/flink: the Flink job's Maven module. */
+export const FLINK_DIR = fileURLToPath(new URL('../../backend/flink/', import.meta.url));
+const JAR = `${FLINK_DIR}target/pulse-flink.jar`;
+
+/**
+ * Builds the Flink job (`target/pulse-flink.jar`, its runtime jars in `target/lib`) offline:
+ * `.ci/run` resolves the dependencies beforehand, as it does for the Kafka broker.
+ */
+export async function buildFlinkJob(): Promise<void> {
+  await run('mvn', ['-q', '-B', '-o', '-f', `${FLINK_DIR}pom.xml`, 'package', '-DskipTests'], {
+    maxBuffer: 16 * 1024 * 1024,
+  });
+}
+
+/** What a Java main of the job printed, once it exited 0. */
+export interface JavaRun {
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a main class of the Flink job jar (a local MiniCluster lives inside that JVM) and resolves
+ * with its output when it exits 0; rejects with its stderr otherwise, or after `timeoutMs`.
+ */
+export function runFlinkMain(
+  mainClass: string,
+  args: string[],
+  options: { timeoutMs: number; env?: Record<string, string> },
+): Promise<JavaRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('java', ['-Xmx1g', '-cp', JAR, mainClass, ...args], {
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${mainClass} did not finish in ${options.timeoutMs} ms:\n${stderr}`));
+    }, options.timeoutMs);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve({ stdout, stderr });
+      else reject(new Error(`${mainClass} exited with ${code}:\n${stderr.slice(-4000)}`));
+    });
+  });
+}
+
+/** A long-running main of the job jar (the Kafka job), owned by a test. */
+export interface FlinkProcess {
+  /** Everything it wrote to stderr so far (the tail), for failure messages. */
+  log(): string;
+  /** Stops it (SIGTERM, then SIGKILL after 10 s) and resolves once it exited. */
+  stop(): Promise<void>;
+  /** Kills it at once (SIGKILL: no shutdown, no cancelled job) and resolves once it exited. */
+  kill9(): Promise<void>;
+}
+
+/** Starts a main class of the job jar that runs until stopped. */
+export function startFlinkMain(mainClass: string, env: Record<string, string>): FlinkProcess {
+  const child = spawn('java', ['-Xmx1g', '-cp', JAR, mainClass], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  const keep = (chunk: Buffer) => (log = (log + chunk.toString()).slice(-16_000));
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const running = () => child.exitCode == null && child.signalCode == null;
+  return {
+    log: () => log,
+    async kill9() {
+      if (running()) child.kill('SIGKILL');
+      await exited;
+    },
+    async stop() {
+      if (!running()) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+const READ_COMMITTED = fileURLToPath(new URL('./kafka/ReadCommitted.java', import.meta.url));
+
+/** A committed record of an output topic. */
+export interface CommittedRecord {
+  topic: string;
+  key: string | null;
+  value: unknown;
+}
+
+/**
+ * Every committed record of `topics`, read by Kafka's own Java consumer with read_committed up
+ * to the last stable offset (tests/services/kafka/ReadCommitted.java), in partition order.
+ * Needs the Flink job built (its `target/lib` holds kafka-clients).
+ */
+export async function readCommitted(brokers: string, topics: string[]): Promise<CommittedRecord[]> {
+  const { stdout } = await run(
+    'java',
+    ['-cp', `${FLINK_DIR}target/lib/*`, READ_COMMITTED, brokers, ...topics],
+    { maxBuffer: 256 * 1024 * 1024, timeout: 120_000 },
+  );
+  return stdout
+    .split('\n')
+    .filter((line) => line.trim())
+    .map((line) => JSON.parse(line) as CommittedRecord);
+}
+
+/**
+ * Resolves once some offsets of `topics` lie in an open transaction (a transactional sink holds
+ * written, uncommitted records); rejects after `timeoutMs`.
+ */
+export async function awaitInFlightOffsets(
+  brokers: string,
+  topics: string[],
+  timeoutMs: number,
+): Promise<void> {
+  await run(
+    'java',
+    ['-cp', `${FLINK_DIR}target/lib/*`, READ_COMMITTED, brokers, '--await-in-flight', ...topics],
+    { timeout: timeoutMs },
+  );
+}
