@@ -2,19 +2,27 @@ import type { MiddlewareHandler } from 'hono';
 import { LIMITS } from '@pulse/contract';
 import { EdgeError } from '../../errors/edge-error';
 import type { EdgeEnv } from '../../deps';
+import { readDecodedBody } from './decoded-body';
 
 /**
- * Media types the edge reads. `text/plain` is what the Pulse SDK and analytics.js send (a CORS
- * simple request, and the only type `sendBeacon` sends without a preflight); `application/json`
- * is what Segment's HTTP API asks server libraries for.
+ * Media types the edge reads, all as JSON. `text/plain` is what the Pulse SDK and analytics.js
+ * send (a CORS simple request, and the only type `sendBeacon` sends without a preflight);
+ * `application/json` is what Segment's HTTP API asks server libraries for;
+ * `application/x-www-form-urlencoded` is what RudderStack's Node SDK (axios posting a gzipped
+ * Buffer) labels its JSON batches, which RudderStack's own data plane reads as JSON.
  */
-const ACCEPTED_TYPES = new Set(['application/json', 'text/plain']);
+const ACCEPTED_TYPES = new Set([
+  'application/json',
+  'text/plain',
+  'application/x-www-form-urlencoded',
+]);
 
 /**
  * Reads and parses the body once, before anything else needs it (the write key may be in it):
- * 415 for another content type or encoding, 413 past `LIMITS.maxRequestBytes` (counted while
- * reading, after decompression, so a missing or lying Content-Length cannot get past it), and
- * 400 for a body that is not JSON.
+ * 415 for another content type or a content encoding not decoded here, 413 past
+ * `LIMITS.maxRequestBytes` (counted while reading, after decoding gzip, deflate or br, so a
+ * missing or lying Content-Length or a gzip bomb cannot get past it: `readDecodedBody`), and
+ * 400 for a body that is corrupt or not JSON.
  */
 export function readBody(maxBytes: number = LIMITS.maxRequestBytes): MiddlewareHandler<EdgeEnv> {
   return async (c, next) => {
@@ -28,10 +36,7 @@ export function readBody(maxBytes: number = LIMITS.maxRequestBytes): MiddlewareH
           : 'the request has no content type; send application/json or text/plain',
       );
     }
-    const declared = Number(c.req.header('content-length'));
-    if (declared > maxBytes) throw tooLarge(maxBytes);
-
-    const bytes = await readBytes(c.req.raw, declared, maxBytes);
+    const bytes = await readDecodedBody(c.req.raw, maxBytes);
     const text = new TextDecoder().decode(bytes);
     let body: unknown;
     try {
@@ -48,80 +53,4 @@ export function readBody(maxBytes: number = LIMITS.maxRequestBytes): MiddlewareH
     c.set('bodyBytes', bytes.byteLength);
     await next();
   };
-}
-
-function tooLarge(maxBytes: number): EdgeError {
-  return new EdgeError('payload_too_large', `body is over the limit of ${maxBytes} bytes`);
-}
-
-/**
- * The body's bytes. With a Content-Length within the limit and no compression, the runtime
- * reads it whole (its HTTP parser holds the body to that length; on Node this skips web
- * streams, the costliest part of a request); otherwise the body is streamed and counted.
- */
-async function readBytes(
-  request: Request,
-  declared: number,
-  maxBytes: number,
-): Promise<Uint8Array> {
-  const encoding = request.headers.get('content-encoding');
-  if (declared >= 0 && (!encoding || encoding.trim().toLowerCase() === 'identity')) {
-    try {
-      const buffer = await request.arrayBuffer();
-      if (buffer.byteLength > maxBytes) throw tooLarge(maxBytes);
-      return new Uint8Array(buffer);
-    } catch (error) {
-      if (error instanceof EdgeError) throw error;
-      throw new EdgeError('invalid_json', 'body could not be read (cut short)');
-    }
-  }
-  return readLimited(bodyStream(request), maxBytes);
-}
-
-/** The body, decompressed when a Segment library sent it gzipped. */
-function bodyStream(request: Request): ReadableStream<Uint8Array> | null {
-  const encoding = request.headers.get('content-encoding')?.trim().toLowerCase();
-  if (!encoding || encoding === 'identity') return request.body;
-  if (encoding !== 'gzip' && encoding !== 'deflate') {
-    throw new EdgeError(
-      'unsupported_media_type',
-      `content encoding ${encoding} is not accepted; send gzip, deflate or none`,
-    );
-  }
-  return request.body?.pipeThrough(new DecompressionStream(encoding)) ?? null;
-}
-
-/** Reads a stream whole, refusing it as soon as it passes `maxBytes`. */
-async function readLimited(
-  stream: ReadableStream<Uint8Array> | null,
-  maxBytes: number,
-): Promise<Uint8Array> {
-  if (!stream) return new Uint8Array(0);
-  const reader = stream.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > maxBytes) {
-        void reader.cancel().catch(() => undefined);
-        throw tooLarge(maxBytes);
-      }
-      chunks.push(value);
-    }
-  } catch (error) {
-    if (error instanceof EdgeError) throw error;
-    // A corrupt gzip stream or a client that went away mid-body.
-    throw new EdgeError('invalid_json', 'body could not be read (bad compression or cut short)');
-  }
-  if (chunks.length === 1 && chunks[0]) return chunks[0];
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
 }
