@@ -51,6 +51,8 @@ export function processorChild(options: ProcessorChildOptions): ProcessorChild {
     { done: (made: SegmentChange[]) => void; fail: (error: Error) => void } | undefined;
   let child: ChildProcess | undefined;
   let statusWaiter: ((line: string) => void) | undefined;
+  /** The last lines the processes wrote to stderr (its JSON log), for the error of a timeout. */
+  const stderrTail: string[] = [];
 
   const exited = (proc: ChildProcess) =>
     new Promise<void>((resolve) => {
@@ -77,7 +79,11 @@ export function processorChild(options: ProcessorChildOptions): ProcessorChild {
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         void status().then((said) =>
-          reject(new Error(`${what}: nothing within ${ms} ms; processor status: ${said}`)),
+          reject(
+            new Error(
+              `${what}: nothing within ${ms} ms; processor status: ${said}; its last log lines:\n${stderrTail.join('\n')}`,
+            ),
+          ),
         );
       }, ms);
     });
@@ -107,7 +113,13 @@ export function processorChild(options: ProcessorChildOptions): ProcessorChild {
           // A killed processor keeps its partitions until its session expires: the broker's minimum.
           PULSE_SESSION_TIMEOUT_MS: '6000',
         },
-        stdio: ['pipe', 'pipe', 'inherit'],
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      // Passed on as it comes, and the tail kept for the error of a timeout.
+      createInterface({ input: proc.stderr! }).on('line', (line) => {
+        process.stderr.write(`${line}\n`);
+        stderrTail.push(line.slice(0, 2000));
+        if (stderrTail.length > 40) stderrTail.shift();
       });
       child = proc;
       const ready = new Promise<void>((resolve, reject) => {
