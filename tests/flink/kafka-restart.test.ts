@@ -8,7 +8,7 @@ import { createKafkaSink, type KafkaSink } from '../../backend/src/sinks/kafka-s
 import { missingService, waitUntil } from '../services/free-port';
 import {
   buildFlinkJob,
-  awaitInFlightOffsets,
+  watchInFlightOffsets,
   readCommitted,
   runFlinkMain,
   startFlinkMain,
@@ -163,13 +163,21 @@ describe.skipIf(skip)('the Flink Kafka job killed with SIGKILL and started again
     );
     // Kill while the sink holds outputs of events after the last checkpoint: those must be
     // aborted and made again from the checkpoint, never seen twice. Events keep coming meanwhile.
+    // Events trickle in (10 every 50 ms) only once the watcher polls, so the job keeps an open
+    // transaction most of the time while it looks.
     let seen = false;
-    const inFlight = awaitInFlightOffsets(broker.brokers, [TOPICS.segments], 120_000).then(
+    const watch = watchInFlightOffsets(broker.brokers, [TOPICS.segments], 120_000);
+    void watch.found.then(
       () => (seen = true),
+      () => undefined,
     );
+    await watch.watching;
     let next = 800;
-    for (; !seen && next < EVENTS - 200; next += 10) await produce(next, next + 10);
-    await inFlight;
+    for (; !seen && next < EVENTS - 200; next += 10) {
+      await produce(next, next + 10);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await watch.found;
     await job.kill9();
     await produce(next, EVENTS);
     job = startFlinkMain('dev.pulse.flink.kafka.PulseKafkaJob', env(segmentsFile));

@@ -123,17 +123,43 @@ export async function readCommitted(brokers: string, topics: string[]): Promise<
 }
 
 /**
- * Resolves once some offsets of `topics` lie in an open transaction (a transactional sink holds
- * written, uncommitted records); rejects after `timeoutMs`.
+ * Watches `topics` for offsets in an open transaction (a transactional sink holds written,
+ * uncommitted records). `watching` resolves once the watcher polls (start the writes then: a
+ * JVM can take seconds to start on a busy machine, longer than a checkpoint's open window);
+ * `found` resolves when it saw some, and rejects with the reason after `timeoutMs`.
  */
-export async function awaitInFlightOffsets(
+export function watchInFlightOffsets(
   brokers: string,
   topics: string[],
   timeoutMs: number,
-): Promise<void> {
-  await run(
+): { watching: Promise<void>; found: Promise<void> } {
+  const proc = spawn(
     'java',
     ['-cp', `${FLINK_DIR}target/lib/*`, READ_COMMITTED, brokers, '--await-in-flight', ...topics],
-    { timeout: timeoutMs },
+    { stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  let stderr = '';
+  proc.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+  let markWatching: () => void = () => undefined;
+  const watching = new Promise<void>((resolve) => (markWatching = resolve));
+  proc.stdout.on('data', (chunk: Buffer) => {
+    if (chunk.toString().includes('watching')) markWatching();
+  });
+  const found = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(
+        new Error(
+          `no offsets in an open transaction on ${topics.join(', ')} within ${timeoutMs} ms`,
+        ),
+      );
+    }, timeoutMs);
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else reject(new Error(`the in-flight watcher exited with ${code}: ${stderr}`));
+    });
+  });
+  // A watcher that dies before it watches fails `watching` too, through `found`.
+  return { watching: Promise.race([watching, found]), found };
 }

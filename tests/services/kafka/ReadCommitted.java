@@ -19,7 +19,8 @@ import org.apache.kafka.common.TopicPartition;
  * <p>With {@code --await-in-flight} first among the topics it waits instead (polling every 10 ms)
  * until some offsets of those topics lie in an open transaction (high watermark above the last
  * stable offset: a transactional writer has written records it has not committed yet), prints
- * how many, and exits.
+ * how many, and exits. It prints {@code watching} once it is polling, so that a caller can start
+ * the writes it watches for only then.
  */
 public class ReadCommitted {
   public static void main(String[] args) throws InterruptedException {
@@ -66,6 +67,10 @@ public class ReadCommitted {
               .flatMap(t -> stable.partitionsFor(t).stream())
               .map(p -> new TopicPartition(p.topic(), p.partition()))
               .collect(Collectors.toSet());
+      stable.endOffsets(partitions);
+      high.endOffsets(partitions);
+      System.out.println("watching");
+      System.out.flush();
       while (true) {
         Map<TopicPartition, Long> last = stable.endOffsets(partitions);
         Map<TopicPartition, Long> written = high.endOffsets(partitions);
