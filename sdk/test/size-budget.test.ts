@@ -10,10 +10,12 @@ import { describe, expect, it } from 'vitest';
 const read = (file: string) => readFileSync(new URL(`../dist/${file}`, import.meta.url));
 
 describe('SDK size budget', () => {
-  it('keeps the full IIFE bundle within 6,192 bytes gzip', () => {
+  it('keeps the full IIFE bundle within 6,288 bytes gzip', () => {
     // 6,144 until identify took a userHash for decide (+49 B, the trust model of
-    // contract/src/identity-proof.ts); the size issue (5.5 KB) is to take it back and more.
-    expect(gzipSync(read('pulse.iife.js'), { level: 9 }).length).toBeLessThanOrEqual(6192);
+    // contract/src/identity-proof.ts); 6,192 until a newly elected sender asked the edge for
+    // receipts of every earlier page's event and again a little later (+93 B: no whole-batch
+    // resend after a closed tab). The size issue (5.5 KB) is to take these back and more.
+    expect(gzipSync(read('pulse.iife.js'), { level: 9 }).length).toBeLessThanOrEqual(6288);
   });
 
   it('keeps the script-tag snippet within 500 bytes', () => {

@@ -175,7 +175,10 @@ describe('delivery: answers of the edge', () => {
     // The next page load sends them.
     w.handOver();
     const next = await openTab(w, FAST);
-    await next.pulse.flush();
+    // It asks the edge for receipts first, twice; flush() resolves once they are sent.
+    const flushed = next.pulse.flush();
+    await w.advance(5000);
+    await flushed;
     expect(w.names()).toEqual(['a', 'b']);
   });
 

@@ -38,6 +38,8 @@ export const createDelivery = (
   const wal = new Set<string>();
   /** In a request now. */
   const flight = new Set<string>();
+  /** Made in this page and not acknowledged: never sent by an earlier page, so no receipt to ask for. */
+  const own = new Set<string>();
   /** Acknowledged in this page: never queued or sent again from here. */
   const done = new Set<string>();
   /** Acknowledged, but their deletion from the store is not committed yet. */
@@ -55,6 +57,7 @@ export const createDelivery = (
   let busy: Promise<void> | undefined;
   let committing: Promise<void> | undefined;
   let loading: Promise<void> = Promise.resolve();
+  let rechecked: Promise<void> | undefined;
   let decide: () => void;
   const decided = new Promise<void>((r) => (decide = r));
   let held = () => false;
@@ -136,6 +139,7 @@ export const createDelivery = (
     for (const id of ids) {
       remove(id);
       wal.delete(id);
+      own.delete(id);
       done.add(id);
       undel.add(id);
     }
@@ -266,8 +270,23 @@ export const createDelivery = (
       })
       .finally(() => (busy = undefined)));
 
-  /** The sender rebuilds its view from the store, adopting journals of pages that are gone. */
-  const reload = () =>
+  /** Asks the edge which of `ids` arrived (no answer: none did) and acknowledges those. */
+  const receipts = async (ids: string[]) => {
+    if (ids.length) {
+      const reply = await env
+        .send(at('receipts'), JSON.stringify({ event_ids: ids }), false)
+        .catch(() => undefined);
+      if (reply?.status == 200)
+        ack((reply.body as ReceiptsResponse).received.filter((id) => pend.has(id)));
+    }
+    return ids.filter((id) => pend.has(id));
+  };
+
+  /**
+   * The sender rebuilds its view from the store, adopting journals of pages that are gone.
+   * `elected`: this page just became the sender (it loaded, or the sending tab closed).
+   */
+  const reload = (elected?: boolean) =>
     (loading = loading
       .then(async () => {
         if (!granted() || !sender()) return;
@@ -288,15 +307,26 @@ export const createDelivery = (
           drop(extra.length);
         }
         // Events an earlier page sent as it was left, without reading the answer: ask the edge
-        // which arrived instead of sending them all again. No answer means resend (safe).
-        const asked = unconfirmed().filter((id) => pend.has(id));
+        // which arrived instead of sending them all again. No answer means resend (safe). A
+        // newly elected sender asks about every queued event of earlier pages, not only those
+        // marked (a closing tab's last localStorage write can be lost), and asks once more a
+        // little later about those not there yet: a closing tab's keepalive request may still
+        // be on its way. Until then this page does not send them.
+        const marked = new Set(unconfirmed());
         kv.del(sentKey);
-        if (asked.length) {
-          const reply = await env
-            .send(at('receipts'), JSON.stringify({ event_ids: asked }), false)
-            .catch(() => undefined);
-          const received = reply?.status == 200 ? (reply.body as ReceiptsResponse).received : [];
-          ack(received.filter((id) => pend.has(id)));
+        const missing = await receipts(
+          [...pend.keys()]
+            .filter((id) => marked.has(id) || (elected && !own.has(id)))
+            .slice(0, 1e3), // the contract's most ids per receipts request
+        );
+        if (elected && missing.length) {
+          for (const id of missing) flight.add(id);
+          rechecked = new Promise<void>((done) => env.later(() => done(), 3e3))
+            .then(() => receipts(missing))
+            .then(() => {
+              for (const id of missing) flight.delete(id);
+              void pump();
+            });
         }
         void pump();
       })
@@ -310,7 +340,7 @@ export const createDelivery = (
       started = true;
       held = env.elect(`pulse:${o.key}`, (mine) => {
         decide();
-        if (mine) void reload();
+        if (mine) void reload(true);
       });
     }
     void commit();
@@ -329,6 +359,7 @@ export const createDelivery = (
       pend.set(id, json);
       bytes += json.length;
       wal.add(id);
+      own.add(id);
       // Without consent events wait in memory only: nothing is stored or sent.
       if (!granted()) return;
       void commit();
@@ -341,6 +372,7 @@ export const createDelivery = (
       await decided;
       await committing;
       await loading;
+      await rechecked;
       await pump();
     },
     leave: () => {
