@@ -5,7 +5,8 @@ import type { EdgeEnv } from '../../deps';
 import { originAllowed } from './origin-allowed';
 
 const ALLOWED_METHODS = 'POST, OPTIONS';
-const ALLOWED_HEADERS = 'Content-Type, Content-Encoding, Authorization, X-Pulse-Key';
+/** X-Retry-Count: analytics.js sends it with every retry. */
+const ALLOWED_HEADERS = 'Content-Type, Content-Encoding, Authorization, X-Pulse-Key, X-Retry-Count';
 const PREFLIGHT_MAX_AGE_SECONDS = '86400';
 
 /**
