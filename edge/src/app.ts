@@ -11,6 +11,7 @@ import { decide } from './routes/decide';
 import { countNativeEvents, nativeEvents } from './routes/events';
 import { receipts } from './routes/receipts';
 import { countSegmentMessages, segmentBatch, segmentCall } from './routes/segment';
+import { rudderstackSourceConfig } from './routes/rudderstack-source-config';
 import { segmentSettings } from './routes/segment-settings';
 import { SEGMENT_CALLS, SEGMENT_SHORT_PATHS } from './segment/segment-call';
 
@@ -61,6 +62,11 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
     endpoint(`/v1/${letter}`, () => 1, segmentCall(pipeline, call));
   }
   app.get('/v1/projects/:writeKey/settings', segmentSettings(deps.config));
+  // RudderStack's browser SDK fetches its source config first; it sends the key as Basic auth.
+  for (const path of ['/sourceConfig', '/sourceConfig/']) {
+    app.options(path, preflight(deps.config));
+    app.get(path, rudderstackSourceConfig(deps.config));
+  }
 
   // Receipts are Pulse's own: no legacy routing, one unit of the rate limit.
   app.options('/v1/receipts', preflight(deps.config));
