@@ -12,7 +12,9 @@ import { decide } from './routes/decide';
 import { countNativeEvents, nativeEvents } from './routes/events';
 import { receipts } from './routes/receipts';
 import { countSegmentMessages, segmentBatch, segmentCall } from './routes/segment';
-import { SEGMENT_CALLS } from './segment/segment-call';
+import { rudderstackSourceConfig } from './routes/rudderstack-source-config';
+import { segmentSettings } from './routes/segment-settings';
+import { SEGMENT_CALLS, SEGMENT_SHORT_PATHS } from './segment/segment-call';
 
 /**
  * The Pulse edge collector: one Hono app, the same on Workers and on Node; only the deps
@@ -56,6 +58,17 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
   endpoint('/v1/events', countNativeEvents, nativeEvents(pipeline));
   endpoint('/v1/batch', countSegmentMessages, segmentBatch(pipeline));
   for (const call of SEGMENT_CALLS) endpoint(`/v1/${call}`, () => 1, segmentCall(pipeline, call));
+  // analytics.js posts to one-letter paths, and fetches its settings from its CDN first.
+  endpoint('/v1/b', countSegmentMessages, segmentBatch(pipeline));
+  for (const [letter, call] of Object.entries(SEGMENT_SHORT_PATHS)) {
+    endpoint(`/v1/${letter}`, () => 1, segmentCall(pipeline, call));
+  }
+  app.get('/v1/projects/:writeKey/settings', segmentSettings(deps.config));
+  // RudderStack's browser SDK fetches its source config first; it sends the key as Basic auth.
+  for (const path of ['/sourceConfig', '/sourceConfig/']) {
+    app.options(path, preflight(deps.config));
+    app.get(path, rudderstackSourceConfig(deps.config));
+  }
 
   // Receipts are Pulse's own: no legacy routing, one unit of the rate limit.
   app.options('/v1/receipts', preflight(deps.config));

@@ -22,3 +22,16 @@ export const EVENT_TYPE_BY_CALL: Readonly<Record<SegmentCall, EventType>> = {
 export function isSegmentCall(value: unknown): value is SegmentCall {
   return typeof value === 'string' && (SEGMENT_CALLS as readonly string[]).includes(value);
 }
+
+/**
+ * The one-letter paths analytics.js (analytics-next) posts each call to (`/v1/t`, `/v1/p`, …;
+ * its batching delivery posts `/v1/b`), as Segment's API also serves them.
+ */
+export const SEGMENT_SHORT_PATHS: Readonly<Record<string, SegmentCall>> = {
+  t: 'track',
+  p: 'page',
+  s: 'screen',
+  i: 'identify',
+  a: 'alias',
+  g: 'group',
+};

@@ -4,8 +4,16 @@ import type { KeyConfigStore } from '../../config/key-config';
 import type { EdgeEnv } from '../../deps';
 import { originAllowed } from './origin-allowed';
 
-const ALLOWED_METHODS = 'POST, OPTIONS';
-const ALLOWED_HEADERS = 'Content-Type, Content-Encoding, Authorization, X-Pulse-Key';
+const ALLOWED_METHODS = 'GET, POST, OPTIONS';
+/**
+ * Beside our own: X-Retry-Count (analytics.js, on retries), AnonymousId and the RSA-* retry
+ * headers (RudderStack's browser SDK), so their libraries pass the preflight unchanged.
+ */
+const ALLOWED_HEADERS = [
+  'Content-Type, Content-Encoding, Authorization, X-Pulse-Key',
+  'X-Retry-Count',
+  'AnonymousId, SentAt, RSA-Retry-Attempt, RSA-Retry-Reason, RSA-Since-First-Attempt, RSA-Since-Last-Attempt, RSA-Recovered',
+].join(', ');
 const PREFLIGHT_MAX_AGE_SECONDS = '86400';
 
 /**
