@@ -4,12 +4,12 @@
  * a bad value stops the start with a message naming it.
  * Prints one JSON line `{"ready":{url, opsUrl, roles}}` when it is serving. For tests that drive
  * a processor in a child process: PULSE_LOG_BATCHES=1 prints one `{"batch":…}` line per batch
- * published (at least once), and PULSE_TICKS_FROM_STDIN=1 reads `{"tick": ms}` lines from stdin
- * as clock ticks. SIGUSR2 prints one `{"status":…}` line: the processor's current step and the
+ * published (at least once), and PULSE_TICKS_FROM_PARENT=1 takes `{"tick": ms}` messages on the
+ * IPC channel of its parent as clock ticks (not stdin: the embedded warehouse detaches it, see
+ * `openChdbClient`). SIGUSR2 prints one `{"status":…}` line: the processor's current step and the
  * consumer's state. It exits 1 when the Kafka consumer stops for good, for its supervisor to
  * start it again.
  */
-import { createInterface } from 'node:readline';
 import { BACKEND_ENV, ConfigError, readEnv } from './config/env';
 import { topicSettingsFromEnv } from './kafka/topics';
 import { startBackend } from './start-backend';
@@ -65,14 +65,19 @@ process.on('SIGTERM', () => void stop());
 process.on('SIGUSR2', () => console.log(JSON.stringify({ status: backend.status() })));
 console.log(JSON.stringify({ ready: { url: backend.url, opsUrl: backend.opsUrl, roles } }));
 
-if (env.PULSE_TICKS_FROM_STDIN === '1') {
-  for await (const line of createInterface({ input: process.stdin })) {
-    const { tick } = JSON.parse(line) as { tick: number };
-    try {
-      const batch = await backend.processor.tick(tick);
-      console.log(JSON.stringify({ tick: { at: tick, changes: batch.changes } }));
-    } catch (error) {
-      console.log(JSON.stringify({ tick: { at: tick, error: String(error) } }));
-    }
-  }
+if (env.PULSE_TICKS_FROM_PARENT === '1') {
+  if (!process.send)
+    throw new Error('PULSE_TICKS_FROM_PARENT=1 needs an IPC channel to the parent');
+  // One tick at a time, in the order sent, as the parent waits for each answer.
+  let ticks = Promise.resolve();
+  process.on('message', (message: { tick: number }) => {
+    ticks = ticks.then(async () => {
+      try {
+        const batch = await backend.processor.tick(message.tick);
+        console.log(JSON.stringify({ tick: { at: message.tick, changes: batch.changes } }));
+      } catch (error) {
+        console.log(JSON.stringify({ tick: { at: message.tick, error: String(error) } }));
+      }
+    });
+  });
 }

@@ -7,11 +7,15 @@ import { crashBatch, tempWarehousePath } from './warehouse-fixtures';
 
 const child = fileURLToPath(new URL('./warehouse-crash-child.ts', import.meta.url));
 
-/** Runs the writer child until it acknowledged `batches` batches, then kills it with SIGKILL. */
-async function writeThenKill(path: string, batches: number): Promise<number> {
+/**
+ * Runs the writer child until it acknowledged `batches` batches, then kills it with SIGKILL.
+ * With `stdin`, the child's stdin is a pipe holding those bytes, left open.
+ */
+async function writeThenKill(path: string, batches: number, stdin?: string): Promise<number> {
   const writer = spawn(process.execPath, ['--import', 'tsx', child, path], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'inherit'],
   });
+  if (stdin !== undefined) writer.stdin!.write(stdin);
   let acked = 0;
   let buffered = '';
   await new Promise<void>((resolve, reject) => {
@@ -57,6 +61,23 @@ describe('warehouse after kill -9', () => {
       const rolledUp = minutes.reduce((sum, m) => sum + (m.events['page_view:page_view'] ?? 0), 0);
       expect(rolledUp).toBe(total);
       expect(minutes.map((m) => m.visitors)).toEqual(minutes.map(() => 50));
+    } finally {
+      await warehouse.close();
+      rmSync(path, { recursive: true, force: true });
+    }
+  });
+
+  it('writes while its stdin is a pipe holding bytes', async () => {
+    // chdb reads the host's stdin as an INSERT's data (chdb-core#239): a backend started by a
+    // supervisor with a pipe on stdin refused every batch ("… both inlined and external data").
+    const path = tempWarehousePath();
+    const acked = await writeThenKill(path, 2, '{"tick":1}\n');
+    const warehouse = await createWarehouse({ path, ttl: false });
+    try {
+      expect(acked).toBe(2);
+      const stored = await warehouse.eventCount('cust_a');
+      expect(stored).toBeGreaterThanOrEqual(2 * 2_000);
+      expect(stored).toBeLessThanOrEqual(3 * 2_000);
     } finally {
       await warehouse.close();
       rmSync(path, { recursive: true, force: true });

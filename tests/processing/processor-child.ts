@@ -109,11 +109,11 @@ export function processorChild(options: ProcessorChildOptions): ProcessorChild {
           PULSE_TICK_MS: '0',
           PULSE_WAREHOUSE_TTL: '0',
           PULSE_LOG_BATCHES: '1',
-          PULSE_TICKS_FROM_STDIN: '1',
+          PULSE_TICKS_FROM_PARENT: '1',
           // A killed processor keeps its partitions until its session expires: the broker's minimum.
           PULSE_SESSION_TIMEOUT_MS: '6000',
         },
-        stdio: ['pipe', 'pipe', 'pipe'],
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       });
       // Passed on as it comes, and the tail kept for the error of a timeout.
       createInterface({ input: proc.stderr! }).on('line', (line) => {
@@ -180,7 +180,7 @@ export function processorChild(options: ProcessorChildOptions): ProcessorChild {
       const made = new Promise<SegmentChange[]>((resolve, reject) => {
         if (!alive(child)) return reject(new Error('tick: the processor is not running'));
         tickWaiter = { done: resolve, fail: reject };
-        child.stdin!.write(`${JSON.stringify({ tick: at })}\n`);
+        child.send({ tick: at });
       });
       return bounded(`tick ${new Date(at).toISOString()}`, LIMITS.tickMs, made).finally(
         () => (tickWaiter = undefined),

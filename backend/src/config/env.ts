@@ -106,8 +106,8 @@ export const BACKEND_ENV = {
   PULSE_LOG_BATCHES: TRUE_FALSE.default('0').describe(
     '`1` prints a `{"batch":…}` line on stdout per published batch (tests)',
   ),
-  PULSE_TICKS_FROM_STDIN: TRUE_FALSE.default('0').describe(
-    '`1` reads `{"tick": ms}` lines from stdin as clock ticks (tests)',
+  PULSE_TICKS_FROM_PARENT: TRUE_FALSE.default('0').describe(
+    '`1` takes `{"tick": ms}` messages on the IPC channel of its parent as clock ticks (tests)',
   ),
   ...OPS,
 } satisfies EnvSpec;

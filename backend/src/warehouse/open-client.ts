@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
   createClient,
@@ -26,6 +26,7 @@ export const DEFAULT_WAREHOUSE_PATH = '.pulse/warehouse';
  */
 export function openChdbClient(path: string): ClickHouseClient {
   const absolute = resolve(path);
+  detachStdin();
   try {
     mkdirSync(absolute, { recursive: true });
     // chdb types its connection against @clickhouse/client-common, which the client bundles
@@ -43,6 +44,31 @@ export function openChdbClient(path: string): ClickHouseClient {
         `process): ${(error as Error)?.message ?? String(error)}`,
       { cause: error },
     );
+  }
+}
+
+/**
+ * Points this process's fd 0 at /dev/null when it is a pipe, socket or file.
+ *
+ * chdb takes the host process's stdin as the external data of every INSERT (chdb-core#239):
+ * while a byte waits there, each insert fails with "Processing async inserts with both inlined
+ * and external data (from stdin or infile)", and with `async_insert=0` it would store the
+ * bytes as rows. A backend started with its stdin on a pipe (a supervisor, `cmd | pulse`) would
+ * refuse every batch. A terminal or /dev/null (a character device) is left alone. Nothing in
+ * the backend reads stdin; closing fd 0 and opening /dev/null reuses the lowest free
+ * descriptor, which is 0.
+ */
+function detachStdin(): void {
+  try {
+    if (fstatSync(0).isCharacterDevice()) return;
+    closeSync(0);
+  } catch {
+    // fd 0 is closed: the next descriptor opened (a socket, say) would become chdb's stdin.
+  }
+  const fd = openSync('/dev/null', 'r');
+  if (fd !== 0) {
+    closeSync(fd);
+    throw new WarehouseError('unavailable', `could not point stdin at /dev/null (got fd ${fd})`);
   }
 }
 
