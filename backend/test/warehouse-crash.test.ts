@@ -24,8 +24,8 @@ async function writeThenKill(path: string, batches: number, stdin?: string): Pro
       if (signal == 'SIGKILL') resolve();
       else reject(new Error(`writer exited by itself: code ${code}, signal ${signal}`));
     });
-    writer.stdout.setEncoding('utf8');
-    writer.stdout.on('data', (chunk: string) => {
+    writer.stdout!.setEncoding('utf8');
+    writer.stdout!.on('data', (chunk: string) => {
       buffered += chunk;
       const lines = buffered.split('\n');
       buffered = lines.pop() ?? '';

@@ -7,6 +7,7 @@ import { exposeToOrigin, preflight, requireAllowedOrigin } from './middleware/co
 import { rateLimit } from './middleware/rate-limit';
 import { routeByCustomer } from './middleware/routing';
 import { observeRequests } from './observe/edge-observer';
+import { jsonLog, traceRequests } from './observe/edge-log';
 import { createIngestPipeline } from './pipeline/ingest';
 import { decide } from './routes/decide';
 import { countNativeEvents, nativeEvents } from './routes/events';
@@ -32,6 +33,7 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
   const app = new Hono<EdgeEnv>();
   app.onError(onError);
   app.notFound(notFound);
+  app.use('*', traceRequests(deps.log ?? jsonLog()));
   app.use('*', observeRequests(deps.observer));
   app.use('*', exposeToOrigin());
 

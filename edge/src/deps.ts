@@ -5,6 +5,7 @@ import type { RateLimiter } from './rate-limit/rate-limiter';
 import type { DecideBackend } from './routes/decide-backend';
 import type { ReceiptStore } from './receipts/receipt-store';
 import type { EdgeObserver } from './observe/edge-observer';
+import type { EdgeLog } from './observe/edge-log';
 import type { LegacyForwarder } from './sinks/legacy-forwarder';
 
 /**
@@ -37,6 +38,8 @@ export interface EdgeDeps {
   unavailableRetryAfterSeconds?: number;
   /** Hears how every request was answered and what each ingest wrote (metrics, logs). */
   observer?: EdgeObserver;
+  /** The structured log (pino on Node). @default `jsonLog()`: JSON lines on console.log */
+  log?: EdgeLog;
 }
 
 /** Per-request values the middleware chain hands on to the routes. */
@@ -49,6 +52,10 @@ export interface EdgeVariables {
   bodyBytes: number;
   writeKey: string;
   keyConfig: KeyConfig;
+  /** This request's span, a child of the client's `traceparent` (observe/edge-log.ts). */
+  traceparent: string;
+  /** The log, its lines bound to this request's `trace_id`. */
+  log: EdgeLog;
 }
 
 /** The Hono environment of the edge app. */

@@ -44,6 +44,14 @@ const OPS = {
     .describe('Address the operations server binds (0.0.0.0 in a container)'),
 };
 
+/** The JSON log of every Node process, on stderr. */
+const PULSE_LOG_LEVEL = z
+  .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  .default('info')
+  .describe(
+    'Level of the JSON log on stderr; on the backend `debug` adds a line per committed Kafka batch',
+  );
+
 /** The backend process (backend/src/main.ts). */
 export const BACKEND_ENV = {
   INGEST_SECRET: z.string().min(1).describe('HMAC secret shared with the edge (required)'),
@@ -99,10 +107,7 @@ export const BACKEND_ENV = {
   PULSE_WEBHOOKS_ALLOW_PRIVATE: TRUE_FALSE.default('0').describe(
     '`1` lets trigger webhooks reach loopback and private addresses (development only)',
   ),
-  PULSE_LOG_LEVEL: z
-    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
-    .default('info')
-    .describe('Level of the JSON log on stderr; `debug` adds a line per committed Kafka batch'),
+  PULSE_LOG_LEVEL,
   PULSE_LOG_BATCHES: TRUE_FALSE.default('0').describe(
     '`1` prints a `{"batch":…}` line on stdout per published batch (tests)',
   ),
@@ -114,6 +119,7 @@ export const BACKEND_ENV = {
 
 /** The edge on Node (edge/src/adapters/node/main.ts). */
 export const NODE_EDGE_ENV = {
+  PULSE_LOG_LEVEL,
   PULSE_KEYS_FILE: z
     .string()
     .min(1)

@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ERROR_CODES, type ErrorCode, type ErrorResponse } from '@pulse/contract';
 import { isEdgeError } from './edge-error';
+import { jsonLog, type EdgeLog } from '../observe/edge-log';
 
 /** The one mapping from error codes to HTTP statuses (docs/architecture.md, "Edge API"). */
 const STATUS_BY_CODE: Record<ErrorCode, ContentfulStatusCode> = {
@@ -41,7 +42,8 @@ export function errorResponse(
 export function onError(error: Error, c: Context): Response {
   if (isEdgeError(error))
     return errorResponse(c, error.code, error.message, error.retryAfterSeconds);
-  console.error(`edge bug on ${c.req.method} ${c.req.path}:`, error);
+  const log = (c.get('log') as EdgeLog | undefined) ?? jsonLog();
+  log.error({ method: c.req.method, path: c.req.path, err: error }, 'edge bug');
   return errorResponse(c, ERROR_CODES.internal, 'internal error');
 }
 

@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import { childTraceparent, type IngestResponse } from '@pulse/contract';
+import type { IngestResponse } from '@pulse/contract';
 import type { EdgeDeps, EdgeEnv } from '../deps';
 import { EdgeError } from '../errors/edge-error';
 import { createIpHasher } from '../enrich/ip-hash';
@@ -42,12 +42,13 @@ export function createIngestPipeline(deps: EdgeDeps): IngestPipeline {
           events,
           dead_letters: deadLetters,
           ...(options.clientDropped ? { client_dropped: options.clientDropped } : {}),
-          // The edge's span of this request, a child of the client's `traceparent` if it sent one.
-          traceparent: childTraceparent(c.req.header('traceparent')),
+          traceparent: c.get('traceparent'),
         });
       } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        console.error(`edge: durable write failed for ${facts.customerId}: ${reason}`);
+        c.get('log').error(
+          { customer: facts.customerId, err: error },
+          'edge: durable write failed',
+        );
         throw new EdgeError(
           'unavailable',
           'events could not be made durable; retry later',
@@ -61,7 +62,8 @@ export function createIngestPipeline(deps: EdgeDeps): IngestPipeline {
           ...rejected.flatMap((r) => (r.event_id ? [r.event_id] : [])),
         ];
         await deps.receipts.remember(facts.customerId, ids).catch((error: unknown) => {
-          console.error(`edge: could not keep receipts for ${facts.customerId}: ${String(error)}`);
+          const fields = { customer: facts.customerId, err: error };
+          c.get('log').error(fields, 'edge: could not keep receipts');
         });
       }
       if (deps.observer) {

@@ -5,6 +5,7 @@ import {
   type DecideResponse,
 } from '@pulse/contract';
 import { EdgeError } from '../errors/edge-error';
+import { jsonLog, type EdgeLog } from '../observe/edge-log';
 
 /** The backend's decide, as the edge calls it for a customer resolved from a write key. */
 export interface DecideBackend {
@@ -27,6 +28,8 @@ export interface HttpDecideBackendOptions {
   timeoutMs?: number;
   /** `Retry-After` seconds of the 503 when the backend cannot answer. @default 5 */
   retryAfterSeconds?: number;
+  /** Where a refused signature (a secret out of step) is reported. @default `jsonLog()` */
+  log?: EdgeLog;
 }
 
 /**
@@ -46,6 +49,7 @@ export function decideBaseUrl(ingestUrl: string): string {
 export function createHttpDecideBackend(options: HttpDecideBackendOptions): DecideBackend {
   const { baseUrl, secret, fetch: fetchImpl = globalThis.fetch, timeoutMs = 3_000 } = options;
   const retryAfter = options.retryAfterSeconds ?? 5;
+  const log = options.log ?? jsonLog();
   const fail = (message: string) => new EdgeError('unavailable', message, retryAfter);
   return {
     async decide(customerId, visitorId, provenUserId) {
@@ -63,7 +67,8 @@ export function createHttpDecideBackend(options: HttpDecideBackendOptions): Deci
       }
       const text = await response.text().catch(() => '');
       if (response.status !== 200) {
-        if (response.status === 401) console.error(`edge: backend refused the decide signature`);
+        if (response.status === 401)
+          log.error({ customer: customerId }, 'edge: backend refused the decide signature');
         throw fail(`decide backend answered ${response.status}`);
       }
       let answer: unknown;

@@ -25,7 +25,7 @@ export function receipts(store: ReceiptStore | undefined): Handler<EdgeEnv> {
       received = store ? await store.known(customerId, parsed.data.event_ids) : [];
     } catch (error) {
       // A receipt is only a hint: without it the client resends, which is safe.
-      console.error(`edge: receipts lookup failed for ${customerId}: ${String(error)}`);
+      c.get('log').error({ customer: customerId, err: error }, 'edge: receipts lookup failed');
     }
     return c.json({ received } satisfies ReceiptsResponse, 200);
   };

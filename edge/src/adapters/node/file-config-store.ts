@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { EdgeError } from '../../errors/edge-error';
+import { jsonLog, type EdgeLog } from '../../observe/edge-log';
 import {
   isReservedEntry,
   parseKeyConfig,
@@ -19,6 +20,8 @@ export interface FileConfigStoreOptions {
   ttlMs?: number;
   /** Clock, for tests. @default Date.now */
   now?: () => number;
+  /** Where a broken file or entry is reported. @default `jsonLog()` */
+  log?: EdgeLog;
 }
 
 /** Write key → its config, or why its entry is broken; `$migration` → the stage, or why not. */
@@ -57,7 +60,7 @@ export function createFileConfigStore(
   path: string,
   options: FileConfigStoreOptions = {},
 ): KeyConfigStore {
-  const { ttlMs = 10_000, now = Date.now } = options;
+  const { ttlMs = 10_000, now = Date.now, log = jsonLog() } = options;
   let loaded: { at: number; entries: Promise<Entries> } | undefined;
   const load = () => {
     const entries = readFile(path, 'utf8').then(parseKeyConfigFile);
@@ -71,8 +74,7 @@ export function createFileConfigStore(
     try {
       return await (loaded && now() - loaded.at < ttlMs ? loaded.entries : load());
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      console.error(`edge: key config ${path} unreadable: ${reason}`);
+      log.error({ path, err: error }, 'edge: key config unreadable');
       throw new EdgeError('unavailable', 'key configuration is unavailable; retry later', 30);
     }
   };
@@ -80,7 +82,7 @@ export function createFileConfigStore(
     async migration() {
       const { stage } = await current();
       if (typeof stage === 'string') {
-        console.error(`edge: key config ${path}: the migration stage is invalid: ${stage}`);
+        log.error({ path, reason: stage }, 'edge: the migration stage is invalid');
         throw new EdgeError('unavailable', 'migration stage is invalid; retry later', 30);
       }
       return stage ?? NO_MIGRATION;
@@ -89,7 +91,7 @@ export function createFileConfigStore(
       const entries = await current();
       const entry = entries.get(key);
       if (typeof entry === 'string') {
-        console.error(`edge: key config ${path}: entry of a key is invalid: ${entry}`);
+        log.error({ path, reason: entry }, 'edge: entry of a key is invalid');
         throw new EdgeError('unavailable', 'configuration of this key is invalid; retry later', 30);
       }
       return entry ?? null;

@@ -12,6 +12,7 @@ import { createMemoryReceiptStore } from '../../receipts/memory-receipt-store';
 import type { ReceiptStore } from '../../receipts/receipt-store';
 import type { DecideBackend } from '../../routes/decide-backend';
 import type { EdgeObserver } from '../../observe/edge-observer';
+import type { EdgeLog } from '../../observe/edge-log';
 
 export { createFileConfigStore, type FileConfigStoreOptions } from './file-config-store';
 export { createPrometheusObserver } from './prometheus-observer';
@@ -43,6 +44,8 @@ export interface NodeEdgeOptions {
   trustProxy?: boolean;
   /** Hears every answer and ingest (`createPrometheusObserver` for `/metrics`). @default none */
   observer?: EdgeObserver;
+  /** The structured log (a pino logger). @default JSON lines on stdout */
+  log?: EdgeLog;
 }
 
 /** A running Node edge. */
@@ -73,6 +76,7 @@ export async function startNodeEdge(options: NodeEdgeOptions): Promise<NodeEdge>
     receipts: options.receipts ?? createMemoryReceiptStore(),
     decide: options.decide,
     observer: options.observer,
+    log: options.log,
     ipSalt: createDailySalt(options.ipSaltSecret),
     clientIp: trustProxy
       ? clientIpFromHeaders

@@ -1,3 +1,4 @@
+import { pino } from 'pino';
 import type { Sink } from '@pulse/contract';
 import { ConfigError, NODE_EDGE_ENV, readEnv } from '@pulse/backend/config/env';
 import { kafkaReadiness } from '@pulse/backend/ops/kafka-readiness';
@@ -37,8 +38,12 @@ function readConfig() {
 }
 const env = readConfig();
 
+const log = pino(
+  { name: 'pulse-edge', level: env.PULSE_LOG_LEVEL },
+  pino.destination({ fd: 2, sync: true }),
+);
 const config = env.PULSE_KEYS_FILE
-  ? createFileConfigStore(env.PULSE_KEYS_FILE)
+  ? createFileConfigStore(env.PULSE_KEYS_FILE, { log })
   : createMemoryConfigStore(env.PULSE_KEYS ?? {});
 
 const brokers = env.KAFKA_BROKERS;
@@ -50,6 +55,7 @@ const prometheus = env.PULSE_OPS_PORT === undefined ? undefined : createPromethe
 const decideUrl = env.DECIDE_URL ?? (env.INGEST_URL ? decideBaseUrl(env.INGEST_URL) : undefined);
 const edge = await startNodeEdge({
   observer: prometheus?.observer,
+  log,
   port: env.PORT,
   hostname: env.HOST,
   config,
@@ -59,7 +65,7 @@ const edge = await startNodeEdge({
   // Decide is signed with the ingest secret; without one the edge answers decide with 503.
   decide:
     decideUrl && env.INGEST_SECRET
-      ? createHttpDecideBackend({ baseUrl: decideUrl, secret: env.INGEST_SECRET })
+      ? createHttpDecideBackend({ baseUrl: decideUrl, secret: env.INGEST_SECRET, log })
       : undefined,
 });
 

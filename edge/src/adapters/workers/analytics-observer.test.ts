@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createTestEdge } from '../../../test/support/test-app';
 import { KEYS, nativeEvent } from '../../../test/support/fixtures';
 import { createAnalyticsObserver, type DataPointWriter } from './analytics-observer';
+import { jsonLog } from '../../observe/edge-log';
 
 describe('the Workers observer', () => {
   it('writes one data point per answer and per ingest, and logs refusals as JSON', async () => {
@@ -9,7 +10,10 @@ describe('the Workers observer', () => {
     const lines: string[] = [];
     const observer = createAnalyticsObserver(
       { writeDataPoint: (point) => void points.push(point) },
-      (line) => void lines.push(line),
+      jsonLog(
+        (line) => void lines.push(line),
+        () => 1_000,
+      ),
     );
     const edge = createTestEdge({ deps: { observer } });
     const sent_at = '2025-01-21T10:30:00.000Z';
@@ -26,7 +30,8 @@ describe('the Workers observer', () => {
     ]);
     expect(lines.map((line) => JSON.parse(line) as unknown)).toEqual([
       {
-        level: 'warn',
+        level: 40,
+        time: 1_000,
         msg: 'request refused',
         customer: '_none',
         route: '/v1/events',

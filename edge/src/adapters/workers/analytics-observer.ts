@@ -1,4 +1,5 @@
 import type { EdgeObserver } from '../../observe/edge-observer';
+import { jsonLog, type EdgeLog } from '../../observe/edge-log';
 
 /** The part of a Workers Analytics Engine dataset binding the observer uses. */
 export interface DataPointWriter {
@@ -11,11 +12,12 @@ export interface DataPointWriter {
  * sampling key), so the same counters as the Node edge's `/metrics` are SQL queries there:
  * - answers: blobs `['request', route, code]`, doubles `[status]`;
  * - ingests: blobs `['ingest']`, doubles `[accepted, rejected, client_dropped]`.
- * A refused answer is also one JSON log line (Workers Logs, `[observability]`), with its code.
+ * A refused answer is also one line of the JSON log (Workers Logs, `[observability]`), with its
+ * code: `warn` for a 4xx, `error` for a 5xx.
  */
 export function createAnalyticsObserver(
   dataset: DataPointWriter | undefined,
-  log: (line: string) => void = console.log,
+  log: EdgeLog = jsonLog(),
 ): EdgeObserver {
   return {
     request(outcome) {
@@ -26,16 +28,14 @@ export function createAnalyticsObserver(
         doubles: [outcome.status],
       });
       if (outcome.status >= 400) {
-        log(
-          JSON.stringify({
-            level: outcome.status >= 500 ? 'error' : 'warn',
-            msg: 'request refused',
-            customer,
-            route: outcome.route,
-            status: outcome.status,
-            code: outcome.code,
-          }),
-        );
+        const fields = {
+          customer,
+          route: outcome.route,
+          status: outcome.status,
+          code: outcome.code,
+        };
+        if (outcome.status >= 500) log.error(fields, 'request refused');
+        else log.warn(fields, 'request refused');
       }
     },
     ingested(outcome) {

@@ -1,5 +1,6 @@
 import type { RateLimiter } from '../../rate-limit/rate-limiter';
 import type { RateLimiterObject } from './rate-limiter-object';
+import { jsonLog, type EdgeLog } from '../../observe/edge-log';
 
 /**
  * The Workers limiter: asks the customer's {@link RateLimiterObject}. If the object cannot be
@@ -8,16 +9,15 @@ import type { RateLimiterObject } from './rate-limiter-object';
  */
 export function createDurableRateLimiter(
   namespace: DurableObjectNamespace<RateLimiterObject>,
+  log: EdgeLog = jsonLog(),
 ): RateLimiter {
   return {
     async take(customerId, limit, cost) {
       try {
         return await namespace.get(namespace.idFromName(customerId)).take(limit, cost);
       } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        console.error(
-          `edge: rate limiter of ${customerId} unreachable, letting through: ${reason}`,
-        );
+        const fields = { customer: customerId, err: error };
+        log.error(fields, 'edge: rate limiter unreachable, letting through');
         return { ok: true };
       }
     },
