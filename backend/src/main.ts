@@ -45,6 +45,7 @@ const backend = await startBackend({
   onFatal: () => process.exit(1),
   opsPort: env.PULSE_OPS_PORT,
   opsHostname: env.PULSE_OPS_HOST,
+  otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
   onPublished:
     env.PULSE_LOG_BATCHES === '1'
       ? (batch) =>

@@ -9,6 +9,7 @@ import { startIngest, type IngestServer } from './ingest/ingest-server';
 import { SINGLE_BROKER_TOPICS, setUpTopics, type TopicSettings } from './kafka/topics';
 import { createBackendMetrics, type BackendMetrics } from './metrics/backend-metrics';
 import { measuredSink, measuredWarehouse } from './metrics/instrument';
+import { createTracing, tracedSink } from './tracing/tracing';
 import { log, logError } from './log';
 import { kafkaReadiness } from './ops/kafka-readiness';
 import { startOpsServer, type OpsServer, type ReadinessCheck } from './ops/ops-server';
@@ -91,6 +92,8 @@ export interface BackendConfig {
   opsPort?: number;
   /** Address the operations server binds. @default 127.0.0.1 */
   opsHostname?: string;
+  /** OTLP/HTTP collector the spans go to (tracing/tracing.ts). @default none: no spans */
+  otlpEndpoint?: string;
 }
 
 export interface BackendStatus {
@@ -121,6 +124,7 @@ export interface Backend {
 export async function startBackend(config: BackendConfig): Promise<Backend> {
   const roles = { ingest: true, processor: true, ...config.roles };
   const metrics = createBackendMetrics();
+  const tracing = createTracing({ endpoint: config.otlpEndpoint, serviceName: 'pulse-backend' });
   const warehouse = measuredWarehouse(
     await createWarehouse({
       url: config.clickhouseUrl,
@@ -196,6 +200,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     if (roles.processor) {
       consumer = await startKafkaProcessor({
         brokers,
+        tracing,
         processor,
         groupId: config.groupId,
         sessionTimeoutMs: config.sessionTimeoutMs,
@@ -231,7 +236,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     ingest = await startIngest({
       port: config.port,
       secret: config.ingestSecret,
-      sink: measuredSink(sink, metrics),
+      sink: tracedSink(measuredSink(sink, metrics), tracing),
       routes: api,
       // 503s and unexpected failures of any route are logged, with the reason.
       onSinkError: (error) =>
@@ -293,6 +298,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
       await publisher?.close();
       await store.close();
       await warehouse.close();
+      await tracing.shutdown();
     },
   };
 }

@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
-import { SIGNATURE_HEADER, signBody, type DeadLetter, type SinkBatch } from '@pulse/contract';
+import type { DeadLetter, SinkBatch } from '@pulse/contract';
 import {
   kafkaToolsAvailable,
   startKafka,
@@ -13,6 +13,7 @@ import { createCustomerLabels, OTHER_CUSTOMERS } from '../src/metrics/customer-l
 import { startBackend, type Backend } from '../src/start-backend';
 import { pulseEvent } from './kafka-fixtures';
 import { tempWarehousePath } from './warehouse-fixtures';
+import { eventually, postIngest } from './ingest-fixtures';
 
 const SECRET = 'metrics-secret';
 
@@ -40,27 +41,7 @@ const deadLetter = (customer: string, index: number): DeadLetter => ({
   received_at: new Date().toISOString(),
 });
 
-async function ingest(url: string, batch: SinkBatch): Promise<void> {
-  const body = JSON.stringify(batch);
-  const res = await fetch(`${url}/internal/ingest`, {
-    method: 'POST',
-    body,
-    headers: { [SIGNATURE_HEADER]: await signBody(SECRET, body) },
-  });
-  expect(res.status, await res.clone().text()).toBe(200);
-}
-
-/** Polls `read` until `done` holds; fails with the last value after `timeoutMs`. */
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string) {
-  const deadline = Date.now() + 30_000;
-  let value = await read();
-  while (!done(value)) {
-    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    value = await read();
-  }
-  return value;
-}
+const ingest = (url: string, batch: SinkBatch) => postIngest(url, SECRET, batch);
 
 describe('customer labels', () => {
   it('name the first customers seen and fold the rest into one value', () => {

@@ -33,7 +33,7 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
   const app = new Hono<EdgeEnv>();
   app.onError(onError);
   app.notFound(notFound);
-  app.use('*', traceRequests(deps.log ?? jsonLog()));
+  app.use('*', traceRequests(deps.log ?? jsonLog(), deps.spans));
   app.use('*', observeRequests(deps.observer));
   app.use('*', exposeToOrigin());
 

@@ -5,7 +5,7 @@ import type { RateLimiter } from './rate-limit/rate-limiter';
 import type { DecideBackend } from './routes/decide-backend';
 import type { ReceiptStore } from './receipts/receipt-store';
 import type { EdgeObserver } from './observe/edge-observer';
-import type { EdgeLog } from './observe/edge-log';
+import type { EdgeLog, EdgeSpans } from './observe/edge-log';
 import type { LegacyForwarder } from './sinks/legacy-forwarder';
 
 /**
@@ -40,6 +40,8 @@ export interface EdgeDeps {
   observer?: EdgeObserver;
   /** The structured log (pino on Node). @default `jsonLog()`: JSON lines on console.log */
   log?: EdgeLog;
+  /** Records each request's span (the Node edge over OTLP). @default ids only, no export */
+  spans?: EdgeSpans;
 }
 
 /** Per-request values the middleware chain hands on to the routes. */

@@ -52,6 +52,14 @@ const PULSE_LOG_LEVEL = z
     'Level of the JSON log on stderr; on the backend `debug` adds a line per committed Kafka batch',
   );
 
+/** Where a Node process exports its spans (backend/src/tracing/tracing.ts). */
+const OTEL_EXPORTER_OTLP_ENDPOINT = z
+  .url()
+  .optional()
+  .describe(
+    'OTLP/HTTP collector (`http://collector:4318`) the spans of each request and batch go to',
+  );
+
 /** The backend process (backend/src/main.ts). */
 export const BACKEND_ENV = {
   INGEST_SECRET: z.string().min(1).describe('HMAC secret shared with the edge (required)'),
@@ -108,6 +116,7 @@ export const BACKEND_ENV = {
     '`1` lets trigger webhooks reach loopback and private addresses (development only)',
   ),
   PULSE_LOG_LEVEL,
+  OTEL_EXPORTER_OTLP_ENDPOINT,
   PULSE_LOG_BATCHES: TRUE_FALSE.default('0').describe(
     '`1` prints a `{"batch":…}` line on stdout per published batch (tests)',
   ),
@@ -120,6 +129,7 @@ export const BACKEND_ENV = {
 /** The edge on Node (edge/src/adapters/node/main.ts). */
 export const NODE_EDGE_ENV = {
   PULSE_LOG_LEVEL,
+  OTEL_EXPORTER_OTLP_ENDPOINT,
   PULSE_KEYS_FILE: z
     .string()
     .min(1)

@@ -6,6 +6,7 @@ import type { Processor } from './processor';
 import { failureReason, quarantined, readEventRecord } from './quarantine';
 import { log, logError } from '../log';
 import { kafkaBrokers } from '../kafka/brokers';
+import { createTracing, type Tracing } from '../tracing/tracing';
 
 export interface KafkaProcessorOptions {
   brokers: string[];
@@ -34,6 +35,8 @@ export interface KafkaProcessorOptions {
   onCrash?: (error: Error, restarting: boolean) => void;
   /** After each batch: messages left behind the end of its partition (metrics). */
   onLag?: (topic: string, partition: number, lag: number) => void;
+  /** A `pulse.process` span per trace in each batch (tracing/tracing.ts). @default none */
+  tracing?: Tracing;
 }
 
 export interface KafkaConsumerStatus {
@@ -84,6 +87,7 @@ export async function startKafkaProcessor(options: KafkaProcessorOptions): Promi
   // Quarantined records are durable in pulse.dlq (acks=all) before their offsets move on.
   const dlq: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   const report = options.onQuarantine ?? reportQuarantine;
+  const tracing = options.tracing ?? createTracing({ serviceName: 'pulse-processor' });
   const quarantine = async (letters: DeadLetter[]) => {
     if (!letters.length) return;
     await dlq.send({
@@ -138,9 +142,14 @@ export async function startKafkaProcessor(options: KafkaProcessorOptions): Promi
       const sources = new Map<PulseEvent, { key: string | null; offset: string }>();
       const letters: DeadLetter[] = [];
       const traces = new Set<string>();
+      const parents = new Set<string>();
       for (const message of batch.messages) {
-        const trace = traceIdOf(message.headers?.traceparent?.toString());
-        if (trace) traces.add(trace);
+        const traceparent = message.headers?.traceparent?.toString();
+        const trace = traceIdOf(traceparent);
+        if (trace && traceparent) {
+          traces.add(trace);
+          parents.add(traceparent);
+        }
         const key = message.key?.toString() ?? null;
         const source = { topic: batch.topic, partition: batch.partition, offset: message.offset };
         const read = readEventRecord(message.value?.toString() ?? '', key, source);
@@ -151,20 +160,28 @@ export async function startKafkaProcessor(options: KafkaProcessorOptions): Promi
         events.push(read.event);
         sources.set(read.event, { key, offset: message.offset });
       }
-      for (const { item, error } of await submit(events)) {
-        const at = sources.get(item);
-        const source = { topic: batch.topic, partition: batch.partition, offset: at?.offset ?? '' };
-        letters.push(quarantined(item, at?.key ?? null, source, failureReason(error)));
-      }
-      await quarantine(letters);
-      resolveOffset(last.offset);
-      await consumer.commitOffsets([
-        {
-          topic: batch.topic,
-          partition: batch.partition,
-          offset: String(BigInt(last.offset) + 1n),
-        },
-      ]);
+      const attributes = {
+        'messaging.destination.name': batch.topic,
+        'messaging.destination.partition.id': String(batch.partition),
+        'messaging.batch.message_count': batch.messages.length,
+      };
+      await tracing.inBatchSpans('pulse.process', parents, attributes, async () => {
+        for (const { item, error } of await submit(events)) {
+          const at = sources.get(item);
+          const offset = at?.offset ?? '';
+          const source = { topic: batch.topic, partition: batch.partition, offset };
+          letters.push(quarantined(item, at?.key ?? null, source, failureReason(error)));
+        }
+        await quarantine(letters);
+        resolveOffset(last.offset);
+        await consumer.commitOffsets([
+          {
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: String(BigInt(last.offset) + 1n),
+          },
+        ]);
+      });
       status.lastCommitAt = Date.now();
       log.debug(
         {

@@ -52,16 +52,37 @@ export function jsonLog(
 }
 
 /**
+ * Records the edge's span of each request where a runtime exports spans (the Node edge over
+ * OTLP, backend/src/tracing/tracing.ts): runs `work` in a span, a child of `parent` (the
+ * client's `traceparent`), and hands `work` the span's own traceparent.
+ */
+export interface EdgeSpans {
+  inSpan(
+    name: string,
+    parent: string | undefined,
+    attributes: Record<string, string>,
+    work: (traceparent: string | undefined) => Promise<void>,
+  ): Promise<void>;
+}
+
+/**
  * Gives every request its span (`traceparent`, a child of the client's when it sent a valid
  * one) and a log bound to its trace id, as `c.var.traceparent` and `c.var.log`: the ingest
  * carries the span on to the backend, and every line logged about the request can be found
- * with the backend's and processor's lines of the same trace.
+ * with the backend's and processor's lines of the same trace. With `spans`, the span is
+ * recorded (and exported) too; without, only its id exists.
  */
-export function traceRequests(log: EdgeLog): MiddlewareHandler<EdgeEnv> {
+export function traceRequests(log: EdgeLog, spans?: EdgeSpans): MiddlewareHandler<EdgeEnv> {
   return async (c, next) => {
-    const traceparent = childTraceparent(c.req.header('traceparent'));
-    c.set('traceparent', traceparent);
-    c.set('log', log.child({ trace_id: traceIdOf(traceparent) }));
-    await next();
+    const parent = c.req.header('traceparent');
+    const handle = async (own: string | undefined) => {
+      const traceparent = own ?? childTraceparent(parent);
+      c.set('traceparent', traceparent);
+      c.set('log', log.child({ trace_id: traceIdOf(traceparent) }));
+      await next();
+    };
+    if (!spans) return handle(undefined);
+    const attributes = { 'http.request.method': c.req.method, 'url.path': c.req.path };
+    await spans.inSpan('pulse.edge', parent, attributes, handle);
   };
 }

@@ -12,7 +12,7 @@ import { createMemoryReceiptStore } from '../../receipts/memory-receipt-store';
 import type { ReceiptStore } from '../../receipts/receipt-store';
 import type { DecideBackend } from '../../routes/decide-backend';
 import type { EdgeObserver } from '../../observe/edge-observer';
-import type { EdgeLog } from '../../observe/edge-log';
+import type { EdgeLog, EdgeSpans } from '../../observe/edge-log';
 
 export { createFileConfigStore, type FileConfigStoreOptions } from './file-config-store';
 export { createPrometheusObserver } from './prometheus-observer';
@@ -46,6 +46,8 @@ export interface NodeEdgeOptions {
   observer?: EdgeObserver;
   /** The structured log (a pino logger). @default JSON lines on stdout */
   log?: EdgeLog;
+  /** Records each request's span (`createTracing` of the backend, over OTLP). @default none */
+  spans?: EdgeSpans;
 }
 
 /** A running Node edge. */
@@ -77,6 +79,7 @@ export async function startNodeEdge(options: NodeEdgeOptions): Promise<NodeEdge>
     decide: options.decide,
     observer: options.observer,
     log: options.log,
+    spans: options.spans,
     ipSalt: createDailySalt(options.ipSaltSecret),
     clientIp: trustProxy
       ? clientIpFromHeaders

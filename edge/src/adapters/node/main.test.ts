@@ -5,12 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SinkBatch } from '@pulse/contract';
 import { startIngest, type IngestServer } from '@pulse/backend/ingest';
 import { keyConfigs, nativeEvent } from '../../../test/support/fixtures';
+import { startCollector, type Collector } from '../../../../tests/services/otlp-collector';
 
 const SECRET = 'node-main-secret';
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 
 /** Backend ingest itself (signature checks, schema), with the batches it made durable. */
 let ingest: IngestServer;
+let collector: Collector;
 const ingested: SinkBatch[] = [];
 let child: ChildProcess;
 let edgeUrl = '';
@@ -48,6 +50,7 @@ async function scrape(): Promise<Map<string, number>> {
 }
 
 beforeAll(async () => {
+  collector = await startCollector();
   ingest = await startIngest({
     port: 0,
     secret: SECRET,
@@ -60,6 +63,7 @@ beforeAll(async () => {
     IP_SALT_SECRET: 'salt',
     PORT: '0',
     PULSE_OPS_PORT: '0',
+    OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
   });
   // Starting a tsx child takes seconds alone, longer beside the other suites; startMain's own
   // 30 s bound says why it failed before this one does.
@@ -68,6 +72,7 @@ beforeAll(async () => {
 afterAll(async () => {
   child?.kill('SIGTERM');
   await ingest?.close().catch(() => undefined);
+  await collector?.close();
 });
 
 describe('the Node edge process (main.ts) with PULSE_OPS_PORT', () => {
@@ -107,6 +112,41 @@ describe('the Node edge process (main.ts) with PULSE_OPS_PORT', () => {
           'pulse_edge_requests_total{customer="_none",route="/v1/events",status="401",code="invalid_key"}',
         ),
       ).toBe(1);
+    },
+  );
+
+  it(
+    "exports its span of a request over OTLP, the client's span its parent, its id the one ingest got",
+    { timeout: 30_000 },
+    async () => {
+      const clientTrace = '4bf92f3577b34da6a3ce929d0e0e4736';
+      const clientSpan = '00f067aa0ba902b7';
+      const res = await fetch(`${edgeUrl}/v1/events?key=pk_test_open`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'text/plain',
+          traceparent: `00-${clientTrace}-${clientSpan}-01`,
+        },
+        body: JSON.stringify({ sent_at: new Date().toISOString(), events: [nativeEvent()] }),
+      });
+      expect(res.status).toBe(200);
+      const carried = ingested.at(-1)?.traceparent ?? '';
+      expect(carried.slice(3, 35)).toBe(clientTrace);
+      // Spans leave in batches (every 5 s by default): wait for this one, bounded.
+      const until = Date.now() + 20_000;
+      const edgeSpans = () => collector.spans.filter((span) => span.traceId === clientTrace);
+      while (edgeSpans().length === 0 && Date.now() < until) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(edgeSpans(), 'no span of the trace reached the collector in 20 s').toEqual([
+        expect.objectContaining({
+          service: 'pulse-edge',
+          name: 'pulse.edge',
+          spanId: carried.slice(36, 52),
+          parentSpanId: clientSpan,
+          attributes: expect.objectContaining({ 'url.path': '/v1/events' }),
+        }),
+      ]);
     },
   );
 

@@ -4,6 +4,7 @@ import { ConfigError, NODE_EDGE_ENV, readEnv } from '@pulse/backend/config/env';
 import { kafkaReadiness } from '@pulse/backend/ops/kafka-readiness';
 import { startOpsServer, type ReadinessCheck } from '@pulse/backend/ops';
 import { createKafkaSink } from '@pulse/backend/sinks/kafka';
+import { createTracing, SpanKind } from '@pulse/backend/tracing';
 import { createMemoryConfigStore } from '../../config/memory-config-store';
 import { createHttpDecideBackend, decideBaseUrl } from '../../routes/decide-backend';
 import { createHttpIngestSink } from '../../sinks/http-ingest-sink';
@@ -53,9 +54,19 @@ const sink: Sink = brokers?.length
 
 const prometheus = env.PULSE_OPS_PORT === undefined ? undefined : createPrometheusObserver();
 const decideUrl = env.DECIDE_URL ?? (env.INGEST_URL ? decideBaseUrl(env.INGEST_URL) : undefined);
+const tracing = createTracing({
+  endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+  serviceName: 'pulse-edge',
+});
 const edge = await startNodeEdge({
   observer: prometheus?.observer,
   log,
+  spans: env.OTEL_EXPORTER_OTLP_ENDPOINT
+    ? {
+        inSpan: (name, parent, attributes, work) =>
+          tracing.inSpan(name, SpanKind.SERVER, parent, attributes, work),
+      }
+    : undefined,
   port: env.PORT,
   hostname: env.HOST,
   config,
@@ -91,6 +102,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(
     signal,
     () =>
-      void Promise.all([edge.close(), ops?.close(), kafka?.close()]).then(() => process.exit(0)),
+      void Promise.all([edge.close(), ops?.close(), kafka?.close()])
+        .then(() => tracing.shutdown())
+        .then(() => process.exit(0)),
   );
 }
