@@ -8,6 +8,7 @@ import {
   type KafkaBroker,
 } from '../../tests/services/kafka/broker';
 import { missingService } from '../../tests/services/free-port';
+import { parsePrometheusText } from '../../tests/services/prometheus-text';
 import { TOPICS } from '../src/kafka/topics';
 import { createCustomerLabels, OTHER_CUSTOMERS } from '../src/metrics/customer-labels';
 import { startBackend, type Backend } from '../src/start-backend';
@@ -22,12 +23,7 @@ async function scrape(opsUrl: string): Promise<(series: string) => number | unde
   const res = await fetch(`${opsUrl}/metrics`);
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toContain('text/plain');
-  const samples = new Map<string, number>();
-  for (const line of (await res.text()).split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const at = line.lastIndexOf(' ');
-    samples.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
+  const samples = parsePrometheusText(await res.text());
   return (series) => samples.get(series);
 }
 

@@ -6,6 +6,7 @@ import type { SinkBatch } from '@pulse/contract';
 import { startIngest, type IngestServer } from '@pulse/backend/ingest';
 import { keyConfigs, nativeEvent } from '../../../test/support/fixtures';
 import { startCollector, type Collector } from '../../../../tests/services/otlp-collector';
+import { parsePrometheusText } from '../../../../tests/services/prometheus-text';
 
 const SECRET = 'node-main-secret';
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
@@ -39,14 +40,7 @@ async function startMain(env: Record<string, string>): Promise<[string, string]>
 }
 
 async function scrape(): Promise<Map<string, number>> {
-  const text = await (await fetch(`${opsUrl}/metrics`)).text();
-  const samples = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const at = line.lastIndexOf(' ');
-    samples.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return samples;
+  return parsePrometheusText(await (await fetch(`${opsUrl}/metrics`)).text());
 }
 
 beforeAll(async () => {
