@@ -25,8 +25,11 @@ export interface KafkaBroker {
   restart(): Promise<void>;
 }
 
-/** The broker's classpath from Maven (jars in ~/.m2), cached per pom content. */
-async function classpath(): Promise<string> {
+/**
+ * The classpath of the broker and Kafka's tools (ProducerPerformance) from Maven (jars in
+ * ~/.m2), cached per pom content.
+ */
+export async function kafkaClasspath(): Promise<string> {
   const hash = createHash('sha256').update(readFileSync(pom)).digest('hex').slice(0, 16);
   const file = join(cacheDir, `kafka-classpath-${hash}.txt`);
   if (existsSync(file)) {
@@ -61,7 +64,7 @@ export async function kafkaToolsAvailable(): Promise<string | undefined> {
  * Resolves once the broker answers metadata requests.
  */
 export async function startKafka(): Promise<KafkaBroker> {
-  const cp = await classpath();
+  const cp = await kafkaClasspath();
   const dir = await mkdtemp(join(tmpdir(), 'pulse-kafka-'));
   const [port, controllerPort] = [await freePort(), await freePort()];
   const props = join(dir, 'server.properties');
