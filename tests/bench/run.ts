@@ -1,14 +1,38 @@
 /**
- * `npm run bench [section …]`: prints the figures the issues ask for and writes them to
- * test-results/bench.json. Benchmarks measure; they never assert timings. Each section runs
+ * `npm run bench [section …]`: prints the figures the issues ask for, then one table of them
+ * all beside their goals (report.ts), writes them to test-results/bench.json and appends them
+ * to tests/bench/history.ndjson. Benchmarks measure; they never assert timings. Each section runs
  * in a process of its own.
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import {
+  appendFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchPeers, benchSdkSize } from './sdk-size';
+import { historyLine, reportTable } from './report';
+import { printTable } from './table';
+
+/** Every run's figures, one JSON line each with its commit: a regression shows as a diff. */
+const HISTORY = 'tests/bench/history.ndjson';
+
+/** The commit measured, `-dirty` when the working tree has changes. */
+function currentCommit(): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain'], { encoding: 'utf8' }).trim();
+    return dirty ? `${head}-dirty` : head;
+  } catch {
+    return 'unknown';
+  }
+}
 
 type Section = () => Promise<Record<string, unknown>> | Record<string, unknown>;
 
@@ -90,7 +114,10 @@ async function main(): Promise<void> {
   }
   mkdirSync('test-results', { recursive: true });
   writeFileSync('test-results/bench.json', `${JSON.stringify(results, null, 2)}\n`);
-  console.log('\nfigures written to test-results/bench.json');
+  console.log('\n=== every figure, beside its goal ===');
+  printTable(reportTable(results));
+  appendFileSync(HISTORY, historyLine(results, currentCommit()));
+  console.log(`\nfigures written to test-results/bench.json and appended to ${HISTORY}`);
   if (failed) process.exitCode = 1;
 }
 

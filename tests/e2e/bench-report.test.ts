@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { historyLine, reportRows, reportTable } from '../bench/report';
+
+/** Figures in the shapes the bench sections write (tests/bench/*.ts). */
+const RESULTS = {
+  machine: { cpus: 2, node: 'v20.20.2' },
+  at: '2026-12-05T12:45:49.000Z',
+  'sdk-size': { iife: { min: 15_000, gzip: 6_285, brotli: 5_600 }, budgetGzip: 6_288 },
+  'ingest-kafka': {
+    none: { eventsPerSecond: 18_931, kafkaLimit: { recordsPerSecond: 27_139 } },
+    gzip: { eventsPerSecond: 60_000, kafkaLimit: { recordsPerSecond: 100_000 } },
+  },
+  edge: {
+    jsonLimitEventsPerSecond: 300_000,
+    node: { eventsPerSecond: 150_000 },
+    workerd: { eventsPerSecond: 12_000 },
+  },
+  'dashboard-queries': {
+    events: 10_000_000,
+    'top pages, 24 h': { p50: 90, p99: 150, max: 170 },
+    'events per hour, 24 h': { p50: 200, p99: 450, max: 500 },
+    fillMs: 1_000,
+  },
+  decide: {
+    runs: [
+      { concurrency: 1, p99: 9.5 },
+      { concurrency: 8, p99: 31.2 },
+    ],
+  },
+  latency: { error: 'section latency exited with 1' },
+};
+
+describe('the closing table of npm run bench', () => {
+  it('sets each figure beside its goal and its same-run limit, and says whether it met the goal', () => {
+    const rows = reportRows(RESULTS);
+    const byFigure = new Map(rows.map((row) => [row.figure, row]));
+    expect(byFigure.get('SDK IIFE, gzip')).toMatchObject({ value: '6,285 B', met: false });
+    expect(byFigure.get('ingest → Kafka, acks=all (none)')).toMatchObject({
+      value: '18,931 events/s',
+      beside: '70% of ProducerPerformance 27,139/s',
+      met: false,
+    });
+    expect(byFigure.get('ingest → Kafka, acks=all (gzip)')).toMatchObject({ met: true });
+    expect(byFigure.get('edge on Node')).toMatchObject({ beside: '50% of JSON limit', met: true });
+    expect(byFigure.get('edge in workerd')).toMatchObject({
+      beside: '4% of JSON limit',
+      met: false,
+    });
+    expect(byFigure.get('dashboard: top pages, 24 h')).toMatchObject({
+      value: 'p99 150 ms',
+      beside: 'over 10,000,000 events',
+      met: true,
+    });
+    expect(byFigure.get('dashboard: events per hour, 24 h')?.met).toBe(false);
+    expect(byFigure.get('decide through the edge, 8 concurrent')).toMatchObject({ met: false });
+    expect(byFigure.get('decide through the edge, 1 concurrent')?.met).toBeNull();
+    // Sections that did not run, or failed, give no row; non-panel numbers are not panels.
+    expect(rows.some((row) => row.figure.includes('queryable'))).toBe(false);
+    expect(rows.some((row) => row.figure.includes('Flink'))).toBe(false);
+    expect(rows.some((row) => row.figure === 'dashboard: fillMs')).toBe(false);
+  });
+
+  it('puts the JSON limit on top, or says it was not measured', () => {
+    expect(reportTable(RESULTS)[1]).toEqual([
+      'JSON parse+stringify, 1 core',
+      '300,000 events/s',
+      'the limit',
+      '',
+      '',
+    ]);
+    expect(reportTable({})[1]?.[1]).toBe('not measured (run the edge section)');
+  });
+
+  it('writes one history line per run: the commit and every figure', () => {
+    const line = historyLine(RESULTS, 'abc123');
+    expect(line.endsWith('\n')).toBe(true);
+    expect(line.trim().includes('\n')).toBe(false);
+    expect(JSON.parse(line)).toEqual({ commit: 'abc123', ...RESULTS });
+  });
+});
