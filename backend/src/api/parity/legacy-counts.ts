@@ -2,10 +2,35 @@ import { z } from 'zod';
 import { ApiError } from '../../errors/api-error';
 import type { HourlyCount } from './parity-report';
 
-/** Longest wait for the legacy pipeline's counts. */
-const LEGACY_TIMEOUT_MS = 10_000;
 /** Most rows a legacy answer may hold: 31 days × 24 hours × 5 event types, with room. */
 const MAX_ROWS = 10_000;
+
+/** How long and how large a legacy answer may be; the pipeline is outside Pulse. */
+export interface LegacyAnswerLimits {
+  /** Longest wait for the whole answer, body included. @default 10_000 */
+  timeoutMs?: number;
+  /** Most bytes read: 10,000 rows of ~80 bytes, with room. @default 2 MiB */
+  maxBytes?: number;
+}
+
+/** The body as text, read no further than `maxBytes`: a larger answer is refused unread. */
+async function boundedText(res: Response, maxBytes: number): Promise<string> {
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    bytes += value.byteLength;
+    if (bytes > maxBytes) {
+      await reader.cancel();
+      throw new Error(`answered more than ${maxBytes} bytes`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 const legacyAnswerSchema = z.object({
   counts: z
@@ -29,7 +54,9 @@ export async function fetchLegacyCounts(
   fetchImpl: typeof fetch,
   url: string,
   query: { customer: string; from: string; to: string },
+  limits: LegacyAnswerLimits = {},
 ): Promise<HourlyCount[]> {
+  const { timeoutMs = 10_000, maxBytes = 2 * 1024 * 1024 } = limits;
   const target = new URL(url);
   target.searchParams.set('customer_id', query.customer);
   target.searchParams.set('from', query.from);
@@ -39,10 +66,10 @@ export async function fetchLegacyCounts(
     const res = await fetchImpl(target, {
       headers: { accept: 'application/json' },
       redirect: 'error',
-      signal: AbortSignal.timeout(LEGACY_TIMEOUT_MS),
+      signal: AbortSignal.timeout(timeoutMs),
     });
     if (!res.ok) throw new Error(`answered ${res.status}`);
-    body = await res.json();
+    body = JSON.parse(await boundedText(res, maxBytes));
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new ApiError('legacy_unavailable', `legacy counts from ${target.origin}: ${reason}`, {
