@@ -3,7 +3,12 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { verifyBody, SIGNATURE_HEADER } from '@pulse/contract';
-import { startWorkersEdge } from '../services/wrangler-edge';
+import {
+  startWorkersEdge,
+  type WorkersEdge,
+  type WorkersEdgeOptions,
+} from '../services/wrangler-edge';
+import { startWorkerdEdge } from '../services/workerd-edge';
 import { jsonLimit, load, nativeBatch, type LoadResult } from './edge-load';
 import { printTable } from './table';
 
@@ -37,7 +42,10 @@ async function nodeEdge(bodies: string[]): Promise<LoadResult & { eventsPerCpuSe
   }
 }
 
-async function workerdEdge(bodies: string[]): Promise<LoadResult> {
+async function workerdEdge(
+  bodies: string[],
+  start: (options: WorkersEdgeOptions) => Promise<WorkersEdge>,
+): Promise<LoadResult> {
   // The Workers edge forwards to ingest: here a Node server that verifies and counts.
   const secret = 'bench-ingest-secret';
   const ingest = createServer((req, res) => {
@@ -54,7 +62,7 @@ async function workerdEdge(bodies: string[]): Promise<LoadResult> {
   });
   await new Promise<void>((r) => ingest.listen(0, '127.0.0.1', r));
   const ingestUrl = `http://127.0.0.1:${(ingest.address() as AddressInfo).port}/internal/ingest`;
-  const edge = await startWorkersEdge({
+  const edge = await start({
     ingestUrl,
     ingestSecret: secret,
     keys: {
@@ -77,15 +85,17 @@ async function workerdEdge(bodies: string[]): Promise<LoadResult> {
 }
 
 /**
- * Edge throughput with 50-event batches (~550-byte events), on Node and in workerd, as a ratio
- * to the machine's JSON.parse + JSON.stringify limit on one core measured in the same run.
+ * Edge throughput with 50-event batches (~550-byte events), on Node and in workerd (under
+ * `wrangler dev`, and the deployable bundle without its proxy), as a ratio to the machine's
+ * JSON.parse + JSON.stringify limit on one core measured in the same run.
  */
 export async function benchEdge(): Promise<Record<string, unknown>> {
   const bodies = Array.from({ length: 64 }, () => nativeBatch(EVENTS_PER_BATCH));
   const bytesPerEvent = Math.round(bodies[0]!.length / EVENTS_PER_BATCH);
   const limit = jsonLimit(bodies, EVENTS_PER_BATCH);
   const node = await nodeEdge(bodies);
-  const workerd = await workerdEdge(bodies);
+  const workerd = await workerdEdge(bodies, startWorkersEdge);
+  const workerdDirect = await workerdEdge(bodies, startWorkerdEdge);
   const pct = (v: number) => `${((100 * v) / limit).toFixed(0)}%`;
   const row = (name: string, r: LoadResult, perCpu?: number) => [
     name,
@@ -123,9 +133,10 @@ export async function benchEdge(): Promise<Record<string, unknown>> {
     ],
     row('edge on Node (1 process)', node, node.eventsPerCpuSecond),
     row('edge in workerd (wrangler dev)', workerd),
+    row('edge in workerd (bundle, no proxy)', workerdDirect),
   ]);
   console.log(
     `(${EVENTS_PER_BATCH}-event batches, ~${bytesPerEvent} bytes/event, 32 concurrent clients in the bench process, ${SECONDS} s; latency is measured by the client and includes its own overhead; goal ≥ 40% of the JSON limit)`,
   );
-  return { jsonLimitEventsPerSecond: limit, bytesPerEvent, node, workerd };
+  return { jsonLimitEventsPerSecond: limit, bytesPerEvent, node, workerd, workerdDirect };
 }

@@ -84,7 +84,8 @@ export function reportRows(results: BenchResults): ReportRow[] {
 
   for (const [runtime, label] of [
     ['node', 'edge on Node'],
-    ['workerd', 'edge in workerd'],
+    ['workerd', 'edge in workerd (wrangler dev)'],
+    ['workerdDirect', 'edge in workerd (bundle, no proxy)'],
   ] as const) {
     const rate = num(at(results, 'edge', runtime, 'eventsPerSecond'));
     if (rate === undefined || json === undefined) continue;

@@ -42,7 +42,7 @@ describe('the closing table of npm run bench', () => {
     });
     expect(byFigure.get('ingest → Kafka, acks=all (gzip)')).toMatchObject({ met: true });
     expect(byFigure.get('edge on Node')).toMatchObject({ beside: '50% of JSON limit', met: true });
-    expect(byFigure.get('edge in workerd')).toMatchObject({
+    expect(byFigure.get('edge in workerd (wrangler dev)')).toMatchObject({
       beside: '4% of JSON limit',
       met: false,
     });
