@@ -27,6 +27,7 @@ const PHASES: Phase[] = [
  * End-to-end latency from the edge's 200 to the event being durable in the warehouse and in
  * segment state: Node edge → Kafka (acks=all) → processor → Redis + chdb, at a steady 1K
  * events/s and then a 10x burst. A request every 10 ms carries the phase's share of events.
+ * Also the lag during each phase (every 500 ms), at its end, and the time to drain it.
  */
 export async function benchLatency(): Promise<Record<string, unknown>> {
   const [broker, redis] = await Promise.all([startKafka(), startRedis()]);
@@ -34,8 +35,19 @@ export async function benchLatency(): Promise<Record<string, unknown>> {
   const durableAt = new Map<string, number>();
   const results: Record<string, unknown> = {};
   const rows: Array<Array<string | number>> = [
-    ['phase', 'events', 'p50 ms', 'p99 ms', 'max ms', 'missing'],
+    [
+      'phase',
+      'events',
+      'p50 ms',
+      'p99 ms',
+      'max ms',
+      'missing',
+      'peak lag',
+      'lag at end',
+      'drain ms',
+    ],
   ];
+  const timelines: Array<[string, number[]]> = [];
   const backend = await startBackend({
     dataDir: dir,
     port: 0,
@@ -58,6 +70,15 @@ export async function benchLatency(): Promise<Record<string, unknown>> {
       const acked = new Map<string, number>();
       const inFlight: Array<Promise<void>> = [];
       const start = Date.now();
+      // Lag: events acknowledged by the edge and not yet durable downstream, every 500 ms.
+      let pending = 0;
+      const lagOf = () => {
+        pending = 0;
+        for (const key of acked.keys()) if (!durableAt.has(key)) pending += 1;
+        return pending;
+      };
+      const lag: number[] = [];
+      const sampler = setInterval(() => lag.push(lagOf()), 500);
       for (let r = 0; r < requests; r++) {
         const wait = start + r * 10 - Date.now();
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
@@ -76,10 +97,16 @@ export async function benchLatency(): Promise<Record<string, unknown>> {
         );
       }
       await Promise.all(inFlight);
+      const sent = Date.now();
+      const lagAtEnd = lagOf();
       const until = Date.now() + 60_000;
-      while ([...acked.keys()].some((k) => !durableAt.has(k)) && Date.now() < until) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
+      while (lagOf() > 0 && Date.now() < until) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
       }
+      const drainMs = Date.now() - sent;
+      clearInterval(sampler);
+      lag.push(lagOf());
+      timelines.push([phase.name, lag]);
       const latencies = [...acked].flatMap(([k, at]) => {
         const done = durableAt.get(k);
         // Durable before the 200 reached the client counts as 0.
@@ -92,9 +119,23 @@ export async function benchLatency(): Promise<Record<string, unknown>> {
         p99: percentile(latencies, 99),
         max: Math.max(...latencies),
         missing,
+        peakLag: Math.max(...lag),
+        lagAtEnd,
+        drainMs,
+        lagEvery500ms: lag,
       };
       results[phase.name] = figures;
-      rows.push([phase.name, figures.events, figures.p50, figures.p99, figures.max, missing]);
+      rows.push([
+        phase.name,
+        figures.events,
+        figures.p50,
+        figures.p99,
+        figures.max,
+        missing,
+        figures.peakLag,
+        lagAtEnd,
+        drainMs,
+      ]);
     }
   } finally {
     await edge.close();
@@ -104,6 +145,11 @@ export async function benchLatency(): Promise<Record<string, unknown>> {
     rmSync(dir, { recursive: true, force: true });
   }
   printTable(rows);
+  for (const [name, lag] of timelines) console.log(`lag every 500 ms, ${name}: ${lag.join(' ')}`);
+  console.log(
+    '(lag: events the edge acknowledged and not yet durable in the warehouse and segment state; ' +
+      'drain: from the last acknowledgement to no lag)',
+  );
   console.log('goal: p50 <= 500 ms, p99 <= 2 s (issue 5)');
   return results;
 }
