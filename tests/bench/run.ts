@@ -97,6 +97,8 @@ async function main(): Promise<void> {
     throw new Error(
       `unknown section(s) ${unknown.join(', ')}; choose from ${Object.keys(sections).join(', ')}`,
     );
+  // The commit measured is the one checked out when the run starts.
+  const commit = currentCommit();
   const results: Record<string, unknown> = {
     machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
     at: new Date().toISOString(),
@@ -116,7 +118,7 @@ async function main(): Promise<void> {
   writeFileSync('test-results/bench.json', `${JSON.stringify(results, null, 2)}\n`);
   console.log('\n=== every figure, beside its goal ===');
   printTable(reportTable(results));
-  appendFileSync(HISTORY, historyLine(results, currentCommit()));
+  appendFileSync(HISTORY, historyLine(results, commit));
   console.log(`\nfigures written to test-results/bench.json and appended to ${HISTORY}`);
   if (failed) process.exitCode = 1;
 }

@@ -28,6 +28,8 @@ const RESULTS = {
     ],
   },
   latency: { error: 'section latency exited with 1' },
+  dashboard: { runs: 5, medianMs: 811 },
+  chaos: { acked: 100_000, lost: 0, countedTwice: 0, rollupGap: 0, segmentGap: 2 },
 };
 
 describe('the closing table of npm run bench', () => {
@@ -54,6 +56,12 @@ describe('the closing table of npm run bench', () => {
     expect(byFigure.get('dashboard: events per hour, 24 h')?.met).toBe(false);
     expect(byFigure.get('decide through the edge, 8 concurrent')).toMatchObject({ met: false });
     expect(byFigure.get('decide through the edge, 1 concurrent')?.met).toBeNull();
+    expect(byFigure.get('login in the demo → open dashboard shows the segment')?.met).toBe(true);
+    // A gap in segment state fails the chaos row though nothing was lost or counted twice.
+    expect(byFigure.get('chaos: kill -9 of each part under load')).toMatchObject({
+      value: '0 lost, 0 counted twice',
+      met: false,
+    });
     // Sections that did not run, or failed, give no row; non-panel numbers are not panels.
     expect(rows.some((row) => row.figure.includes('queryable'))).toBe(false);
     expect(rows.some((row) => row.figure.includes('Flink'))).toBe(false);
