@@ -108,7 +108,11 @@ export function reportRows(results: BenchResults): ReportRow[] {
       met: processor >= 20_000,
     });
   }
-  for (const parallelism of [1, 4]) {
+  const flink = at(results, 'flink');
+  const parallelisms = Object.keys(flink && typeof flink === 'object' ? flink : {})
+    .filter((key) => /^flinkP\d+$/.test(key))
+    .map((key) => key.slice('flinkP'.length));
+  for (const parallelism of parallelisms) {
     const rate = num(at(results, 'flink', `flinkP${parallelism}`, 'eventsPerSecond'));
     const ts = num(at(results, 'flink', 'ts', 'kafka', 'eventsPerSecond'));
     if (rate === undefined) continue;
