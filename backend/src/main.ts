@@ -46,6 +46,7 @@ const backend = await startBackend({
   opsPort: env.PULSE_OPS_PORT,
   opsHostname: env.PULSE_OPS_HOST,
   otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+  exportDir: env.PULSE_EXPORT_DIR,
   onPublished:
     env.PULSE_LOG_BATCHES === '1'
       ? (batch) =>

@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { DeadLetter, Sink } from '@pulse/contract';
 import { createApiApp } from './api/api-app';
 import { openSubscriptions } from './api/graphql/live-subscriptions';
@@ -92,6 +92,8 @@ export interface BackendConfig {
   opsPort?: number;
   /** Address the operations server binds. @default 127.0.0.1 */
   opsHostname?: string;
+  /** Directory `POST /v1/exports` writes customers' days under. @default none: no exports */
+  exportDir?: string;
   /** OTLP/HTTP collector the spans go to (tracing/tracing.ts). @default none: no spans */
   otlpEndpoint?: string;
 }
@@ -186,6 +188,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     allowPrivateWebhooks: config.allowPrivateWebhooks,
     now: Date.now,
     metrics,
+    exportDir: config.exportDir ? resolve(config.exportDir) : undefined,
   });
 
   let kafkaSink: KafkaSink | undefined;

@@ -3,11 +3,12 @@ import type { ApiContext } from './api-context';
 import { createPersonalizationApp } from './decide/personalization-app';
 import { createGraphqlApp } from './graphql/graphql-app';
 import { createParityApp } from './parity/parity-app';
+import { createExportApp } from './exports/export-app';
 import { createSegmentApiApp } from './segments/segment-api-app';
 
 /**
  * The backend's query APIs, mounted next to ingest. Each API is a sub-app in its own folder
- * (`graphql/`, `segments/`, `decide/`, `parity/`) that takes the ApiContext; this file only mounts them.
+ * (`graphql/`, `segments/`, `decide/`, `parity/`, `exports/`) that takes the ApiContext; this file only mounts them.
  */
 export function createApiApp(context: ApiContext): Hono {
   const app = new Hono();
@@ -16,5 +17,6 @@ export function createApiApp(context: ApiContext): Hono {
   app.route('/', createPersonalizationApp(context));
   app.route('/', createSegmentApiApp(context));
   app.route('/v1/parity', createParityApp(context, { onReport: context.metrics?.parity }));
+  app.route('/v1/exports', createExportApp(context));
   return app;
 }

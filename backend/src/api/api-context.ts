@@ -18,6 +18,8 @@ export interface ApiContext {
   allowPrivateWebhooks?: boolean;
   /** The wall clock (ms); tests pass their own. */
   now: () => number;
+  /** Absolute directory `POST /v1/exports` writes under. @default none: exports are off */
+  exportDir?: string;
   /** Where the APIs report what operators watch (parity). @default none */
   metrics?: BackendMetrics;
 }

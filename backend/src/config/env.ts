@@ -117,6 +117,13 @@ export const BACKEND_ENV = {
   ),
   PULSE_LOG_LEVEL,
   OTEL_EXPORTER_OTLP_ENDPOINT,
+  PULSE_EXPORT_DIR: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'Directory `POST /v1/exports` writes Parquet and NDJSON days under; no exports when unset',
+    ),
   PULSE_LOG_BATCHES: TRUE_FALSE.default('0').describe(
     '`1` prints a `{"batch":…}` line on stdout per published batch (tests)',
   ),

@@ -8,6 +8,7 @@ import { openClient } from './open-client';
 import { createWarehouseReads } from './warehouse-reads';
 import { readEventsSince } from './event-history';
 import { countProfileEvents, deleteProfileRows } from './profile-data';
+import { exportEventsOfDay } from './event-export';
 import { WarehouseError, isWarehouseError } from './warehouse-error';
 import type { Warehouse, WarehouseBatch, WarehouseOptions } from './warehouse';
 
@@ -96,6 +97,11 @@ export async function createWarehouse(options: WarehouseOptions = {}): Promise<W
       // delete does not land after it.
       await tail;
       return deleteProfileRows(client, database, customerId, ids);
+    },
+    async exportDay(customerId, day, dir, formats) {
+      // Behind the writes in flight, so a batch acknowledged before the call is in the files.
+      await tail;
+      return exportEventsOfDay(client, database, { customerId, day, dir, formats });
     },
     async close() {
       if (closed) return;

@@ -1,7 +1,7 @@
 /**
  * Why a warehouse call failed: `invalid_row` (a value the schema cannot hold; a bug upstream,
  * retrying will not help), `unavailable` (ClickHouse or chdb failed; retry later), or
- * `invalid_option` (bad `createWarehouse` options).
+ * `invalid_option` (bad `createWarehouse` or `exportDay` options).
  */
 export type WarehouseErrorCode = 'invalid_row' | 'unavailable' | 'invalid_option';
 

@@ -1,5 +1,6 @@
 import type { IdentityLink, MinuteRollup, PulseEvent, SegmentChange } from '@pulse/contract';
 import type { EventFilter } from './event-history';
+import type { DayExport, ExportFormat } from './event-export';
 
 export type { EventFilter } from './event-history';
 
@@ -41,6 +42,16 @@ export interface Warehouse {
    * them. Per-minute rollups keep their counts (they hold no ids; see `deleteProfileRows`).
    */
   deleteProfile(customerId: string, ids: readonly string[]): Promise<number>;
+  /**
+   * Writes one UTC day of a customer's events as files under `dir` (event-export.ts), after
+   * the writes in flight; the same events give the same bytes however often it runs.
+   */
+  exportDay(
+    customerId: string,
+    day: string,
+    dir: string,
+    formats: readonly ExportFormat[],
+  ): Promise<DayExport>;
   /** Read-only SQL for the query APIs, with `{name:Type}` parameters. */
   query<T>(sql: string, params?: Record<string, unknown>): Promise<T[]>;
   /** Schema version after migrations. */

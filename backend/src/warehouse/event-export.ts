@@ -1,0 +1,70 @@
+import { isAbsolute } from 'node:path';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { isCustomerId } from '@pulse/contract';
+import { WarehouseError } from './warehouse-error';
+
+/** The formats of an export: Parquet for Snowflake/BigQuery loads, NDJSON for anything else. */
+export const EXPORT_FORMATS = { parquet: 'Parquet', ndjson: 'JSONEachRow' } as const;
+export type ExportFormat = keyof typeof EXPORT_FORMATS;
+
+/** What one day's export wrote. */
+export interface DayExport {
+  day: string;
+  /** Distinct events of the customer on that day (UTC, by event time). */
+  rows: number;
+  /** The files written, relative to the export directory. */
+  files: string[];
+}
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/** A SQL string literal of `text` (the export directory is the operator's, but still quoted). */
+const literal = (text: string) => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+/**
+ * Writes one UTC day of a customer's events to `<dir>/customer_id=<id>/dt=<day>/events.<ext>`,
+ * one file per format, written by ClickHouse itself (`INSERT INTO FUNCTION file()`): the
+ * Hive-style layout Snowflake stages (`COPY INTO … PATTERN`) and BigQuery load jobs (hive
+ * partitioning) read. Each event once (FINAL), ordered by (timestamp, event_id), and the file
+ * rewritten whole (`engine_file_truncate_on_insert`): running it again over the same events
+ * gives the same bytes. With a ClickHouse server the directory is on the server's disk.
+ */
+export async function exportEventsOfDay(
+  client: ClickHouseClient,
+  database: string,
+  options: { customerId: string; day: string; dir: string; formats: readonly ExportFormat[] },
+): Promise<DayExport> {
+  const { customerId, day, dir, formats } = options;
+  if (!isCustomerId(customerId)) {
+    throw new WarehouseError('invalid_option', `not a customer id: ${customerId}`);
+  }
+  const start = Date.parse(`${day}T00:00:00.000Z`);
+  if (!DAY.test(day) || Number.isNaN(start) || new Date(start).toISOString().slice(0, 10) !== day) {
+    throw new WarehouseError('invalid_option', `day must be a date (YYYY-MM-DD): ${day}`);
+  }
+  if (!isAbsolute(dir)) {
+    throw new WarehouseError('invalid_option', `the export directory must be absolute: ${dir}`);
+  }
+  const params = { customer: customerId, from: start, to: start + 86_400_000 };
+  const where = `customer_id = {customer:String}
+    AND timestamp >= fromUnixTimestamp64Milli({from:Int64}, 'UTC')
+    AND timestamp < fromUnixTimestamp64Milli({to:Int64}, 'UTC')`;
+  const files: string[] = [];
+  for (const format of formats) {
+    const file = `customer_id=${customerId}/dt=${day}/events.${format}`;
+    await client.command({
+      query: `INSERT INTO FUNCTION file(${literal(`${dir.replace(/\/+$/, '')}/${file}`)}, '${EXPORT_FORMATS[format]}')
+        SELECT * FROM ${database}.events FINAL WHERE ${where} ORDER BY timestamp, event_id`,
+      query_params: params,
+      clickhouse_settings: { engine_file_truncate_on_insert: 1 },
+    });
+    files.push(file);
+  }
+  const result = await client.query({
+    query: `SELECT count() AS n FROM ${database}.events FINAL WHERE ${where}`,
+    query_params: params,
+    format: 'JSONEachRow',
+  });
+  const [row] = await result.json<{ n: string }>();
+  return { day, rows: Number(row?.n ?? 0), files };
+}
