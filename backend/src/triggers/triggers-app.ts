@@ -3,6 +3,7 @@ import { Hono, type Context } from 'hono';
 import type { z } from 'zod';
 import type { ApiContext } from '../api/api-context';
 import { ApiError } from '../errors/api-error';
+import { readJsonBody } from '../errors/read-json-body';
 import { createDeliveryLog } from './delivery-log';
 import { requireSecretKey, type CustomerVariables } from './require-secret-key';
 import {
@@ -44,12 +45,7 @@ export function createTriggersApp(context: ApiContext): Hono<Env> {
 
   /** The validated input; an ApiError when it is refused. */
   const readInput = async (c: Context<Env>): Promise<TriggerInput> => {
-    let json: unknown;
-    try {
-      json = await c.req.json();
-    } catch {
-      throw new ApiError('invalid_json', 'body is not JSON');
-    }
+    const json = await readJsonBody(c);
     const parsed = triggerInputSchema.safeParse(json);
     if (!parsed.success) throw new ApiError('invalid_trigger', describe(parsed.error));
     const { action } = parsed.data;

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { ApiContext } from '../api-context';
 import { ApiError } from '../../errors/api-error';
+import { readJsonBody } from '../../errors/read-json-body';
 import { isWarehouseError } from '../../warehouse/warehouse-error';
 import { requireSecretKey, type CustomerVariables } from '../../triggers/require-secret-key';
 
@@ -27,12 +28,7 @@ export function createExportApp(context: ApiContext): Hono<Env> {
     if (!context.exportDir) {
       throw new ApiError('not_found', 'exports are not set up on this backend (PULSE_EXPORT_DIR)');
     }
-    let json: unknown;
-    try {
-      json = await c.req.json();
-    } catch {
-      throw new ApiError('invalid_json', 'body is not JSON');
-    }
+    const json = await readJsonBody(c);
     const parsed = requestSchema.safeParse(json);
     if (!parsed.success)
       throw new ApiError('invalid_request', 'day: a date (YYYY-MM-DD) is required');

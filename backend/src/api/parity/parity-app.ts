@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { ApiContext } from '../api-context';
 import { ApiError } from '../../errors/api-error';
+import { readJsonBody } from '../../errors/read-json-body';
 import { log } from '../../log';
 import { requireSecretKey, type CustomerVariables } from '../../triggers/require-secret-key';
 import { internalHostProblem, publicOnlyFetch } from '../../triggers/webhook-guard';
@@ -46,12 +47,7 @@ export function createParityApp(context: ApiContext, options: ParityAppOptions =
   app.use('*', requireSecretKey(context.keys));
 
   app.put('/source', async (c) => {
-    let json: unknown;
-    try {
-      json = await c.req.json();
-    } catch {
-      throw new ApiError('invalid_json', 'body is not JSON');
-    }
+    const json = await readJsonBody(c);
     const parsed = sourceSchema.safeParse(json);
     if (!parsed.success) throw new ApiError('invalid_request', 'url: an http(s) URL is required');
     const internal = context.allowPrivateWebhooks ? null : internalHostProblem(parsed.data.url);
