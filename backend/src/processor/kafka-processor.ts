@@ -141,15 +141,11 @@ export async function startKafkaProcessor(options: KafkaProcessorOptions): Promi
       const events: PulseEvent[] = [];
       const sources = new Map<PulseEvent, { key: string | null; offset: string }>();
       const letters: DeadLetter[] = [];
-      const traces = new Set<string>();
+      // The valid traceparents of the batch: each opens a span, and their trace ids are logged.
       const parents = new Set<string>();
       for (const message of batch.messages) {
         const traceparent = message.headers?.traceparent?.toString();
-        const trace = traceIdOf(traceparent);
-        if (trace && traceparent) {
-          traces.add(trace);
-          parents.add(traceparent);
-        }
+        if (traceparent && traceIdOf(traceparent)) parents.add(traceparent);
         const key = message.key?.toString() ?? null;
         const source = { topic: batch.topic, partition: batch.partition, offset: message.offset };
         const read = readEventRecord(message.value?.toString() ?? '', key, source);
@@ -190,7 +186,7 @@ export async function startKafkaProcessor(options: KafkaProcessorOptions): Promi
           offset: last.offset,
           events: events.length,
           quarantined: letters.length,
-          trace_ids: [...traces],
+          trace_ids: [...new Set([...parents].map(traceIdOf))],
         },
         'processor: batch committed',
       );
