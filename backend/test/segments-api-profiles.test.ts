@@ -82,6 +82,32 @@ describe('profile view', () => {
   });
 });
 
+describe('what decide answers for a profile', () => {
+  type Decide = { visitor_id: string; id: string; segments: string[]; actions: unknown[] };
+  const decide = (id: string) => api.call<Decide>('GET', `/v1/profiles/${id}/decide`);
+
+  it('answers for a user as its signed-in pages are answered, from any of its ids', async () => {
+    for (const id of ['u1', 'v1', 'v2']) {
+      const answer = await decide(id);
+      expect(answer.status).toBe(200);
+      expect(answer.body).toMatchObject({ id: 'u1', segments: ['pricing'], actions: [] });
+    }
+  });
+
+  it('answers for an anonymous visitor, member or not, and 404 for nobody', async () => {
+    expect((await decide('v3')).body).toEqual({
+      visitor_id: 'v3',
+      id: 'v3',
+      segments: ['pricing'],
+      actions: [],
+    });
+    expect((await decide('v4')).body).toMatchObject({ id: 'v4', segments: [] });
+    expect((await decide('nobody')).status).toBe(404);
+    expect((await api.call('GET', '/v1/profiles/u1/decide', { key: 'sk_b' })).status).toBe(404);
+    expect((await api.call('GET', '/v1/profiles/u1/decide', { key: null })).status).toBe(401);
+  });
+});
+
 describe('profile deletion', () => {
   it('deletes the whole person from the state store and the warehouse, and nobody else', async () => {
     const { store, warehouse } = api.backend;

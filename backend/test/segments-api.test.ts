@@ -37,7 +37,9 @@ describe('keys', () => {
     expect(doc.body.openapi).toBe('3.1.0');
     expect(Object.keys(doc.body.paths).sort()).toEqual([
       '/v1/profiles/{id}',
+      '/v1/profiles/{id}/decide',
       '/v1/segments',
+      '/v1/segments/preview',
       '/v1/segments/{id}',
       '/v1/segments/{id}/members',
     ]);

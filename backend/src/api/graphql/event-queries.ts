@@ -20,7 +20,7 @@ export interface DashboardEvent {
   receivedAt: number;
 }
 
-interface EventRow {
+export interface EventRow {
   event_id: string;
   event_type: EventType;
   event_name: string;
@@ -36,11 +36,17 @@ interface EventRow {
   received: string;
 }
 
-const EVENT_COLUMNS = `event_id, event_type, event_name, visitor_id, user_id, session_id, page,
-  referrer, country, device, properties, toUnixTimestamp64Milli(timestamp) AS ts,
-  toUnixTimestamp64Milli(received_at) AS received`;
+/** The columns of an `EventRow`; `table` qualifies them (`e.`) where a join makes names ambiguous. */
+export const eventColumns = (table = '') =>
+  `${['event_id', 'event_type', 'event_name', 'visitor_id', 'user_id', 'session_id', 'page']
+    .concat(['referrer', 'country', 'device', 'properties'])
+    .map((column) => `${table}${column} AS ${column}`)
+    .join(', ')},
+  toUnixTimestamp64Milli(${table}timestamp) AS ts,
+  toUnixTimestamp64Milli(${table}received_at) AS received`;
+const EVENT_COLUMNS = eventColumns();
 
-function toEvent(row: EventRow): DashboardEvent {
+export function toEvent(row: EventRow): DashboardEvent {
   let properties: Record<string, unknown> = {};
   try {
     properties = JSON.parse(row.properties) as Record<string, unknown>;

@@ -6,7 +6,11 @@ import type { TimeRange } from './input-bounds';
  */
 export const TABLES = { events: 'pulse.events', identities: 'pulse.identities' } as const;
 
-/** Columns of `events` a dashboard may filter or break down by, by GraphQL name. */
+/**
+ * What a dashboard may filter or break down by, by GraphQL name: a column of `events`, or an
+ * expression over one (the SDK's `context.campaign` holds the page's utm_* parameters, with
+ * utm_campaign as `name`).
+ */
 export const DIMENSION_COLUMNS = {
   eventType: 'event_type',
   eventName: 'event_name',
@@ -14,6 +18,9 @@ export const DIMENSION_COLUMNS = {
   referrer: 'referrer',
   country: 'country',
   device: 'device',
+  browser: 'browser',
+  utmSource: "JSONExtractString(context, 'campaign', 'source')",
+  utmCampaign: "JSONExtractString(context, 'campaign', 'name')",
 } as const;
 export type Dimension = keyof typeof DIMENSION_COLUMNS;
 

@@ -1,5 +1,7 @@
 import { canonicalEvents, eventConditions, instant, TABLES } from './event-sql';
-import { checkLimit, checkRange, INPUT_BOUNDS } from './input-bounds';
+import { eventColumns, toEvent, type DashboardEvent, type EventRow } from './event-queries';
+import { badUserInput } from './graphql-errors';
+import { checkInt, checkLimit, checkRange, checkText, INPUT_BOUNDS } from './input-bounds';
 import type { ResolverDeps } from './dashboard-context';
 
 /** Distinct visitor_ids of one customer with event time in the last 5 minutes by `now()`. */
@@ -43,14 +45,107 @@ export interface UserCount {
  * for those few only, not for every profile of the range (half the time over 10M events).
  */
 export async function userCounts(
-  { warehouse }: ResolverDeps,
+  deps: ResolverDeps,
   customerId: string,
   args: { from: number; to: number; limit: number },
 ): Promise<UserCount[]> {
   const range = checkRange(args.from, args.to, INPUT_BOUNDS.listRangeMs, 'for userCounts');
+  return profileCounts(deps, customerId, range, {
+    sql: 'SELECT canonical FROM ({events}) GROUP BY canonical ORDER BY count() DESC, canonical LIMIT {limit:UInt32}',
+    params: { limit: checkLimit(args.limit) },
+  });
+}
+
+/** Most profiles a search answers, and most ids profileActivity takes. */
+export const MAX_PROFILES_PER_LOOKUP = 100;
+
+/**
+ * Profiles with an event in the last 31 days whose user id, visitor id or `email` trait (of an
+ * identify, compared without case) is `query` exactly, most active first.
+ */
+export async function profileSearch(
+  deps: ResolverDeps,
+  customerId: string,
+  args: { query: string; limit: number },
+): Promise<UserCount[]> {
+  const query = checkText('query', args.query)?.trim() ?? '';
+  if (!query) throw badUserInput('query', 'must not be empty');
+  const limit = checkInt('limit', args.limit, 1, MAX_PROFILES_PER_LOOKUP);
+  const matches = `SELECT canonical FROM ({events})
+    WHERE canonical = {query:String} OR source = {query:String} OR visitor_id = {query:String}
+      OR (event_type = 'identify'
+        AND lower(JSONExtractString(properties, 'email')) = lower({query:String}))`;
+  const rows = await profileCounts(deps, customerId, lastMonth(deps), {
+    sql: matches,
+    params: { query },
+  });
+  return rows.slice(0, limit);
+}
+
+/** The activity over the last 31 days of these profiles (canonical ids; unknown ones are left out). */
+export async function profileActivity(
+  deps: ResolverDeps,
+  customerId: string,
+  args: { ids: string[] },
+): Promise<UserCount[]> {
+  if (args.ids.length > MAX_PROFILES_PER_LOOKUP) {
+    throw badUserInput('ids', `at most ${MAX_PROFILES_PER_LOOKUP} ids; got ${args.ids.length}`);
+  }
+  args.ids.forEach((id, i) => checkText(`ids[${i}]`, id));
+  if (args.ids.length === 0) return [];
+  return profileCounts(deps, customerId, lastMonth(deps), {
+    sql: 'SELECT arrayJoin({ids:Array(String)})',
+    params: { ids: args.ids },
+  });
+}
+
+/**
+ * The newest events of a profile over the last 31 days, across all its stitched ids: `id` may
+ * be any of them (a visitor id names the user it is linked to).
+ */
+export async function profileTimeline(
+  deps: ResolverDeps,
+  customerId: string,
+  args: { id: string; limit: number },
+): Promise<DashboardEvent[]> {
+  const id = checkText('id', args.id) ?? '';
   const events = canonicalEvents(
     customerId,
-    'e.visitor_id AS visitor_id, e.session_id AS session_id, e.timestamp AS timestamp',
+    eventColumns('e.'),
+    eventConditions(customerId, lastMonth(deps)),
+  );
+  const rows = await deps.warehouse.query<EventRow>(
+    `SELECT * FROM (${events.sql})
+      WHERE canonical = (
+        SELECT if(count() > 0, any(user_id), {id:String}) FROM ${TABLES.identities} FINAL
+        WHERE customer_id = {link_customer:String} AND source_id = {id:String})
+      ORDER BY ts DESC, event_id DESC LIMIT {limit:UInt32}`,
+    { ...events.params, id, limit: checkLimit(args.limit) },
+  );
+  return rows.map(toEvent);
+}
+
+const lastMonth = ({ now }: ResolverDeps) => {
+  const at = now();
+  return { from: at - INPUT_BOUNDS.listRangeMs, to: at + 60_000 };
+};
+
+/**
+ * Counts per profile (canonical id) over a range, for the profiles `chosen.sql` selects: a
+ * subquery that may read the range's canonical events as `({events})` (columns visitor_id,
+ * session_id, timestamp, source, event_type, properties, canonical). Distinct visitors and
+ * sessions are counted for the chosen profiles only.
+ */
+async function profileCounts(
+  { warehouse }: ResolverDeps,
+  customerId: string,
+  range: { from: number; to: number },
+  chosen: { sql: string; params: Record<string, unknown> },
+): Promise<UserCount[]> {
+  const events = canonicalEvents(
+    customerId,
+    `e.visitor_id AS visitor_id, e.session_id AS session_id, e.timestamp AS timestamp,
+      e.source AS source, e.event_type AS event_type, e.properties AS properties`,
     eventConditions(customerId, range),
   );
   const rows = await warehouse.query<{
@@ -65,11 +160,9 @@ export async function userCounts(
         uniqExact(visitor_id) AS visitors, uniqExact(session_id) AS sessions,
         toUnixTimestamp64Milli(max(timestamp)) AS last_seen
       FROM (${events.sql})
-      WHERE canonical IN (
-        SELECT canonical FROM (${events.sql})
-        GROUP BY canonical ORDER BY count() DESC, canonical LIMIT {limit:UInt32})
-      GROUP BY id ORDER BY count DESC, id LIMIT {limit:UInt32}`,
-    { ...events.params, limit: checkLimit(args.limit) },
+      WHERE canonical IN (${chosen.sql.replaceAll('{events}', events.sql)})
+      GROUP BY id ORDER BY count DESC, id LIMIT ${INPUT_BOUNDS.maxLimit}`,
+    { ...events.params, ...chosen.params },
   );
   return rows.map((row) => ({
     id: row.id,

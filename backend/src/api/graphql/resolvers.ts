@@ -1,8 +1,16 @@
+import { breakdown, summary, type BreakdownArgs } from './breakdown-query';
 import type { DashboardContext, ResolverDeps } from './dashboard-context';
+import type { DimensionFilter } from './event-sql';
 import { recentEvents } from './event-queries';
 import { funnel, type FunnelArgs } from './funnel-query';
 import { eventCountsOf, liveEventsOf, segmentChangesOf } from './live-subscriptions';
-import { liveVisitors, userCounts } from './profile-queries';
+import {
+  liveVisitors,
+  profileActivity,
+  profileSearch,
+  profileTimeline,
+  userCounts,
+} from './profile-queries';
 import { DateTimeScalar, JsonObjectScalar } from './scalars';
 import { timeseries, type TimeseriesArgs } from './timeseries-query';
 import { topPages } from './top-pages-query';
@@ -21,6 +29,25 @@ export function createResolvers(deps: ResolverDeps) {
     Query: {
       timeseries: (_: unknown, args: TimeseriesArgs, { customerId }: DashboardContext) =>
         timeseries(deps, customerId, args),
+      summary: (
+        _: unknown,
+        args: { from: number; to: number; filter?: DimensionFilter | null },
+        { customerId }: DashboardContext,
+      ) => summary(deps, customerId, args),
+      breakdown: (_: unknown, args: BreakdownArgs, { customerId }: DashboardContext) =>
+        breakdown(deps, customerId, args),
+      profileSearch: (
+        _: unknown,
+        args: { query: string; limit: number },
+        { customerId }: DashboardContext,
+      ) => profileSearch(deps, customerId, args),
+      profileActivity: (_: unknown, args: { ids: string[] }, { customerId }: DashboardContext) =>
+        profileActivity(deps, customerId, args),
+      profileTimeline: (
+        _: unknown,
+        args: { id: string; limit: number },
+        { customerId }: DashboardContext,
+      ) => profileTimeline(deps, customerId, args),
       topPages: (_: unknown, args: RangeArgs, { customerId }: DashboardContext) =>
         topPages(deps, customerId, args),
       funnel: (_: unknown, args: FunnelArgs, { customerId }: DashboardContext) =>

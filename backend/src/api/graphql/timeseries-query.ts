@@ -17,6 +17,9 @@ const BREAKDOWN_DIMENSIONS = {
   REFERRER: 'referrer',
   COUNTRY: 'country',
   DEVICE: 'device',
+  BROWSER: 'browser',
+  UTM_SOURCE: 'utmSource',
+  UTM_CAMPAIGN: 'utmCampaign',
 } as const;
 
 export interface TimeseriesArgs {

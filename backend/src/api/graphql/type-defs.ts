@@ -41,6 +41,29 @@ export const typeDefs = /* GraphQL */ `
     COUNTRY
     "desktop, mobile or tablet from the user agent ('' when unknown)."
     DEVICE
+    "Browser family from the user agent ('' when unknown)."
+    BROWSER
+    "utm_source of the page the event was sent from ('' without one)."
+    UTM_SOURCE
+    "utm_campaign of the page the event was sent from ('' without one)."
+    UTM_CAMPAIGN
+  }
+
+  "What a breakdown list ranks: a Breakdown's dimensions, and where sessions began and ended."
+  enum Dimension {
+    EVENT_TYPE
+    EVENT_NAME
+    PAGE
+    "The page of a session's first page view in the range; counts are sessions."
+    ENTRY_PAGE
+    "The page of a session's last page view in the range; counts are sessions."
+    EXIT_PAGE
+    REFERRER
+    UTM_SOURCE
+    UTM_CAMPAIGN
+    COUNTRY
+    DEVICE
+    BROWSER
   }
 
   "Events must match every field given (exact match)."
@@ -51,6 +74,9 @@ export const typeDefs = /* GraphQL */ `
     referrer: String
     country: String
     device: String
+    browser: String
+    utmSource: String
+    utmCampaign: String
   }
 
   "One step of a funnel: an event of this type (and name and page, when given)."
@@ -72,6 +98,26 @@ export const typeDefs = /* GraphQL */ `
     uniqueVisitors: Int!
     "Distinct non-null session_ids."
     sessions: Int!
+  }
+
+  "Exact totals of a range (not sums of buckets: a visitor of two hours is one visitor)."
+  type Summary {
+    "Distinct events."
+    events: Int!
+    "Distinct visitor_ids."
+    uniqueVisitors: Int!
+    "Distinct non-null session_ids."
+    sessions: Int!
+    "Distinct page_view events."
+    pageViews: Int!
+  }
+
+  "One value of a breakdown list."
+  type BreakdownRow {
+    value: String!
+    "Distinct events (sessions for ENTRY_PAGE and EXIT_PAGE)."
+    count: Int!
+    uniqueVisitors: Int!
   }
 
   type PageCount {
@@ -185,6 +231,16 @@ export const typeDefs = /* GraphQL */ `
       "How many breakdown values to keep (the ones with most events), 1..100."
       breakdownLimit: Int = 10
     ): [TimeBucket!]!
+    "Exact totals of a range (up to 31 days), filtered like timeseries."
+    summary(from: DateTime!, to: DateTime!, filter: EventFilter): Summary!
+    "The top values of a dimension by distinct events (up to 31 days), limit 1..100."
+    breakdown(
+      from: DateTime!
+      to: DateTime!
+      dimension: Dimension!
+      filter: EventFilter
+      limit: Int = 10
+    ): [BreakdownRow!]!
     "Pages by distinct page views; range up to 31 days."
     topPages(from: DateTime!, to: DateTime!, limit: Int = 10): [PageCount!]!
     "Ordered steps (2..10) done within windowSeconds (1..2678400); range up to 31 days."
@@ -193,6 +249,15 @@ export const typeDefs = /* GraphQL */ `
     liveVisitors: Int!
     "Profiles by distinct events, most active first; range up to 31 days."
     userCounts(from: DateTime!, to: DateTime!, limit: Int = 10): [UserCount!]!
+    """
+    Profiles with events in the last 31 days whose user id, visitor id or email trait (of an
+    identify, any case) is the query, most active first; limit 1..100.
+    """
+    profileSearch(query: String!, limit: Int = 20): [UserCount!]!
+    "The activity over the last 31 days of these canonical ids (1..100); unknown ids are left out."
+    profileActivity(ids: [String!]!): [UserCount!]!
+    "A profile's newest events of the last 31 days across its stitched ids; any of its ids works."
+    profileTimeline(id: String!, limit: Int = 100): [Event!]!
     "The latest events of the last 24 hours, newest first."
     recentEvents(limit: Int = 50): [Event!]!
   }

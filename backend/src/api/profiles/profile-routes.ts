@@ -1,6 +1,11 @@
 import { createRoute } from '@hono/zod-openapi';
 import { errorResponseSchema } from '../segments/openapi-errors';
-import { deletedProfileSchema, profileIdParams, profileSchema } from './profile-schemas';
+import {
+  deletedProfileSchema,
+  profileDecideSchema,
+  profileIdParams,
+  profileSchema,
+} from './profile-schemas';
 
 const json = <T>(schema: T, description: string) => ({
   content: { 'application/json': { schema } },
@@ -22,6 +27,22 @@ export const profileRoutes = {
     request: { params: profileIdParams },
     responses: {
       200: json(profileSchema, 'The profile.'),
+      400: badId,
+      401: unauthorized,
+      404: notFound,
+    },
+  }),
+  decide: createRoute({
+    method: 'get',
+    path: '/v1/profiles/{id}/decide',
+    tags: ['Profiles'],
+    summary: 'What decide answers a page of this profile',
+    description:
+      'The segments and client actions the edge’s decide gives a page where this profile is signed in (its user proven), or, for an anonymous visitor, that visitor: the personalization a support person or a dashboard sees for a customer’s user.',
+    security,
+    request: { params: profileIdParams },
+    responses: {
+      200: json(profileDecideSchema, 'The answer decide gives.'),
       400: badId,
       401: unauthorized,
       404: notFound,

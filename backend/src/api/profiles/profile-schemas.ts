@@ -47,3 +47,14 @@ export const deletedProfileSchema = z
     }),
   })
   .openapi('DeletedProfile');
+
+export const profileDecideSchema = z
+  .object({
+    visitor_id: z.string(),
+    id: z.string().openapi({ description: 'The canonical id decide answered for.' }),
+    segments: z.array(z.string()),
+    actions: z.array(z.record(z.string(), z.unknown())).openapi({
+      description: 'The client actions of the triggers on those segments (contract decide.ts).',
+    }),
+  })
+  .openapi('ProfileDecide');

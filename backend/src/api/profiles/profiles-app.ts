@@ -3,6 +3,8 @@ import type { CustomerVariables } from '../../triggers/require-secret-key';
 import type { ApiContext } from '../api-context';
 import { ApiError } from '../../errors/api-error';
 import { validationFailed } from '../segments/openapi-errors';
+import { decideFor } from '../decide/decide-for';
+import { createTriggerStore } from '../../triggers/trigger-store';
 import { findProfile } from './find-profile';
 import { profileRoutes as routes } from './profile-routes';
 
@@ -37,6 +39,25 @@ export function createProfilesApp(context: ApiContext): OpenAPIHono<Env> {
       },
       200,
     );
+  });
+
+  const triggers = createTriggerStore(context.store);
+  app.openapi(routes.decide, async (c) => {
+    const customer = c.var.customer;
+    const { id } = c.req.valid('param');
+    const profile = await findProfile(context, customer, id);
+    if (!profile) throw notFound(id);
+    // A user is asked for as a signed-in page asks (its user proven), from any of its devices.
+    const answer = profile.isUser
+      ? await decideFor(
+          context.store,
+          triggers,
+          customer,
+          profile.sources[0] ?? profile.id,
+          profile.id,
+        )
+      : await decideFor(context.store, triggers, customer, profile.id);
+    return c.json(answer, 200);
   });
 
   app.openapi(routes.delete, async (c) => {

@@ -25,6 +25,22 @@ export interface BackfillResult {
 }
 
 /**
+ * Where the history of a rule's window starts: the processor keeps evidence newer than the
+ * customer's clock (its newest event time; now when it has none) minus the window, so a
+ * backfill reads exactly that history.
+ */
+export async function windowStart(
+  context: Pick<ApiContext, 'store' | 'now'>,
+  customer: string,
+  rule: SegmentDefinition['rule'],
+): Promise<{ clock: number | null; from: number }> {
+  const windowMs = parseWindow(rule.window);
+  if (windowMs === null) throw new Error(`unvalidated window ${rule.window}`);
+  const [clock = null] = await context.store.clocks([customer]);
+  return { clock, from: Math.min(context.now(), clock ?? Number.POSITIVE_INFINITY) - windowMs };
+}
+
+/**
  * Fills a new (or redefined) segment from the warehouse history of its window: the events of
  * the last `window` that match the rule go through the processor again. The definition must be
  * stored first. The processor is idempotent on event_id, so the replay adds only this
@@ -44,14 +60,10 @@ export async function backfillSegment(
   definition: SegmentDefinition,
   previousMembers: ReadonlySet<string> = new Set(),
 ): Promise<BackfillResult> {
-  const windowMs = parseWindow(definition.rule.window);
-  if (windowMs === null) throw new Error(`unvalidated window ${definition.rule.window}`);
   // Batches planned before the definition was stored did not see it: let them reach the
   // warehouse, where the history read below finds their events.
   await context.processor.idle();
-  const [clock] = await context.store.clocks([customer]);
-  // The processor keeps evidence newer than clock - window; read exactly that history.
-  const from = Math.min(context.now(), clock ?? Number.POSITIVE_INFINITY) - windowMs;
+  const { clock, from } = await windowStart(context, customer, definition.rule);
   const alreadyIn = (change: SegmentChange) =>
     change.change === 'enter' &&
     change.customer_id === customer &&

@@ -5,6 +5,8 @@ import {
   memberQuerySchema,
   segmentIdParams,
   segmentListSchema,
+  segmentPreviewRequestSchema,
+  segmentPreviewSchema,
   segmentSchema,
   segmentUpdateSchema,
   segmentWriteSchema,
@@ -45,6 +47,23 @@ export const segmentRoutes = {
       ),
       415: error('The body is not sent as application/json.'),
       422: error('The definition breaks a rule; `issues` names each field.'),
+    },
+  }),
+  preview: createRoute({
+    method: 'post',
+    path: '/v1/segments/preview',
+    tags: ['Segments'],
+    summary: 'How many profiles a rule would hold now, without creating a segment',
+    description:
+      'Reads the warehouse history of the rule’s window (as a backfill would) and counts the profiles with at least `min_count` matching events. Nothing is stored. A rule that breaks a rule of the schema answers 422 with `issues`, so an editor can validate as the user types.',
+    security,
+    request: { body: { ...json(segmentPreviewRequestSchema, 'The rule.'), required: true } },
+    responses: {
+      200: json(segmentPreviewSchema, 'What the rule selects now.'),
+      400: error('The body is not JSON.'),
+      401: unauthorized,
+      415: error('The body is not sent as application/json.'),
+      422: error('The rule breaks a rule; `issues` names each field.'),
     },
   }),
   get: createRoute({

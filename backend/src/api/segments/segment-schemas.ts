@@ -54,6 +54,25 @@ export const backfillSchema = z
       'The warehouse history of the window (at most the 7 days of events it keeps) run through the processor for this segment.',
   });
 
+/** `POST /v1/segments/preview`: a rule to try. */
+export const segmentPreviewRequestSchema = z
+  .object({ rule: segmentDefinitionSchema.shape.rule })
+  .openapi('SegmentPreviewRequest');
+
+export const segmentPreviewSchema = z
+  .object({
+    from: z.string().openapi({ description: 'Start of the history read (ISO 8601).' }),
+    events_scanned: z.number().int(),
+    events_matched: z.number().int(),
+    members: z.number().int().openapi({
+      description: 'Profiles the rule would hold if the segment were created now.',
+    }),
+    complete: z.boolean().openapi({
+      description: 'False when the window held more than 100,000 events: counts are of those.',
+    }),
+  })
+  .openapi('SegmentPreview');
+
 export const segmentWriteSchema = z
   .object({
     segment: segmentSchema,

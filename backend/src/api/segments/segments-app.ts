@@ -7,6 +7,7 @@ import { InvalidCursorError } from '../../state/state-store';
 import { backfillSegment } from './backfill-segment';
 import { allMembers, decodeMemberCursor, memberPage } from './member-page';
 import { oneAtATime } from './one-at-a-time';
+import { previewSegment } from './preview-segment';
 import { requireJsonBody, validationFailed } from './openapi-errors';
 import { segmentRoutes as routes } from './segment-routes';
 
@@ -79,6 +80,11 @@ export function createSegmentsApp(context: ApiContext): OpenAPIHono<Env> {
       const backfill = await backfillSegment(context, customer, definition);
       return c.json({ segment: definition, backfill }, 201);
     });
+  });
+
+  app.openapi(routes.preview, async (c) => {
+    const { rule } = c.req.valid('json');
+    return c.json(await previewSegment(context, c.var.customer, rule), 200);
   });
 
   app.openapi(routes.get, async (c) => {
