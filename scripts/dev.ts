@@ -131,7 +131,7 @@ const site = await startPlayground({
 console.log(`
 Pulse is running (embedded mode)
   demo site   ${site.url}            (instrumented with the snippet, key ${DEMO_KEY})
-  dashboard   ${site.url}/dashboard  (live counts, top pages, event stream, segments, profiles)
+  dashboard   ${site.url}/dashboard  (ranges, breakdowns, funnels, segments, profiles; live)
   edge        ${edgeUrl}/v1/events   (wrangler dev; Segment API at /v1/batch, /v1/track, …)
   backend     ${ingestUrl}/internal/ingest → processor: ${where}
   APIs        ${ingestUrl}/graphql, ${ingestUrl}/v1/segments (secret key ${DEMO_SECRET_KEY})

@@ -73,7 +73,10 @@ export function createDashboardApp(options: DashboardOptions): Hono {
     });
   };
   app.all('/graphql', (c) => forward(c.req.raw, '/graphql'));
-  app.get('/api/*', (c) => forward(c.req.raw, c.req.path.replace(/^\/dashboard\/api/, '')));
+  // Reads and the segment editor's writes (preview, create, redefine) of the Segment API.
+  app.on(['GET', 'POST', 'PUT'], '/api/*', (c) =>
+    forward(c.req.raw, c.req.path.replace(/^\/dashboard\/api/, '')),
+  );
   app.get('/config.json', (c) => c.json({ endpoint: options.endpoint, key: options.key }));
   return app;
 }

@@ -41,7 +41,7 @@ describe('playground: demo site and dashboard in Chromium', () => {
       if (message.type() === 'error') problems.push(message.text());
     });
     dashboard.on('pageerror', (error) => problems.push(String(error)));
-    await dashboard.goto(`${stack.siteUrl}/dashboard`);
+    await dashboard.goto(`${stack.siteUrl}/dashboard#segments`);
     const member = dashboard.locator(memberSelector());
     await member.waitFor({ timeout: 30_000 }).catch(async (error: unknown) => {
       await dashboard.screenshot({ path: `${SHOTS}/dashboard-failed.png`, fullPage: true });
@@ -50,9 +50,10 @@ describe('playground: demo site and dashboard in Chromium', () => {
     console.log(
       `[playground] the dashboard showed ${PLAYGROUND.user} in the segment ${Date.now() - loggedInAt} ms after the login`,
     );
-    await dashboard.screenshot({ path: `${SHOTS}/dashboard.png`, fullPage: true });
+    await dashboard.screenshot({ path: `${SHOTS}/dashboard-segments.png`, fullPage: true });
 
-    // The counts it shows are the warehouse's: every event once.
+    // The overview's counts (live, last 30 minutes) are the warehouse's: every event once.
+    await dashboard.click('#views a[data-view="overview"]');
     const events = await backend.warehouse.eventCount(PLAYGROUND.customer);
     expect(events).toBeGreaterThanOrEqual(9); // 8 page views and the identify, at least
     await expect
@@ -67,8 +68,10 @@ describe('playground: demo site and dashboard in Chromium', () => {
       .poll(async () => pricingRow.locator('td').last().textContent(), { timeout: 20_000 })
       .toBe('3');
     expect(await dashboard.locator('#stream li').count()).toBeGreaterThan(0);
+    await dashboard.screenshot({ path: `${SHOTS}/dashboard.png`, fullPage: true });
     expect(problems).toEqual([]);
 
+    await dashboard.click('#views a[data-view="segments"]');
     // The profile view shows the stitched identity.
     await member.click();
     await dashboard.locator('#profile-details').waitFor();
