@@ -689,9 +689,59 @@ function openProfile(id) {
 }
 
 // ---------------------------------------------------------------------------------------
+// Migration: the parity report of the range (GET /v1/parity), alerting rows first
+
+/** Most report rows shown; the summary counts them all. */
+const PARITY_ROWS = 100;
+
+async function refreshParity() {
+  const query = `from=${encodeURIComponent(iso(state.from))}&to=${encodeURIComponent(iso(state.to))}`;
+  const answer = await rest(`/v1/parity?${query}`);
+  const summary = $('parity-summary');
+  if (answer.status === 404) {
+    summary.dataset.state = 'none';
+    summary.textContent = 'No legacy count endpoint yet: set it above to compare.';
+    $('parity-rows').tBodies[0].replaceChildren();
+    return;
+  }
+  if (!answer.ok) throw new Error(`parity: ${answer.body?.error?.message ?? answer.status}`);
+  const report = answer.body;
+  const alerting = report.rows.filter((row) => row.alert);
+  summary.dataset.state = report.alert ? 'alert' : 'ok';
+  summary.dataset.alerts = alerting.length;
+  summary.textContent =
+    `${report.alert ? 'ALERT' : 'OK'}: legacy ${number(report.totals.legacy)}, Pulse ${number(report.totals.pulse)} events ` +
+    `(${percent(report.totals.discrepancy)} apart); ${alerting.length} of ${report.rows.length} hour × type rows above ${percent(report.threshold)}.`;
+  const rows = [...alerting, ...report.rows.filter((row) => !row.alert)].slice(0, PARITY_ROWS);
+  $('parity-rows').tBodies[0].replaceChildren(
+    ...rows.map((row) =>
+      el(
+        'tr',
+        { class: row.alert ? 'alert' : undefined, 'data-alert': String(row.alert) },
+        el('td', {}, row.hour.slice(0, 13).replace('T', ' ') + 'h'),
+        el('td', {}, row.event_type),
+        el('td', {}, row.legacy),
+        el('td', {}, row.pulse),
+        el('td', {}, percent(row.discrepancy)),
+      ),
+    ),
+  );
+}
+const percent = (fraction) => `${(fraction * 100).toFixed(2)}%`;
+
+async function saveParitySource(event) {
+  event.preventDefault();
+  const answer = await rest('/v1/parity/source', 'PUT', { url: $('parity-source').value.trim() });
+  $('parity-source-status').textContent = answer.ok
+    ? 'Saved.'
+    : (answer.body?.error?.message ?? `failed: ${answer.status}`);
+  if (answer.ok) await refreshView();
+}
+
+// ---------------------------------------------------------------------------------------
 // Views and refreshes
 
-const VIEWS = ['overview', 'funnels', 'segments', 'profiles'];
+const VIEWS = ['overview', 'funnels', 'segments', 'profiles', 'migration'];
 const currentView = () =>
   VIEWS.includes(location.hash.slice(1)) ? location.hash.slice(1) : 'overview';
 
@@ -722,6 +772,7 @@ function refreshView() {
       if (view === 'overview') await refreshOverview();
       else if (view === 'funnels') await refreshFunnel();
       else if (view === 'segments') await refreshSegments();
+      else if (view === 'migration') await refreshParity();
       document.body.dataset.updated = String(Date.now());
       if ($('status').dataset.state !== 'live') setStatus('error', 'updated (no live connection)');
     } catch (error) {
@@ -788,6 +839,7 @@ function start() {
     $(id).addEventListener('input', previewSoon);
   $('segment-form').addEventListener('submit', (event) => void saveSegment(event));
   $('segment-new').addEventListener('click', () => editSegment(null));
+  $('parity-source-form').addEventListener('submit', (event) => void saveParitySource(event));
   $('profile-form').addEventListener('submit', (event) => {
     event.preventDefault();
     const query = $('profile-id').value.trim();

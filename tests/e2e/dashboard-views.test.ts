@@ -1,4 +1,6 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ServerType } from '@hono/node-server';
@@ -7,6 +9,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { startBackend, type Backend } from '../../backend/src/start-backend';
 import { startPlayground } from '../../playground/src/server';
 import { launchChromium } from '../browser/harness';
+import type { PulseEvent } from '@pulse/contract';
 import { dashboardHistory, HISTORY_USER } from '../fixtures/dashboard-history';
 
 const SHOTS = 'test-results/dashboard';
@@ -30,6 +33,10 @@ describe('dashboard views in Chromium', () => {
   let context: BrowserContext;
   let page: Page;
   let problems: string[];
+  /** The legacy pipeline's count endpoint (outside Pulse, so a double): the history's counts, one row off. */
+  let legacy: Server;
+  let legacyUrl: string;
+  let history: PulseEvent[];
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'pulse-dashboard-'));
@@ -38,8 +45,28 @@ describe('dashboard views in Chromium', () => {
       port: 0,
       ingestSecret: 'dashboard-secret',
       apiKeys: { [SECRET]: CUSTOMER },
+      allowPrivateWebhooks: true,
     });
-    const history = dashboardHistory(CUSTOMER, Date.now() - 10 * 60_000);
+    history = dashboardHistory(CUSTOMER, Date.now() - 10 * 60_000);
+    legacy = createServer((_req, res) => {
+      const counts = new Map<string, number>();
+      for (const event of history) {
+        const hour = `${event.timestamp.slice(0, 13)}:00:00.000Z`;
+        const key = `${hour}|${event.event_type}`;
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+      }
+      const rows = [...counts].map(([key, count]) => {
+        const [hour, event_type] = key.split('|');
+        return { hour, event_type, count };
+      });
+      // The legacy pipeline counted one click twice.
+      const click = rows.find((row) => row.event_type === 'click')!;
+      click.count += 1;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ counts: rows }));
+    });
+    await new Promise<void>((resolve) => legacy.listen(0, '127.0.0.1', resolve));
+    legacyUrl = `http://127.0.0.1:${(legacy.address() as AddressInfo).port}/counts`;
     for (let at = 0; at < history.length; at += 500) {
       await backend.processor.process(history.slice(at, at + 500));
     }
@@ -54,6 +81,7 @@ describe('dashboard views in Chromium', () => {
   });
   afterAll(async () => {
     await browser?.close();
+    if (legacy) await new Promise((resolve) => legacy.close(resolve));
     if (site) await new Promise((resolve) => site.server.close(resolve));
     await backend?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -156,8 +184,7 @@ describe('dashboard views in Chromium', () => {
     let since = await stamp();
     await page.selectOption('#range', '7d');
     const { range, summary } = await expectTilesMatchApi(since);
-    const events = dashboardHistory(CUSTOMER, Date.now()).length;
-    expect(summary.events).toBe(events);
+    expect(summary.events).toBe(history.length);
 
     // Every breakdown panel lists the API's top values in order, with their counts.
     for (const dimension of [
@@ -367,5 +394,38 @@ describe('dashboard views in Chromium', () => {
     expect([...devices].sort()).toEqual([...HISTORY_USER.devices].sort());
     await shot('profiles');
     expect(problems).toEqual([]);
+  });
+
+  it('migration: the parity report of the range, with the rows that alert first', async () => {
+    await page.goto(`${site.url}/dashboard#migration`);
+    await expect
+      .poll(() => page.locator('#parity-summary').getAttribute('data-state'), WAIT)
+      .toBe('none');
+    await page.selectOption('#range', '7d');
+    await page.fill('#parity-source', legacyUrl);
+    await page.click('#parity-source-form button[type=submit]');
+    await expect
+      .poll(() => page.locator('#parity-summary').getAttribute('data-state'), WAIT)
+      .toBe('alert');
+    const { range } = await settled(0);
+    const report = await rest<{
+      totals: { legacy: number; pulse: number };
+      rows: Array<{ hour: string; event_type: string; alert: boolean }>;
+    }>(`/v1/parity?from=${range.from}&to=${range.to}`);
+    expect(report.totals).toMatchObject({ legacy: history.length + 1, pulse: history.length });
+    const alerting = report.rows.filter((row) => row.alert);
+    expect(alerting.map((row) => row.event_type)).toEqual(['click']);
+    expect(await textOf('#parity-summary')).toContain(
+      `legacy ${(history.length + 1).toLocaleString('en-US')}, Pulse ${history.length.toLocaleString('en-US')}`,
+    );
+    const shown = page.locator('#parity-rows tbody tr');
+    expect(await shown.first().getAttribute('data-alert')).toBe('true');
+    expect(await page.locator('#parity-rows tbody tr[data-alert="true"]').count()).toBe(
+      alerting.length,
+    );
+    expect(await shown.count()).toBe(Math.min(report.rows.length, 100));
+    await shot('migration');
+    // The 404 of the report before an endpoint was set is the only console error.
+    expect(problems.filter((p) => !p.includes('404'))).toEqual([]);
   });
 });
