@@ -10,6 +10,7 @@
  * consumer's state. It exits 1 when the Kafka consumer stops for good, for its supervisor to
  * start it again.
  */
+import { resolve } from 'node:path';
 import { BACKEND_ENV, ConfigError, readEnv } from './config/env';
 import { topicSettingsFromEnv } from './kafka/topics';
 import { startBackend } from './start-backend';
@@ -47,6 +48,10 @@ const backend = await startBackend({
   opsHostname: env.PULSE_OPS_HOST,
   otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
   exportDir: env.PULSE_EXPORT_DIR,
+  archiveDir:
+    env.PULSE_ARCHIVE_DIR === 'off'
+      ? null
+      : env.PULSE_ARCHIVE_DIR && resolve(env.PULSE_ARCHIVE_DIR),
   onPublished:
     env.PULSE_LOG_BATCHES === '1'
       ? (batch) =>

@@ -92,6 +92,15 @@ export interface BackendConfig {
   opsPort?: number;
   /** Address the operations server binds. @default 127.0.0.1 */
   opsHostname?: string;
+  /**
+   * Directory of the cold tier (hourly Parquet files of every event, warehouse/event-archive.ts),
+   * from which queries answer ranges older than the warm tier; null for none. Only with chdb
+   * and the TTL on (without a TTL the warehouse keeps everything).
+   * @default `<dataDir>/archive` with chdb and the TTL on, else none
+   */
+  archiveDir?: string | null;
+  /** How often the archiver runs (ms); 0 for never (call `warehouse.archive()`). @default 60000 */
+  archiveEveryMs?: number;
   /** Directory `POST /v1/exports` writes customers' days under. @default none: no exports */
   exportDir?: string;
   /** OTLP/HTTP collector the spans go to (tracing/tracing.ts). @default none: no spans */
@@ -127,11 +136,19 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   const roles = { ingest: true, processor: true, ...config.roles };
   const metrics = createBackendMetrics();
   const tracing = createTracing({ endpoint: config.otlpEndpoint, serviceName: 'pulse-backend' });
+  const ttl = config.ttl ?? true;
+  const archiveDir =
+    config.archiveDir === undefined
+      ? !config.clickhouseUrl && ttl
+        ? resolve(config.dataDir, 'archive')
+        : undefined
+      : (config.archiveDir ?? undefined);
   const warehouse = measuredWarehouse(
     await createWarehouse({
       url: config.clickhouseUrl,
       path: join(config.dataDir, 'warehouse'),
-      ttl: config.ttl ?? true,
+      ttl,
+      archiveDir,
     }),
     metrics,
   );
@@ -256,6 +273,16 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
         }, tickMs)
       : undefined;
 
+  const archiveEveryMs = config.archiveEveryMs ?? 60_000;
+  const archiver =
+    roles.processor && archiveDir && archiveEveryMs > 0
+      ? setInterval(() => {
+          warehouse.archive(Date.now()).catch((error: unknown) => {
+            (config.onError ?? logError)('archiver run failed', error);
+          });
+        }, archiveEveryMs)
+      : undefined;
+
   // Readiness: every dependency this process uses answers, and its consumer holds partitions.
   const kafkaCheck = brokers.length ? kafkaReadiness(brokers) : undefined;
   const checks: Record<string, ReadinessCheck> = {
@@ -291,6 +318,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     status: () => ({ processor: processor.status(), consumer: consumer?.status() }),
     async stop() {
       if (ticker) clearInterval(ticker);
+      if (archiver) clearInterval(archiver);
       await ops?.close();
       await kafkaCheck?.close();
       await ingest?.close();

@@ -67,7 +67,10 @@ describe('playground: demo site and dashboard in Chromium', () => {
     await expect
       .poll(async () => pricingRow.locator('td').last().textContent(), { timeout: 20_000 })
       .toBe('3');
-    expect(await dashboard.locator('#stream li').count()).toBeGreaterThan(0);
+    // Each panel fills in when its own answer lands: wait for the stream's.
+    await expect
+      .poll(() => dashboard.locator('#stream li').count(), { timeout: 20_000 })
+      .toBeGreaterThan(0);
     await dashboard.screenshot({ path: `${SHOTS}/dashboard.png`, fullPage: true });
     expect(problems).toEqual([]);
 

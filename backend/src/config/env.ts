@@ -124,6 +124,13 @@ export const BACKEND_ENV = {
     .describe(
       'Directory `POST /v1/exports` writes Parquet and NDJSON days under; no exports when unset',
     ),
+  PULSE_ARCHIVE_DIR: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'Directory of the cold tier (hourly Parquet of every event, read for ranges older than 6 days); `off` for none. Default `<data dir>/archive` with chdb and the TTL on',
+    ),
   PULSE_LOG_BATCHES: TRUE_FALSE.default('0').describe(
     '`1` prints a `{"batch":…}` line on stdout per published batch (tests)',
   ),

@@ -9,6 +9,7 @@ import { createWarehouseReads } from './warehouse-reads';
 import { readEventsSince } from './event-history';
 import { countProfileEvents, deleteProfileRows } from './profile-data';
 import { exportEventsOfDay } from './event-export';
+import { archiveClosedHours, deleteArchivedProfile } from './event-archive';
 import { WarehouseError, isWarehouseError } from './warehouse-error';
 import type { Warehouse, WarehouseBatch, WarehouseOptions } from './warehouse';
 
@@ -38,6 +39,12 @@ export async function createWarehouse(options: WarehouseOptions = {}): Promise<W
   const database = options.database ?? 'pulse';
   if (!IDENTIFIER.test(database)) {
     throw new WarehouseError('invalid_option', `database must be an identifier: ${database}`);
+  }
+  if (options.url && options.archiveDir) {
+    throw new WarehouseError(
+      'invalid_option',
+      'the archive directory is local: it works with chdb, not with a ClickHouse server',
+    );
   }
   const client = openClient(options);
   let schemaVersion: number;
@@ -76,8 +83,25 @@ export async function createWarehouse(options: WarehouseOptions = {}): Promise<W
     }
   };
 
+  const archiveDir = options.archiveDir ?? null;
+  // Archiver runs one at a time: two would write the same hour's file at once.
+  let archiving: Promise<unknown> = Promise.resolve();
+
   return {
     schemaVersion,
+    archiveDir,
+    archive(now = Date.now(), archiveOptions = {}) {
+      if (!archiveDir) {
+        return Promise.reject(new WarehouseError('invalid_option', 'no archive directory'));
+      }
+      const run = archiving.then(async () => {
+        // Behind the writes in flight, so an acknowledged batch is in the hours it reads.
+        await tail;
+        return archiveClosedHours(client, database, { dir: archiveDir, now, ...archiveOptions });
+      });
+      archiving = run.catch(() => {});
+      return run;
+    },
     write(batch) {
       if (closed) return Promise.reject(new WarehouseError('unavailable', 'warehouse is closed'));
       const done = tail.then(() =>
@@ -96,7 +120,12 @@ export async function createWarehouse(options: WarehouseOptions = {}): Promise<W
       // Behind the writes in flight, so a batch of the profile's events queued before the
       // delete does not land after it.
       await tail;
-      return deleteProfileRows(client, database, customerId, ids);
+      const deleted = await deleteProfileRows(client, database, customerId, ids);
+      if (archiveDir) {
+        await archiving;
+        await deleteArchivedProfile(client, database, { dir: archiveDir, customerId, ids });
+      }
+      return deleted;
     },
     async exportDay(customerId, day, dir, formats) {
       // Behind the writes in flight, so a batch acknowledged before the call is in the files.
@@ -107,6 +136,7 @@ export async function createWarehouse(options: WarehouseOptions = {}): Promise<W
       if (closed) return;
       closed = true;
       await tail;
+      await archiving;
       await client.close();
     },
   };

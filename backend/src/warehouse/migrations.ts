@@ -115,6 +115,64 @@ export const MIGRATIONS: readonly Migration[] = [
       (table) => `ALTER TABLE {db}.${table} MODIFY SETTING non_replicated_deduplication_window = 0`,
     ),
   },
+  {
+    version: 3,
+    description: 'the cold tier: hours to archive, and old events kept until they are archived',
+    // The archiver (event-archive.ts) writes each closed hour of a customer's events to a
+    // Parquet file. `archive_hours` says which hours got events since it last ran (a marker
+    // per hour and insert block). Events older than 6 days (a history import) are also
+    // copied to `archive_old`: the 7-day TTL of `events` may drop them before the archiver
+    // runs, and the copy waits there until its hour's file holds it. Both expire 30 days after
+    // they were written: a deployment with no archiver (a ClickHouse server) keeps them no
+    // longer, and an archiver that runs at all (every minute by default) consumes them first.
+    statements: [
+      `CREATE TABLE IF NOT EXISTS {db}.archive_hours (
+        customer_id String,
+        hour DateTime('UTC'),
+        marked_at DateTime64(3, 'UTC')
+      )
+      ENGINE = MergeTree
+      ORDER BY (customer_id, hour)
+      TTL toDateTime(marked_at) + INTERVAL 30 DAY
+      SETTINGS fsync_after_insert = 1, fsync_part_directory = 1`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.archive_hours_mv TO {db}.archive_hours AS
+      SELECT customer_id, toStartOfHour(timestamp) AS hour, now64(3, 'UTC') AS marked_at
+      FROM {db}.events
+      GROUP BY customer_id, hour`,
+      `CREATE TABLE IF NOT EXISTS {db}.archive_old (
+        customer_id String,
+        event_id String,
+        visitor_id String,
+        user_id Nullable(String),
+        session_id Nullable(String),
+        event_type String,
+        event_name String,
+        previous_id Nullable(String),
+        properties String CODEC(ZSTD(1)),
+        context String CODEC(ZSTD(1)),
+        page String,
+        referrer String,
+        country String,
+        browser String,
+        device String,
+        timestamp DateTime64(3, 'UTC'),
+        original_timestamp DateTime64(3, 'UTC'),
+        sent_at DateTime64(3, 'UTC'),
+        received_at DateTime64(3, 'UTC'),
+        staged_at DateTime64(3, 'UTC') DEFAULT now64(3, 'UTC')
+      )
+      ENGINE = MergeTree
+      ORDER BY (customer_id, timestamp, event_id)
+      TTL toDateTime(staged_at) + INTERVAL 30 DAY
+      SETTINGS fsync_after_insert = 1, fsync_part_directory = 1`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.archive_old_mv TO {db}.archive_old AS
+      SELECT * FROM {db}.events WHERE timestamp < now64(3, 'UTC') - INTERVAL 6 DAY`,
+      // What the warehouse already holds is archived at the archiver's first run.
+      `INSERT INTO {db}.archive_hours
+      SELECT customer_id, toStartOfHour(timestamp), now64(3, 'UTC') FROM {db}.events
+      GROUP BY customer_id, toStartOfHour(timestamp)`,
+    ],
+  },
 ];
 
 /**

@@ -1,6 +1,7 @@
 import type { IdentityLink, MinuteRollup, PulseEvent, SegmentChange } from '@pulse/contract';
 import type { EventFilter } from './event-history';
 import type { DayExport, ExportFormat } from './event-export';
+import type { ArchiveRun } from './event-archive';
 
 export type { EventFilter } from './event-history';
 
@@ -52,6 +53,19 @@ export interface Warehouse {
     dir: string,
     formats: readonly ExportFormat[],
   ): Promise<DayExport>;
+  /**
+   * The cold tier's directory (event-archive.ts), or null when there is no archive: then the
+   * warehouse holds what it keeps (7 days with the TTL) and nothing older.
+   */
+  readonly archiveDir: string | null;
+  /**
+   * Archives every hour that closed (ended `latenessMs` before `now`) and got events since
+   * the last run, after the writes in flight; rejects without an archive directory.
+   */
+  archive(
+    now?: number,
+    options?: { latenessMs?: number; watermarkLagMs?: number },
+  ): Promise<ArchiveRun>;
   /** Read-only SQL for the query APIs, with `{name:Type}` parameters. */
   query<T>(sql: string, params?: Record<string, unknown>): Promise<T[]>;
   /** Schema version after migrations. */
@@ -73,4 +87,9 @@ export interface WarehouseOptions {
    * @default true
    */
   ttl?: boolean;
+  /**
+   * Absolute directory of the cold tier: hourly Parquet files of every event, kept past the
+   * TTL and read by queries over older ranges. chdb only (the files are local).
+   */
+  archiveDir?: string;
 }

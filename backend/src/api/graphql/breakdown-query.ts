@@ -1,8 +1,9 @@
-import { DIMENSION_COLUMNS, eventConditions, TABLES, type Dimension } from './event-sql';
+import { DIMENSION_COLUMNS, eventConditions, type Dimension } from './event-sql';
 import { checkInt, checkRange, INPUT_BOUNDS } from './input-bounds';
 import { checkEventFilter } from './timeseries-query';
 import type { DimensionFilter } from './event-sql';
 import type { ResolverDeps } from './dashboard-context';
+import { eventSource } from './tiered-events';
 
 /** GraphQL `Dimension` → a dimension of events, or the page a session entered or left on. */
 const DIMENSIONS = {
@@ -54,13 +55,14 @@ const checked = (args: RangeFilterArgs, what: string) => ({
  * numbers come from here and not from adding up a time series.
  */
 export async function summary(
-  { warehouse }: ResolverDeps,
+  deps: ResolverDeps,
   customerId: string,
   args: RangeFilterArgs,
 ): Promise<Summary> {
   const { range, filter } = checked(args, 'for summary');
   const where = eventConditions(customerId, range, filter);
-  const [row] = await warehouse.query<{
+  const source = eventSource(deps, customerId, range);
+  const [row] = await deps.warehouse.query<{
     events: string;
     visitors: string;
     sessions: string;
@@ -68,8 +70,8 @@ export async function summary(
   }>(
     `SELECT count() AS events, uniqExact(visitor_id) AS visitors,
         uniqExact(session_id) AS sessions, countIf(event_type = 'page_view') AS views
-      FROM ${TABLES.events} FINAL WHERE ${where.sql}`,
-    where.params,
+      FROM ${source.sql} WHERE ${where.sql}`,
+    { ...source.params, ...where.params },
   );
   return {
     events: Number(row?.events ?? 0),
@@ -86,11 +88,12 @@ export async function summary(
  * to the smaller event_id), counted in sessions; page views without a session are left out.
  */
 export async function breakdown(
-  { warehouse }: ResolverDeps,
+  deps: ResolverDeps,
   customerId: string,
   args: BreakdownArgs,
 ): Promise<BreakdownRow[]> {
   const { range, filter } = checked(args, 'for breakdown');
+  const source = eventSource(deps, customerId, range);
   const limit = checkInt('limit', args.limit, 1, INPUT_BOUNDS.maxBreakdownLimit);
   const dimension = DIMENSIONS[args.dimension];
   let sql: string;
@@ -102,7 +105,7 @@ export async function breakdown(
     const pick = dimension === 'entry' ? 'argMin' : 'argMax';
     sql = `SELECT value, count() AS count, uniqExact(visitor) AS visitors FROM (
         SELECT ${pick}(page, (timestamp, event_id)) AS value, any(visitor_id) AS visitor
-        FROM ${TABLES.events} FINAL
+        FROM ${source.sql}
         WHERE ${where.sql} AND session_id IS NOT NULL AND page != ''
         GROUP BY session_id)
       GROUP BY value ORDER BY count DESC, value LIMIT {limit:UInt32}`;
@@ -111,11 +114,12 @@ export async function breakdown(
     const where = eventConditions(customerId, range, filter);
     const column = DIMENSION_COLUMNS[dimension];
     sql = `SELECT ${column} AS value, count() AS count, uniqExact(visitor_id) AS visitors
-      FROM ${TABLES.events} FINAL WHERE ${where.sql}
+      FROM ${source.sql} WHERE ${where.sql}
       GROUP BY value ORDER BY count DESC, value LIMIT {limit:UInt32}`;
     params = where.params;
   }
-  const rows = await warehouse.query<{ value: string; count: string; visitors: string }>(sql, {
+  const rows = await deps.warehouse.query<{ value: string; count: string; visitors: string }>(sql, {
+    ...source.params,
     ...params,
     limit,
   });

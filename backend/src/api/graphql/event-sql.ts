@@ -4,7 +4,11 @@ import type { TimeRange } from './input-bounds';
  * Table names. The warehouse's database is `pulse` (createWarehouse's default, the one
  * startBackend opens); `Warehouse` does not expose its name yet.
  */
-export const TABLES = { events: 'pulse.events', identities: 'pulse.identities' } as const;
+export const TABLES = {
+  events: 'pulse.events',
+  identities: 'pulse.identities',
+  archiveOld: 'pulse.archive_old',
+} as const;
 
 /**
  * What a dashboard may filter or break down by, by GraphQL name: a column of `events`, or an
@@ -67,13 +71,15 @@ export function eventConditions(
 /**
  * A customer's events (each once: FINAL folds resent copies) with `canonical`, the profile
  * id: the user a source (user_id, else visitor_id) is linked to, else the source itself, and
- * `identified`, whether that id is a user. Links are flat (the processor re-links every
+ * `identified`, whether that id is a user (`source`: where the events come from, see
+ * tiered-events.ts). Links are flat (the processor re-links every
  * source of a merged user), so one lookup resolves them.
  */
 export function canonicalEvents(
   customerId: string,
   columns: string,
   where: SqlCondition,
+  source: SqlCondition = { sql: `${TABLES.events} FINAL`, params: {} },
 ): SqlCondition {
   return {
     sql: `SELECT ${columns},
@@ -81,12 +87,12 @@ export function canonicalEvents(
         links.user_id != '' OR e.source != e.visitor_id AS identified
       FROM (
         SELECT *, ifNull(user_id, visitor_id) AS source
-        FROM ${TABLES.events} FINAL WHERE ${where.sql}
+        FROM ${source.sql} WHERE ${where.sql}
       ) AS e
       LEFT JOIN (
         SELECT source_id, user_id FROM ${TABLES.identities} FINAL
         WHERE customer_id = {link_customer:String}
       ) AS links ON e.source = links.source_id`,
-    params: { ...where.params, link_customer: customerId },
+    params: { ...source.params, ...where.params, link_customer: customerId },
   };
 }

@@ -3,6 +3,7 @@ import { canonicalEvents, eventConditions } from './event-sql';
 import { badUserInput } from './graphql-errors';
 import { checkInt, checkRange, checkText, INPUT_BOUNDS } from './input-bounds';
 import type { ResolverDeps } from './dashboard-context';
+import { eventSource } from './tiered-events';
 
 export interface FunnelStepInput {
   eventType: EventType;
@@ -30,7 +31,7 @@ export interface Funnel {
  * so a resent event is one event.
  */
 export async function funnel(
-  { warehouse }: ResolverDeps,
+  deps: ResolverDeps,
   customerId: string,
   args: FunnelArgs,
 ): Promise<Funnel> {
@@ -64,9 +65,10 @@ export async function funnel(
     customerId,
     'e.timestamp, e.event_type, e.event_name, e.page',
     matching,
+    eventSource(deps, customerId, range),
   );
   // The window is an aggregate parameter, which must be a literal: a checked integer (ms).
-  const rows = await warehouse.query<{ level: string; profiles: string }>(
+  const rows = await deps.warehouse.query<{ level: string; profiles: string }>(
     `SELECT level, count() AS profiles FROM (
         SELECT canonical, windowFunnel(${windowSeconds * 1000}, 'strict_increase')(
           toUInt64(toUnixTimestamp64Milli(timestamp)), ${conditions.join(', ')}) AS level

@@ -3,6 +3,7 @@ import { eventColumns, toEvent, type DashboardEvent, type EventRow } from './eve
 import { badUserInput } from './graphql-errors';
 import { checkInt, checkLimit, checkRange, checkText, INPUT_BOUNDS } from './input-bounds';
 import type { ResolverDeps } from './dashboard-context';
+import { eventSource } from './tiered-events';
 
 /** Distinct visitor_ids of one customer with event time in the last 5 minutes by `now()`. */
 export async function liveVisitors({ warehouse, now }: ResolverDeps, customerId: string) {
@@ -109,10 +110,12 @@ export async function profileTimeline(
   args: { id: string; limit: number },
 ): Promise<DashboardEvent[]> {
   const id = checkText('id', args.id) ?? '';
+  const range = lastMonth(deps);
   const events = canonicalEvents(
     customerId,
     eventColumns('e.'),
-    eventConditions(customerId, lastMonth(deps)),
+    eventConditions(customerId, range),
+    eventSource(deps, customerId, range),
   );
   const rows = await deps.warehouse.query<EventRow>(
     `SELECT * FROM (${events.sql})
@@ -137,7 +140,7 @@ const lastMonth = ({ now }: ResolverDeps) => {
  * sessions are counted for the chosen profiles only.
  */
 async function profileCounts(
-  { warehouse }: ResolverDeps,
+  deps: ResolverDeps,
   customerId: string,
   range: { from: number; to: number },
   chosen: { sql: string; params: Record<string, unknown> },
@@ -147,8 +150,9 @@ async function profileCounts(
     `e.visitor_id AS visitor_id, e.session_id AS session_id, e.timestamp AS timestamp,
       e.source AS source, e.event_type AS event_type, e.properties AS properties`,
     eventConditions(customerId, range),
+    eventSource(deps, customerId, range),
   );
-  const rows = await warehouse.query<{
+  const rows = await deps.warehouse.query<{
     id: string;
     identified: number;
     count: string;

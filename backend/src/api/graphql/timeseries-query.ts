@@ -1,6 +1,7 @@
-import { eventConditions, DIMENSION_COLUMNS, TABLES, type DimensionFilter } from './event-sql';
+import { eventConditions, DIMENSION_COLUMNS, type DimensionFilter } from './event-sql';
 import { checkInt, checkRange, checkText, INPUT_BOUNDS } from './input-bounds';
 import type { ResolverDeps } from './dashboard-context';
+import { eventSource } from './tiered-events';
 
 /** GraphQL `Bucket` → the ClickHouse function that starts a bucket (UTC). */
 const BUCKET_STARTS = {
@@ -55,7 +56,7 @@ export function checkEventFilter(filter: DimensionFilter | null | undefined): Di
  * With a breakdown, only its `breakdownLimit` values with most events in the range are kept.
  */
 export async function timeseries(
-  { warehouse }: ResolverDeps,
+  deps: ResolverDeps,
   customerId: string,
   args: TimeseriesArgs,
 ): Promise<TimeBucket[]> {
@@ -67,13 +68,14 @@ export async function timeseries(
   );
   const limit = checkInt('breakdownLimit', args.breakdownLimit, 1, INPUT_BOUNDS.maxBreakdownLimit);
   const where = eventConditions(customerId, range, checkEventFilter(args.filter));
+  const source = eventSource(deps, customerId, range);
   const column = args.breakdown ? DIMENSION_COLUMNS[BREAKDOWN_DIMENSIONS[args.breakdown]] : null;
   const topKeys = column
     ? `AND ${column} IN (
-        SELECT ${column} FROM ${TABLES.events} FINAL WHERE ${where.sql}
+        SELECT ${column} FROM ${source.sql} WHERE ${where.sql}
         GROUP BY ${column} ORDER BY count() DESC, ${column} LIMIT {key_limit:UInt32})`
     : '';
-  const rows = await warehouse.query<{
+  const rows = await deps.warehouse.query<{
     start: string;
     key: string | null;
     count: string;
@@ -83,10 +85,10 @@ export async function timeseries(
     `SELECT toUnixTimestamp(${BUCKET_STARTS[args.bucket]}(timestamp)) AS start,
         ${column ?? 'NULL'} AS key,
         count() AS count, uniqExact(visitor_id) AS visitors, uniqExact(session_id) AS sessions
-      FROM ${TABLES.events} FINAL
+      FROM ${source.sql}
       WHERE ${where.sql} ${topKeys}
       GROUP BY start, key ORDER BY start, key`,
-    { ...where.params, key_limit: limit },
+    { ...source.params, ...where.params, key_limit: limit },
   );
   return rows.map((row) => ({
     start: Number(row.start) * 1000,

@@ -1,6 +1,7 @@
-import { eventConditions, TABLES } from './event-sql';
+import { eventConditions } from './event-sql';
 import { checkLimit, checkRange, INPUT_BOUNDS } from './input-bounds';
 import type { ResolverDeps } from './dashboard-context';
+import { eventSource } from './tiered-events';
 
 export interface PageCount {
   page: string;
@@ -10,18 +11,19 @@ export interface PageCount {
 
 /** Pages of one customer by distinct page views (FINAL: a resent view is one row), then path. */
 export async function topPages(
-  { warehouse }: ResolverDeps,
+  deps: ResolverDeps,
   customerId: string,
   args: { from: number; to: number; limit: number },
 ): Promise<PageCount[]> {
   const range = checkRange(args.from, args.to, INPUT_BOUNDS.listRangeMs, 'for topPages');
   const where = eventConditions(customerId, range, { eventType: 'page_view' });
-  const rows = await warehouse.query<{ page: string; count: string; visitors: string }>(
+  const source = eventSource(deps, customerId, range);
+  const rows = await deps.warehouse.query<{ page: string; count: string; visitors: string }>(
     `SELECT page, count() AS count, uniqExact(visitor_id) AS visitors
-      FROM ${TABLES.events} FINAL
+      FROM ${source.sql}
       WHERE ${where.sql} AND page != ''
       GROUP BY page ORDER BY count DESC, page LIMIT {limit:UInt32}`,
-    { ...where.params, limit: checkLimit(args.limit) },
+    { ...source.params, ...where.params, limit: checkLimit(args.limit) },
   );
   return rows.map((row) => ({
     page: row.page,

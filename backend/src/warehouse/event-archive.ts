@@ -1,0 +1,216 @@
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { isCustomerId } from '@pulse/contract';
+import { WarehouseError } from './warehouse-error';
+
+/**
+ * The cold tier: one Parquet file per customer and UTC hour of event time, under
+ * `<dir>/customer_id=<id>/dt=<YYYY-MM-DD>/hour=<HH>/events.parquet` (the Hive layout Athena,
+ * Spark, DuckDB and ClickHouse read), written and read by ClickHouse itself (`file()`).
+ *
+ * A file holds each event of its hour once (the copy received first), ordered by (timestamp,
+ * event_id): rewriting an hour from the same events gives the same bytes, and a resend or a
+ * re-run import adds nothing. In the embedded default the directory is local; with a
+ * ClickHouse server `file()` would write on the server's disk, so the archive is embedded only
+ * for now (the S3 form of the same SQL is `s3()`).
+ */
+
+/** The columns of an archived event: the events table's, in its order. */
+export const ARCHIVE_COLUMNS = [
+  ['customer_id', 'String'],
+  ['event_id', 'String'],
+  ['visitor_id', 'String'],
+  ['user_id', 'Nullable(String)'],
+  ['session_id', 'Nullable(String)'],
+  ['event_type', 'String'],
+  ['event_name', 'String'],
+  ['previous_id', 'Nullable(String)'],
+  ['properties', 'String'],
+  ['context', 'String'],
+  ['page', 'String'],
+  ['referrer', 'String'],
+  ['country', 'String'],
+  ['browser', 'String'],
+  ['device', 'String'],
+  ['timestamp', "DateTime64(3, 'UTC')"],
+  ['original_timestamp', "DateTime64(3, 'UTC')"],
+  ['sent_at', "DateTime64(3, 'UTC')"],
+  ['received_at', "DateTime64(3, 'UTC')"],
+] as const;
+const NAMES = ARCHIVE_COLUMNS.map(([name]) => name).join(', ');
+const STRUCTURE = ARCHIVE_COLUMNS.map(([name, type]) => `${name} ${type}`).join(', ');
+
+/** Hours closed this long are archived: events arriving later rewrite their hour. */
+export const ARCHIVE_LATENESS_MS = 10 * 60_000;
+
+/** How far the archiver's watermark trails the database clock: longer than any insert takes. */
+export const ARCHIVE_WATERMARK_LAG_MS = 10_000;
+
+/** What one archiver run did. */
+export interface ArchiveRun {
+  /** Customer hours (re)written. */
+  hours: number;
+  /** Their files, relative to the archive directory. */
+  files: string[];
+}
+
+/** A SQL string literal. */
+const literal = (text: string) => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+function checkDir(dir: string): string {
+  if (!isAbsolute(dir)) {
+    throw new WarehouseError('invalid_option', `the archive directory must be absolute: ${dir}`);
+  }
+  return dir.replace(/\/+$/, '');
+}
+
+/** The file of one customer hour, relative to the archive directory. */
+export function archiveFileOf(customerId: string, hourMs: number): string {
+  const at = new Date(hourMs).toISOString();
+  return `customer_id=${customerId}/dt=${at.slice(0, 10)}/hour=${at.slice(11, 13)}/events.parquet`;
+}
+
+/**
+ * The archived events of a customer as a FROM item (`file()` over its hour files, with the
+ * columns given so that a customer with no file yet reads as empty).
+ */
+export function archivedEventsOf(dir: string, customerId: string): string {
+  if (!isCustomerId(customerId)) {
+    throw new WarehouseError('invalid_option', `not a customer id: ${customerId}`);
+  }
+  const glob = `${checkDir(dir)}/customer_id=${customerId}/*/*/events.parquet`;
+  return `file(${literal(glob)}, 'Parquet', ${literal(STRUCTURE)})`;
+}
+
+/**
+ * Archives every closed hour that got events since the last run: for each, the hour's events
+ * in the warehouse, its old events waiting in `archive_old` and its file so far are merged,
+ * each event once, into a new file that replaces the old one (written beside it, then renamed,
+ * so a reader never sees half a file). The markers and waiting events it consumed are then
+ * deleted; anything that arrived meanwhile stays for the next run.
+ */
+export async function archiveClosedHours(
+  client: ClickHouseClient,
+  database: string,
+  options: { dir: string; now: number; latenessMs?: number; watermarkLagMs?: number },
+): Promise<ArchiveRun> {
+  const dir = checkDir(options.dir);
+  // The start of the newest hour that ended at least `latenessMs` ago.
+  const lastClosedHour =
+    Math.floor((options.now - (options.latenessMs ?? ARCHIVE_LATENESS_MS)) / 3_600_000) *
+      3_600_000 -
+    3_600_000;
+  const query = async <T>(sql: string, params: Record<string, unknown> = {}) =>
+    (await client.query({ query: sql, query_params: params, format: 'JSONEachRow' })).json<T>();
+  // Markers and waiting events stamped (by the database's clock) up to the watermark are
+  // consumed. It lags the clock, so every insert stamped before it has committed by the time
+  // its hour is read; later ones make their hour be rewritten at the next run.
+  const [clock] = await query<{ at: string }>(
+    `SELECT toUnixTimestamp64Milli(now64(3)) - {lag:Int64} AS at`,
+    { lag: options.watermarkLagMs ?? ARCHIVE_WATERMARK_LAG_MS },
+  );
+  const watermark = Number(clock!.at);
+  const hours = await query<{ customer_id: string; hour_ms: string }>(
+    `SELECT customer_id, toUnixTimestamp(hour) * 1000 AS hour_ms FROM ${database}.archive_hours
+      WHERE marked_at <= fromUnixTimestamp64Milli({watermark:Int64}, 'UTC')
+        AND hour <= fromUnixTimestamp64Milli({closed:Int64}, 'UTC')
+      GROUP BY customer_id, hour_ms ORDER BY customer_id, hour_ms`,
+    { watermark, closed: lastClosedHour },
+  );
+  const files: string[] = [];
+  const consumed: string[] = [];
+  for (const { customer_id: customer, hour_ms: hour } of hours) {
+    if (!isCustomerId(customer)) continue; // the edge only stores valid ids; never a path
+    const start = Number(hour);
+    const file = archiveFileOf(customer, start);
+    const path = join(dir, file);
+    mkdirSync(dirname(path), { recursive: true });
+    const inHour = `customer_id = {customer:String}
+      AND timestamp >= fromUnixTimestamp64Milli({from:Int64}, 'UTC')
+      AND timestamp < fromUnixTimestamp64Milli({to:Int64}, 'UTC')`;
+    const sources = [
+      `SELECT ${NAMES} FROM ${database}.events FINAL WHERE ${inHour}`,
+      `SELECT ${NAMES} FROM ${database}.archive_old WHERE ${inHour}`,
+      ...(existsSync(path)
+        ? [`SELECT ${NAMES} FROM file(${literal(path)}, 'Parquet', ${literal(STRUCTURE)})`]
+        : []),
+    ];
+    await client.command({
+      query: `INSERT INTO FUNCTION file(${literal(`${path}.tmp`)}, 'Parquet', ${literal(STRUCTURE)})
+        SELECT ${NAMES} FROM (
+          SELECT * FROM (${sources.join(' UNION ALL ')})
+          ORDER BY event_id, received_at, sent_at LIMIT 1 BY event_id)
+        ORDER BY timestamp, event_id`,
+      query_params: { customer, from: start, to: start + 3_600_000 },
+      clickhouse_settings: { engine_file_truncate_on_insert: 1 },
+    });
+    renameSync(`${path}.tmp`, path);
+    files.push(file);
+    consumed.push(`${customer}|${start / 1000}`);
+  }
+  // The hours written are done up to the watermark: their markers go, and so do their
+  // waiting events, which the files hold now.
+  for (const [table, stamp, hourOf] of [
+    ['archive_hours', 'marked_at', 'hour'],
+    ['archive_old', 'staged_at', 'toStartOfHour(timestamp)'],
+  ] as const) {
+    if (!consumed.length) break;
+    await client.command({
+      query: `DELETE FROM ${database}.${table}
+        WHERE ${stamp} <= fromUnixTimestamp64Milli({watermark:Int64}, 'UTC')
+          AND has({consumed:Array(String)}, concat(customer_id, '|', toString(toUnixTimestamp(${hourOf}))))
+        SETTINGS lightweight_deletes_sync = 2`,
+      query_params: { watermark, consumed },
+    });
+  }
+  return { hours: files.length, files };
+}
+
+/**
+ * Removes a profile's events from the archive (deleting a person everywhere): every file of
+ * the customer holding an event sent under one of `ids` is rewritten without them, and the
+ * waiting copies in `archive_old` are deleted. Resolves with the files rewritten.
+ */
+export async function deleteArchivedProfile(
+  client: ClickHouseClient,
+  database: string,
+  options: { dir: string; customerId: string; ids: readonly string[] },
+): Promise<string[]> {
+  const { customerId, ids } = options;
+  const dir = checkDir(options.dir);
+  const theirs = `(visitor_id IN {ids:Array(String)} OR user_id IN {ids:Array(String)})`;
+  await client.command({
+    query: `DELETE FROM ${database}.archive_old WHERE customer_id = {customer:String} AND ${theirs}
+      SETTINGS lightweight_deletes_sync = 2`,
+    query_params: { customer: customerId, ids },
+  });
+  if (!existsSync(join(dir, `customer_id=${customerId}`))) return [];
+  const result = await client.query({
+    query: `SELECT DISTINCT _path AS path FROM ${archivedEventsOf(dir, customerId)} WHERE ${theirs}`,
+    query_params: { ids },
+    format: 'JSONEachRow',
+  });
+  const paths = (await result.json<{ path: string }>()).map((row) => row.path).sort();
+  for (const path of paths) {
+    await client.command({
+      query: `INSERT INTO FUNCTION file(${literal(`${path}.tmp`)}, 'Parquet', ${literal(STRUCTURE)})
+        SELECT ${NAMES} FROM file(${literal(path)}, 'Parquet', ${literal(STRUCTURE)})
+        WHERE NOT ${theirs} ORDER BY timestamp, event_id`,
+      query_params: { ids },
+      clickhouse_settings: { engine_file_truncate_on_insert: 1 },
+    });
+    renameSync(`${path}.tmp`, path);
+  }
+  removeEmptyDirs(join(dir, `customer_id=${customerId}`));
+  return paths;
+}
+
+/** Leaves no empty hour directory behind (a file() glob over it would find nothing anyway). */
+function removeEmptyDirs(dir: string): void {
+  if (!existsSync(dir)) return;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isDirectory()) removeEmptyDirs(join(dir, entry.name));
+  }
+  if (readdirSync(dir).length === 0) rmSync(dir, { recursive: true });
+}
