@@ -48,6 +48,7 @@ const backend = await startBackend({
   opsHostname: env.PULSE_OPS_HOST,
   otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
   exportDir: env.PULSE_EXPORT_DIR,
+  alertWebhook: env.PULSE_ALERT_WEBHOOK,
   archiveDir:
     env.PULSE_ARCHIVE_DIR === 'off'
       ? null

@@ -27,6 +27,7 @@ import { createProcessorSink } from './sinks/processor-sink';
 import { openEmbeddedStore } from './state/embedded-store';
 import { createRedisStore } from './state/redis-store';
 import type { StateStore } from './state/state-store';
+import { runReconciliation } from './ops/reconcile-job';
 import { createWarehouse } from './warehouse/create-warehouse';
 import type { Warehouse } from './warehouse/warehouse';
 
@@ -101,6 +102,13 @@ export interface BackendConfig {
   archiveDir?: string | null;
   /** How often the archiver runs (ms); 0 for never (call `warehouse.archive()`). @default 60000 */
   archiveEveryMs?: number;
+  /**
+   * How often the reconciliation of the last day's hours runs (ms, ops/reconcile-job.ts); 0 for
+   * never. Only with an archive. @default 3600000
+   */
+  reconcileEveryMs?: number;
+  /** The operator's webhook a reconciliation alert is POSTed to. @default none */
+  alertWebhook?: string;
   /** Directory `POST /v1/exports` writes customers' days under. @default none: no exports */
   exportDir?: string;
   /** OTLP/HTTP collector the spans go to (tracing/tracing.ts). @default none: no spans */
@@ -283,6 +291,16 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
         }, archiveEveryMs)
       : undefined;
 
+  const reconcileEveryMs = config.reconcileEveryMs ?? 3_600_000;
+  const reconciler =
+    roles.processor && archiveDir && reconcileEveryMs > 0
+      ? setInterval(() => {
+          runReconciliation({ warehouse, metrics, alertWebhook: config.alertWebhook }).catch(
+            (error: unknown) => (config.onError ?? logError)('reconciliation failed', error),
+          );
+        }, reconcileEveryMs)
+      : undefined;
+
   // Readiness: every dependency this process uses answers, and its consumer holds partitions.
   const kafkaCheck = brokers.length ? kafkaReadiness(brokers) : undefined;
   const checks: Record<string, ReadinessCheck> = {
@@ -319,6 +337,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     async stop() {
       if (ticker) clearInterval(ticker);
       if (archiver) clearInterval(archiver);
+      if (reconciler) clearInterval(reconciler);
       await ops?.close();
       await kafkaCheck?.close();
       await ingest?.close();

@@ -131,6 +131,10 @@ export const BACKEND_ENV = {
     .describe(
       'Directory of the cold tier (hourly Parquet of every event, read for ranges older than 6 days); `off` for none. Default `<data dir>/archive` with chdb and the TTL on',
     ),
+  PULSE_ALERT_WEBHOOK: z
+    .url({ protocol: /^https?$/ })
+    .optional()
+    .describe('URL a reconciliation alert (events missing and not healed) is POSTed to as JSON'),
   PULSE_LOG_BATCHES: TRUE_FALSE.default('0').describe(
     '`1` prints a `{"batch":…}` line on stdout per published batch (tests)',
   ),

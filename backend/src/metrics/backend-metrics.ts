@@ -2,6 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { DeadLetter, SinkBatch } from '@pulse/contract';
 import type { ParityReport } from '../api/parity/parity-report';
 import type { ProcessedBatch } from '../processor/processor';
+import type { ReconcileReport } from '../warehouse/reconcile';
 import { createCustomerLabels } from './customer-labels';
 
 /** Seconds from the edge's receipt of an event to the processor's commit of it. */
@@ -34,6 +35,8 @@ export interface BackendMetrics {
   webhookAttempt(outcome: 'delivered' | 'failed' | 'retry'): void;
   /** A parity report of a customer (migration): its discrepancy, and whether it alerted. */
   parity(customer: string, report: ParityReport): void;
+  /** A reconciliation run (batch path): events healed, still missing, and alerts. */
+  reconciled(report: ReconcileReport): void;
   /** Reads the number of live GraphQL subscriptions (SSE) at each scrape. */
   countSubscribers(read: () => number): void;
 }
@@ -123,6 +126,24 @@ export function createBackendMetrics(options: { namedCustomers?: number } = {}):
     labelNames: ['customer'],
     registers,
   });
+  const reconcileHealed = new Counter({
+    name: 'pulse_reconciliation_healed_events_total',
+    help: 'Events the reconciliation copied back into the warehouse from the archive, per customer.',
+    labelNames: ['customer'],
+    registers,
+  });
+  const reconcileMissing = new Gauge({
+    name: 'pulse_reconciliation_missing_events',
+    help: 'Events the last reconciliation found missing from the warehouse or the archive and could not heal, per customer.',
+    labelNames: ['customer'],
+    registers,
+  });
+  const reconcileAlerts = new Counter({
+    name: 'pulse_reconciliation_alerts_total',
+    help: 'Reconciliation runs that found a customer hour more than 0.1% short after healing, per customer.',
+    labelNames: ['customer'],
+    registers,
+  });
   let readSubscribers = () => 0;
   new Gauge({
     name: 'pulse_sse_subscribers',
@@ -178,6 +199,19 @@ export function createBackendMetrics(options: { namedCustomers?: number } = {}):
       const label = customer(id);
       parityDiscrepancy.set({ customer: label }, report.totals.discrepancy);
       if (report.alert) parityAlerts.inc({ customer: label });
+    },
+    reconciled(report) {
+      const missing = new Map<string, number>();
+      const alerting = new Set<string>();
+      for (const gap of report.gaps) {
+        const label = customer(gap.customer_id);
+        if (gap.healed) reconcileHealed.inc({ customer: label }, gap.healed);
+        missing.set(label, (missing.get(label) ?? 0) + gap.missing);
+        if (gap.alert) alerting.add(label);
+      }
+      reconcileMissing.reset();
+      for (const [label, n] of missing) reconcileMissing.set({ customer: label }, n);
+      for (const label of alerting) reconcileAlerts.inc({ customer: label });
     },
     countSubscribers(read) {
       readSubscribers = read;

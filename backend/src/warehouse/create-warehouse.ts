@@ -10,6 +10,7 @@ import { readEventsSince } from './event-history';
 import { countProfileEvents, deleteProfileRows } from './profile-data';
 import { exportEventsOfDay } from './event-export';
 import { archiveClosedHours, deleteArchivedProfile } from './event-archive';
+import { reconcileHours, recordGaps } from './reconcile';
 import { WarehouseError, isWarehouseError } from './warehouse-error';
 import type { Warehouse, WarehouseBatch, WarehouseOptions } from './warehouse';
 
@@ -98,6 +99,20 @@ export async function createWarehouse(options: WarehouseOptions = {}): Promise<W
         // Behind the writes in flight, so an acknowledged batch is in the hours it reads.
         await tail;
         return archiveClosedHours(client, database, { dir: archiveDir, now, ...archiveOptions });
+      });
+      archiving = run.catch(() => {});
+      return run;
+    },
+    reconcile(from, to, now = Date.now()) {
+      if (!archiveDir) {
+        return Promise.reject(new WarehouseError('invalid_option', 'no archive directory'));
+      }
+      // In the archiver's queue: it reads and rewrites the same hours.
+      const run = archiving.then(async () => {
+        await tail;
+        const report = await reconcileHours(client, database, { dir: archiveDir, from, to, now });
+        await recordGaps(client, database, now, report.gaps);
+        return report;
       });
       archiving = run.catch(() => {});
       return run;

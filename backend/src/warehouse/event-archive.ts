@@ -41,6 +41,16 @@ export const ARCHIVE_COLUMNS = [
 const NAMES = ARCHIVE_COLUMNS.map(([name]) => name).join(', ');
 const STRUCTURE = ARCHIVE_COLUMNS.map(([name, type]) => `${name} ${type}`).join(', ');
 
+/** The archive's files of any customer on these UTC days (`YYYY-MM-DD`), as a FROM item. */
+export function archivedEventsOnDays(dir: string, days: readonly string[]): string {
+  const glob = `${checkDir(dir)}/*/dt={${days.join(',')}}/*/events.parquet`;
+  return `file(${literal(glob)}, 'Parquet', ${literal(STRUCTURE)})`;
+}
+
+/** One archive file (an absolute path) as a FROM item. */
+export const archivedFile = (path: string): string =>
+  `file(${literal(path)}, 'Parquet', ${literal(STRUCTURE)})`;
+
 /** Hours closed this long are archived: events arriving later rewrite their hour. */
 export const ARCHIVE_LATENESS_MS = 10 * 60_000;
 

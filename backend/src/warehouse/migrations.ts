@@ -173,6 +173,29 @@ export const MIGRATIONS: readonly Migration[] = [
       GROUP BY customer_id, toStartOfHour(timestamp)`,
     ],
   },
+  {
+    version: 4,
+    description:
+      'the record of reconciliation runs: each gap found, what was healed, what is missing',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS {db}.reconciliations (
+        at DateTime64(3, 'UTC'),
+        customer_id String,
+        hour DateTime('UTC'),
+        event_type String,
+        expected UInt64,
+        warehouse UInt64,
+        archive UInt64,
+        rollups Nullable(UInt64),
+        healed UInt64,
+        missing UInt64,
+        alert UInt8
+      )
+      ENGINE = MergeTree
+      ORDER BY (at, customer_id, hour, event_type)
+      SETTINGS fsync_after_insert = 1, fsync_part_directory = 1`,
+    ],
+  },
 ];
 
 /**

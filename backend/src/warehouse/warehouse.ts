@@ -2,6 +2,7 @@ import type { IdentityLink, MinuteRollup, PulseEvent, SegmentChange } from '@pul
 import type { EventFilter } from './event-history';
 import type { DayExport, ExportFormat } from './event-export';
 import type { ArchiveRun } from './event-archive';
+import type { ReconcileReport } from './reconcile';
 
 export type { EventFilter } from './event-history';
 
@@ -66,6 +67,12 @@ export interface Warehouse {
     now?: number,
     options?: { latenessMs?: number; watermarkLagMs?: number },
   ): Promise<ArchiveRun>;
+  /**
+   * Compares the closed, archived hours of [from, to) (within the warm tier) across the
+   * warehouse, the archive and the rollups, heals what one of them still has, records every
+   * gap in `reconciliations` and says what is still missing (reconcile.ts).
+   */
+  reconcile(from: number, to: number, now?: number): Promise<ReconcileReport>;
   /** Read-only SQL for the query APIs, with `{name:Type}` parameters. */
   query<T>(sql: string, params?: Record<string, unknown>): Promise<T[]>;
   /** Schema version after migrations. */
