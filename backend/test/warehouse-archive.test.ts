@@ -216,6 +216,40 @@ describe('the cold tier', () => {
     expect((await backend.warehouse.archive(Date.now(), { watermarkLagMs: 0 })).hours).toBe(0);
   });
 
+  it('backfills a 90-day segment from the archive, and its preview agrees', async () => {
+    const clock = Math.max(...OURS.map((e) => Date.parse(e.timestamp)));
+    const start = clock - 90 * DAY;
+    const views = OURS.filter(
+      (e) => e.event_type === 'page_view' && Date.parse(e.timestamp) > start,
+    );
+    const perVisitor = new Map<string, number>();
+    for (const e of views) perVisitor.set(e.visitor_id, (perVisitor.get(e.visitor_id) ?? 0) + 1);
+    const members = [...perVisitor]
+      .filter(([, n]) => n >= 13)
+      .map(([id]) => id)
+      .sort();
+    expect(members.length).toBeGreaterThan(0);
+    expect(members.length).toBeLessThan(perVisitor.size);
+    const rule = { event_type: 'page_view', min_count: 13, window: '90d' };
+    const call = (path: string, body: unknown) =>
+      fetch(`${backend.url}${path}`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer sk_a', 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }).then((res) => res.json() as Promise<Record<string, Record<string, unknown>>>);
+    const preview = await call('/v1/segments/preview', { rule });
+    expect(preview).toMatchObject({ events_scanned: views.length, members: members.length });
+    const created = await call('/v1/segments', { id: 'loyal', rule });
+    expect(created.backfill).toMatchObject({
+      events_scanned: views.length,
+      members: members.length,
+    });
+    const page = await fetch(`${backend.url}/v1/segments/loyal/members?limit=100`, {
+      headers: { authorization: 'Bearer sk_a' },
+    }).then((res) => res.json() as Promise<{ members: string[] }>);
+    expect([...page.members].sort()).toEqual(members);
+  });
+
   it('deletes a profile from the archive too', async () => {
     const res = await fetch(`${backend.url}/v1/profiles/v3`, {
       method: 'DELETE',

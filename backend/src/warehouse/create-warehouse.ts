@@ -129,7 +129,15 @@ export async function createWarehouse(options: WarehouseOptions = {}): Promise<W
     },
     ...reads,
     eventsSince: (customerId, from, filter) =>
-      readEventsSince(client, database, customerId, from, filter),
+      readEventsSince(
+        client,
+        database,
+        customerId,
+        from,
+        filter,
+        undefined,
+        archiveDir ? { dir: archiveDir, now: Date.now() } : null,
+      ),
     profileEventCount: (customerId, ids) => countProfileEvents(client, database, customerId, ids),
     async deleteProfile(customerId, ids) {
       // Behind the writes in flight, so a batch of the profile's events queued before the

@@ -51,6 +51,51 @@ export function archivedEventsOnDays(dir: string, days: readonly string[]): stri
 export const archivedFile = (path: string): string =>
   `file(${literal(path)}, 'Parquet', ${literal(STRUCTURE)})`;
 
+/**
+ * How far back the warm tier answers reads. The warehouse keeps 7 days (TTL), so older hours
+ * are read from the archive; a day of overlap means a TTL merge never races a read, and a
+ * range over both tiers takes each hour from exactly one of them.
+ */
+export const WARM_TIER_MS = 6 * 24 * 3_600_000;
+
+/** The first hour the warm tier answers at `now`. */
+export const warmTierStart = (now: number): number =>
+  Math.floor((now - WARM_TIER_MS) / 3_600_000) * 3_600_000;
+
+/**
+ * A customer's events from `from` on, each once, as a FROM item with its parameters: the
+ * warehouse (FINAL) from the warm tier's start, and before it the archive's hour files and
+ * the old events still waiting to be archived (a history import of a minute ago), the copy
+ * received first. Null when `from` is inside the warm tier: read `events FINAL` as always.
+ * `columns` are names of ARCHIVE_COLUMNS.
+ */
+export function tieredEvents(
+  database: string,
+  dir: string,
+  customerId: string,
+  options: { from: number; now: number; columns?: string },
+): { sql: string; params: Record<string, unknown> } | null {
+  const boundary = warmTierStart(options.now);
+  if (options.from >= boundary) return null;
+  const columns = options.columns ?? NAMES;
+  const customer = 'customer_id = {tier_customer:String}';
+  const at = (param: string) => `fromUnixTimestamp64Milli({${param}:Int64}, 'UTC')`;
+  return {
+    sql: `(
+      SELECT ${columns} FROM ${database}.events FINAL
+      WHERE ${customer} AND timestamp >= ${at('tier_boundary')}
+      UNION ALL
+      SELECT ${columns} FROM (
+        SELECT ${columns} FROM ${archivedEventsOf(dir, customerId)}
+        UNION ALL
+        SELECT ${columns} FROM ${database}.archive_old WHERE ${customer})
+      WHERE timestamp >= ${at('tier_from')} AND timestamp < ${at('tier_boundary')}
+      ORDER BY event_id, received_at LIMIT 1 BY event_id
+    ) AS tiered`,
+    params: { tier_customer: customerId, tier_boundary: boundary, tier_from: options.from },
+  };
+}
+
 /** Hours closed this long are archived: events arriving later rewrite their hour. */
 export const ARCHIVE_LATENESS_MS = 10 * 60_000;
 

@@ -2,6 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { EventType, PulseEvent } from '@pulse/contract';
 import type { EventRow } from './rows';
 import { READ_SETTINGS } from './warehouse-reads';
+import { tieredEvents } from './event-archive';
 
 /** Which events `eventsSince` reads; absent fields match every event. */
 export interface EventFilter {
@@ -45,6 +46,7 @@ function toPulseEvent(row: StoredRow): PulseEvent {
  * A customer's events with `timestamp >= from`, once each, in (timestamp, event_id) order, a
  * page at a time. Pages are read by key (after the last event of the previous page), so an
  * event written meanwhile is never read twice; one written behind the reader is not read.
+ * With an archive, a `from` older than the warm tier reads the archive for those hours.
  */
 export async function* readEventsSince(
   client: ClickHouseClient,
@@ -53,7 +55,13 @@ export async function* readEventsSince(
   from: Date,
   filter: EventFilter = {},
   pageSize = EVENT_HISTORY_PAGE,
+  archive: { dir: string; now: number } | null = null,
 ): AsyncGenerator<PulseEvent[]> {
+  // Before the warm tier, the archive (event-archive.ts) holds the history.
+  const tiered =
+    archive &&
+    tieredEvents(database, archive.dir, customerId, { from: from.getTime(), now: archive.now });
+  const source = tiered ? tiered.sql : `${database}.events FINAL`;
   const conditions = [
     'customer_id = {customer:String}',
     "timestamp >= fromUnixTimestamp64Milli({from:Int64}, 'UTC')",
@@ -72,7 +80,7 @@ export async function* readEventsSince(
           toUnixTimestamp64Milli(original_timestamp) AS original_timestamp_ms,
           toUnixTimestamp64Milli(sent_at) AS sent_at_ms,
           toUnixTimestamp64Milli(received_at) AS received_at_ms
-        FROM ${database}.events FINAL
+        FROM ${source}
         WHERE ${conditions.join(' AND ')} ${keyset}
         ORDER BY timestamp, event_id
         LIMIT {limit:UInt32}`,
@@ -84,6 +92,7 @@ export async function* readEventsSince(
         after_ms: after?.ms ?? 0,
         after_id: after?.id ?? '',
         limit: pageSize,
+        ...tiered?.params,
       },
       format: 'JSONEachRow',
       clickhouse_settings: READ_SETTINGS,
