@@ -1,13 +1,15 @@
 import type { TimeRange } from './input-bounds';
 
 /**
- * Table names. The warehouse's database is `pulse` (createWarehouse's default, the one
- * startBackend opens); `Warehouse` does not expose its name yet.
+ * The warehouse's database: `pulse`, createWarehouse's default and the one startBackend
+ * opens (`Warehouse` does not expose its name yet).
  */
+export const DATABASE = 'pulse';
+
+/** Table names. */
 export const TABLES = {
-  events: 'pulse.events',
-  identities: 'pulse.identities',
-  archiveOld: 'pulse.archive_old',
+  events: `${DATABASE}.events`,
+  identities: `${DATABASE}.identities`,
 } as const;
 
 /**

@@ -1,5 +1,5 @@
 import { tieredEvents } from '../../warehouse/event-archive';
-import { TABLES, type SqlCondition } from './event-sql';
+import { DATABASE, TABLES, type SqlCondition } from './event-sql';
 import type { TimeRange } from './input-bounds';
 import type { ResolverDeps } from './dashboard-context';
 
@@ -37,7 +37,7 @@ export function eventSource(
   const dir = warehouse.archiveDir;
   const tiered =
     dir &&
-    tieredEvents(TABLES.events.split('.')[0]!, dir, customerId, {
+    tieredEvents(DATABASE, dir, customerId, {
       from: range.from,
       now: now(),
       columns: COLUMNS,
