@@ -250,6 +250,18 @@ describe('the cold tier', () => {
     expect([...page.members].sort()).toEqual(members);
   });
 
+  it('exports a day older than the warm tier from the archive', async () => {
+    const day = new Date(TODAY - 50 * DAY).toISOString().slice(0, 10);
+    const exportDir = join(dir, 'exports');
+    const done = await backend.warehouse.exportDay('cust_a', day, exportDir, ['ndjson']);
+    const expected = OURS.filter((e) => e.timestamp.startsWith(day));
+    expect(done.rows).toBe(expected.length);
+    const lines = readFileSync(join(exportDir, done.files[0]!), 'utf8').trim().split('\n');
+    expect(lines.map((line) => (JSON.parse(line) as { event_id: string }).event_id)).toEqual(
+      expected.map((e) => e.event_id),
+    );
+  });
+
   it('deletes a profile from the archive too', async () => {
     const res = await fetch(`${backend.url}/v1/profiles/v3`, {
       method: 'DELETE',

@@ -153,7 +153,13 @@ export async function createWarehouse(options: WarehouseOptions = {}): Promise<W
     async exportDay(customerId, day, dir, formats) {
       // Behind the writes in flight, so a batch acknowledged before the call is in the files.
       await tail;
-      return exportEventsOfDay(client, database, { customerId, day, dir, formats });
+      return exportEventsOfDay(client, database, {
+        customerId,
+        day,
+        dir,
+        formats,
+        archive: archiveDir ? { dir: archiveDir, now: Date.now() } : null,
+      });
     },
     async close() {
       if (closed) return;

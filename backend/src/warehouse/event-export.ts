@@ -2,6 +2,7 @@ import { isAbsolute } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { isCustomerId } from '@pulse/contract';
 import { WarehouseError } from './warehouse-error';
+import { tieredEvents } from './event-archive';
 
 /** The formats of an export: Parquet for Snowflake/BigQuery loads, NDJSON for anything else. */
 export const EXPORT_FORMATS = { parquet: 'Parquet', ndjson: 'JSONEachRow' } as const;
@@ -27,14 +28,22 @@ const literal = (text: string) => `'${text.replace(/\\/g, '\\\\').replace(/'/g, 
  * Hive-style layout Snowflake stages (`COPY INTO … PATTERN`) and BigQuery load jobs (hive
  * partitioning) read. Each event once (FINAL), ordered by (timestamp, event_id), and the file
  * rewritten whole (`engine_file_truncate_on_insert`): running it again over the same events
- * gives the same bytes. With a ClickHouse server the directory is on the server's disk.
+ * gives the same bytes. With a ClickHouse server the directory is on the server's disk. A day
+ * older than the warm tier comes from the archive, when there is one.
  */
 export async function exportEventsOfDay(
   client: ClickHouseClient,
   database: string,
-  options: { customerId: string; day: string; dir: string; formats: readonly ExportFormat[] },
+  options: {
+    customerId: string;
+    day: string;
+    dir: string;
+    formats: readonly ExportFormat[];
+    /** The cold tier: a day older than the warm tier is read from it (event-archive.ts). */
+    archive?: { dir: string; now: number } | null;
+  },
 ): Promise<DayExport> {
-  const { customerId, day, dir, formats } = options;
+  const { customerId, day, dir, formats, archive } = options;
   if (!isCustomerId(customerId)) {
     throw new WarehouseError('invalid_option', `not a customer id: ${customerId}`);
   }
@@ -45,7 +54,10 @@ export async function exportEventsOfDay(
   if (!isAbsolute(dir)) {
     throw new WarehouseError('invalid_option', `the export directory must be absolute: ${dir}`);
   }
-  const params = { customer: customerId, from: start, to: start + 86_400_000 };
+  const tiered =
+    archive && tieredEvents(database, archive.dir, customerId, { from: start, now: archive.now });
+  const source = tiered ? tiered.sql : `${database}.events FINAL`;
+  const params = { customer: customerId, from: start, to: start + 86_400_000, ...tiered?.params };
   const where = `customer_id = {customer:String}
     AND timestamp >= fromUnixTimestamp64Milli({from:Int64}, 'UTC')
     AND timestamp < fromUnixTimestamp64Milli({to:Int64}, 'UTC')`;
@@ -54,14 +66,14 @@ export async function exportEventsOfDay(
     const file = `customer_id=${customerId}/dt=${day}/events.${format}`;
     await client.command({
       query: `INSERT INTO FUNCTION file(${literal(`${dir.replace(/\/+$/, '')}/${file}`)}, '${EXPORT_FORMATS[format]}')
-        SELECT * FROM ${database}.events FINAL WHERE ${where} ORDER BY timestamp, event_id`,
+        SELECT * FROM ${source} WHERE ${where} ORDER BY timestamp, event_id`,
       query_params: params,
       clickhouse_settings: { engine_file_truncate_on_insert: 1 },
     });
     files.push(file);
   }
   const result = await client.query({
-    query: `SELECT count() AS n FROM ${database}.events FINAL WHERE ${where}`,
+    query: `SELECT count() AS n FROM ${source} WHERE ${where}`,
     query_params: params,
     format: 'JSONEachRow',
   });
