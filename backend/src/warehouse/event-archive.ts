@@ -86,7 +86,7 @@ export function tieredEvents(
       WHERE ${customer} AND timestamp >= ${at('tier_boundary')}
       UNION ALL
       SELECT ${columns} FROM (
-        SELECT ${columns} FROM ${archivedEventsOf(dir, customerId)}
+        SELECT ${columns} FROM ${archivedEventsOf(dir, customerId, { from: options.from, to: boundary })}
         UNION ALL
         SELECT ${columns} FROM ${database}.archive_old WHERE ${customer})
       WHERE timestamp >= ${at('tier_from')} AND timestamp < ${at('tier_boundary')}
@@ -130,12 +130,27 @@ export function archiveFileOf(customerId: string, hourMs: number): string {
  * The archived events of a customer as a FROM item (`file()` over its hour files, with the
  * columns given so that a customer with no file yet reads as empty).
  */
-export function archivedEventsOf(dir: string, customerId: string): string {
+export function archivedEventsOf(
+  dir: string,
+  customerId: string,
+  days?: { from: number; to: number },
+): string {
   if (!isCustomerId(customerId)) {
     throw new WarehouseError('invalid_option', `not a customer id: ${customerId}`);
   }
-  const glob = `${checkDir(dir)}/customer_id=${customerId}/*/*/events.parquet`;
+  // Only the days of [from, to) when given: the glob then lists no other day's files.
+  const dt = days ? `dt={${daysOf(days.from, days.to).join(',')}}` : '*';
+  const glob = `${checkDir(dir)}/customer_id=${customerId}/${dt}/*/events.parquet`;
   return `file(${literal(glob)}, 'Parquet', ${literal(STRUCTURE)})`;
+}
+
+/** The UTC days (`YYYY-MM-DD`) that [from, to) touches; at least one. */
+export function daysOf(from: number, to: number): string[] {
+  const days: string[] = [];
+  for (let day = Math.floor(from / 86_400_000); day * 86_400_000 < Math.max(to, from + 1); day++) {
+    days.push(new Date(day * 86_400_000).toISOString().slice(0, 10));
+  }
+  return days;
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   archiveClosedHours,
   archivedEventsOnDays,
   archivedFile,
+  daysOf,
   archiveFileOf,
 } from './event-archive';
 
@@ -92,10 +93,7 @@ export async function reconcileHours(
     }
     return counts;
   };
-  const days: string[] = [];
-  for (let day = Math.floor(from / 86_400_000); day * 86_400_000 < to; day++) {
-    days.push(new Date(day * 86_400_000).toISOString().slice(0, 10));
-  }
+  const days = daysOf(from, to);
   const perHour = (table: string, count: string, time: string) =>
     `SELECT customer_id AS c, toUnixTimestamp(toStartOfHour(${time})) AS h, event_type AS t,
         ${count} AS n FROM ${table} WHERE ${inRange(time)} GROUP BY c, h, t`;
