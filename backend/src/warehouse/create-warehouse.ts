@@ -4,6 +4,7 @@ import { CHANGE_COLUMNS, LINK_COLUMNS, toChangeRow, toLinkRow } from './rows';
 import { toTabSeparated } from './tab-separated';
 import { applyMigrations } from './migrations';
 import { applyRetention } from './retention';
+import { applyArchiving } from './archiving';
 import { openClient } from './open-client';
 import { createWarehouseReads } from './warehouse-reads';
 import { readEventsSince } from './event-history';
@@ -52,6 +53,7 @@ export async function createWarehouse(options: WarehouseOptions = {}): Promise<W
   try {
     schemaVersion = await applyMigrations(client, database);
     await applyRetention(client, database, options.ttl ?? true);
+    await applyArchiving(client, database, Boolean(options.archiveDir));
   } catch (error) {
     await client.close();
     throw unavailable('could not migrate the warehouse', error);

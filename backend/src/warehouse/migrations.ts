@@ -122,9 +122,9 @@ export const MIGRATIONS: readonly Migration[] = [
     // Parquet file. `archive_hours` says which hours got events since it last ran (a marker
     // per hour and insert block). Events older than 6 days (a history import) are also
     // copied to `archive_old`: the 7-day TTL of `events` may drop them before the archiver
-    // runs, and the copy waits there until its hour's file holds it. Both expire 30 days after
-    // they were written: a deployment with no archiver (a ClickHouse server) keeps them no
-    // longer, and an archiver that runs at all (every minute by default) consumes them first.
+    // runs, and the copy waits there until its hour's file holds it. The views that fill
+    // both exist only while the warehouse has an archive (archiving.ts). Rows expire 30 days
+    // after they were written, should an archiver stop running.
     statements: [
       `CREATE TABLE IF NOT EXISTS {db}.archive_hours (
         customer_id String,
@@ -135,10 +135,6 @@ export const MIGRATIONS: readonly Migration[] = [
       ORDER BY (customer_id, hour)
       TTL toDateTime(marked_at) + INTERVAL 30 DAY
       SETTINGS fsync_after_insert = 1, fsync_part_directory = 1`,
-      `CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.archive_hours_mv TO {db}.archive_hours AS
-      SELECT customer_id, toStartOfHour(timestamp) AS hour, now64(3, 'UTC') AS marked_at
-      FROM {db}.events
-      GROUP BY customer_id, hour`,
       `CREATE TABLE IF NOT EXISTS {db}.archive_old (
         customer_id String,
         event_id String,
@@ -165,12 +161,6 @@ export const MIGRATIONS: readonly Migration[] = [
       ORDER BY (customer_id, timestamp, event_id)
       TTL toDateTime(staged_at) + INTERVAL 30 DAY
       SETTINGS fsync_after_insert = 1, fsync_part_directory = 1`,
-      `CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.archive_old_mv TO {db}.archive_old AS
-      SELECT * FROM {db}.events WHERE timestamp < now64(3, 'UTC') - INTERVAL 6 DAY`,
-      // What the warehouse already holds is archived at the archiver's first run.
-      `INSERT INTO {db}.archive_hours
-      SELECT customer_id, toStartOfHour(timestamp), now64(3, 'UTC') FROM {db}.events
-      GROUP BY customer_id, toStartOfHour(timestamp)`,
     ],
   },
   {
