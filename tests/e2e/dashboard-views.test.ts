@@ -283,6 +283,7 @@ describe('dashboard views in Chromium', () => {
       range,
     );
     expect(funnel.steps[0]!.count).toBeGreaterThan(funnel.steps[1]!.count);
+    expect(funnel.steps[1]!.count).toBeGreaterThan(0);
     await expect
       .poll(
         () =>
