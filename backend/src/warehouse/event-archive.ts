@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs'
 import { dirname, isAbsolute, join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { isCustomerId } from '@pulse/contract';
+import { sqlLiteral as literal } from './sql-literal';
 import { WarehouseError } from './warehouse-error';
 
 /**
@@ -109,9 +110,6 @@ export interface ArchiveRun {
   /** Their files, relative to the archive directory. */
   files: string[];
 }
-
-/** A SQL string literal. */
-const literal = (text: string) => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 function checkDir(dir: string): string {
   if (!isAbsolute(dir)) {

@@ -1,6 +1,7 @@
 import { isAbsolute } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { isCustomerId } from '@pulse/contract';
+import { sqlLiteral as literal } from './sql-literal';
 import { WarehouseError } from './warehouse-error';
 import { tieredEvents } from './event-archive';
 
@@ -18,9 +19,6 @@ export interface DayExport {
 }
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
-
-/** A SQL string literal of `text` (the export directory is the operator's, but still quoted). */
-const literal = (text: string) => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 /**
  * Writes one UTC day of a customer's events to `<dir>/customer_id=<id>/dt=<day>/events.<ext>`,
