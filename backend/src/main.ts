@@ -14,6 +14,7 @@ import { resolve } from 'node:path';
 import { BACKEND_ENV, ConfigError, readEnv } from './config/env';
 import { topicSettingsFromEnv } from './kafka/topics';
 import { startBackend } from './start-backend';
+import { fileStore } from './warehouse/file-store';
 
 function readConfig() {
   try {
@@ -25,6 +26,11 @@ function readConfig() {
   }
 }
 const env = readConfig();
+// For the buckets of PULSE_ARCHIVE_URL and PULSE_EXPORT_URL; unsigned without.
+const credentials =
+  env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+    ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY }
+    : undefined;
 const roles = env.PULSE_ROLES;
 
 const backend = await startBackend({
@@ -47,12 +53,19 @@ const backend = await startBackend({
   opsPort: env.PULSE_OPS_PORT,
   opsHostname: env.PULSE_OPS_HOST,
   otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
-  exportDir: env.PULSE_EXPORT_DIR,
+  exportTo: env.PULSE_EXPORT_URL
+    ? fileStore(env.PULSE_EXPORT_URL, credentials)
+    : env.PULSE_EXPORT_DIR
+      ? fileStore(resolve(env.PULSE_EXPORT_DIR))
+      : undefined,
   alertWebhook: env.PULSE_ALERT_WEBHOOK,
-  archiveDir:
-    env.PULSE_ARCHIVE_DIR === 'off'
+  archive: env.PULSE_ARCHIVE_URL
+    ? fileStore(env.PULSE_ARCHIVE_URL, credentials)
+    : env.PULSE_ARCHIVE_DIR === 'off'
       ? null
-      : env.PULSE_ARCHIVE_DIR && resolve(env.PULSE_ARCHIVE_DIR),
+      : env.PULSE_ARCHIVE_DIR
+        ? fileStore(resolve(env.PULSE_ARCHIVE_DIR))
+        : undefined,
   onPublished:
     env.PULSE_LOG_BATCHES === '1'
       ? (batch) =>

@@ -30,6 +30,7 @@ import type { StateStore } from './state/state-store';
 import { runReconciliation } from './ops/reconcile-job';
 import { createWarehouse } from './warehouse/create-warehouse';
 import type { Warehouse } from './warehouse/warehouse';
+import { fileStore, type FileStore } from './warehouse/file-store';
 
 export interface BackendConfig {
   /** Where the embedded pieces keep their data (`.pulse/`). */
@@ -94,12 +95,13 @@ export interface BackendConfig {
   /** Address the operations server binds. @default 127.0.0.1 */
   opsHostname?: string;
   /**
-   * Directory of the cold tier (hourly Parquet files of every event, warehouse/event-archive.ts),
-   * from which queries answer ranges older than the warm tier; null for none. Only with chdb
-   * and the TTL on (without a TTL the warehouse keeps everything).
-   * @default `<dataDir>/archive` with chdb and the TTL on, else none
+   * Where the cold tier's files go (hourly Parquet files of every event,
+   * warehouse/event-archive.ts): a directory (chdb only) or a bucket (warehouse/file-store.ts).
+   * Queries answer ranges older than the warm tier from it; null for none.
+   * @default `<dataDir>/archive` with chdb and the TTL on (without a TTL the warehouse keeps
+   *   everything), else none
    */
-  archiveDir?: string | null;
+  archive?: FileStore | null;
   /** How often the archiver runs (ms); 0 for never (call `warehouse.archive()`). @default 60000 */
   archiveEveryMs?: number;
   /**
@@ -109,8 +111,8 @@ export interface BackendConfig {
   reconcileEveryMs?: number;
   /** The operator's webhook a reconciliation alert is POSTed to. @default none */
   alertWebhook?: string;
-  /** Directory `POST /v1/exports` writes customers' days under. @default none: no exports */
-  exportDir?: string;
+  /** The directory or bucket `POST /v1/exports` writes customers' days under. @default none */
+  exportTo?: FileStore;
   /** OTLP/HTTP collector the spans go to (tracing/tracing.ts). @default none: no spans */
   otlpEndpoint?: string;
 }
@@ -145,18 +147,18 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   const metrics = createBackendMetrics();
   const tracing = createTracing({ endpoint: config.otlpEndpoint, serviceName: 'pulse-backend' });
   const ttl = config.ttl ?? true;
-  const archiveDir =
-    config.archiveDir === undefined
+  const archive =
+    config.archive === undefined
       ? !config.clickhouseUrl && ttl
-        ? resolve(config.dataDir, 'archive')
+        ? fileStore(resolve(config.dataDir, 'archive'))
         : undefined
-      : (config.archiveDir ?? undefined);
+      : (config.archive ?? undefined);
   const warehouse = measuredWarehouse(
     await createWarehouse({
       url: config.clickhouseUrl,
       path: join(config.dataDir, 'warehouse'),
       ttl,
-      archiveDir,
+      archive,
     }),
     metrics,
   );
@@ -213,7 +215,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     allowPrivateWebhooks: config.allowPrivateWebhooks,
     now: Date.now,
     metrics,
-    exportDir: config.exportDir ? resolve(config.exportDir) : undefined,
+    exportTo: config.exportTo,
   });
 
   let kafkaSink: KafkaSink | undefined;
@@ -283,7 +285,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
 
   const archiveEveryMs = config.archiveEveryMs ?? 60_000;
   const archiver =
-    roles.processor && archiveDir && archiveEveryMs > 0
+    roles.processor && archive && archiveEveryMs > 0
       ? setInterval(() => {
           warehouse.archive(Date.now()).catch((error: unknown) => {
             (config.onError ?? logError)('archiver run failed', error);
@@ -293,7 +295,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
 
   const reconcileEveryMs = config.reconcileEveryMs ?? 3_600_000;
   const reconciler =
-    roles.processor && archiveDir && reconcileEveryMs > 0
+    roles.processor && archive && reconcileEveryMs > 0
       ? setInterval(() => {
           runReconciliation({ warehouse, metrics, alertWebhook: config.alertWebhook }).catch(
             (error: unknown) => (config.onError ?? logError)('reconciliation failed', error),

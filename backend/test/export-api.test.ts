@@ -10,6 +10,7 @@ import { onApiError } from '../src/errors/on-api-error';
 import { startBackend, type Backend } from '../src/start-backend';
 import { postIngest } from './ingest-fixtures';
 import { pulseEvent } from './kafka-fixtures';
+import { fileStore } from '../src/warehouse/file-store';
 
 const SECRET = 'export-secret';
 const asCustomerA = { authorization: 'Bearer sk_a', 'content-type': 'application/json' };
@@ -27,7 +28,7 @@ beforeAll(async () => {
     tickMs: 0,
     ttl: false,
     apiKeys: { sk_a: 'cust_a', sk_b: 'cust_b' },
-    exportDir,
+    exportTo: fileStore(exportDir),
   });
   const day = (hour: number) => `2026-11-01T${String(hour).padStart(2, '0')}:30:00.000Z`;
   await postIngest(backend.url!, SECRET, {

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createWarehouse } from '../src/warehouse/create-warehouse';
 import type { Warehouse } from '../src/warehouse/warehouse';
 import { makeEvent, tempWarehousePath } from './warehouse-fixtures';
+import { fileStore } from '../src/warehouse/file-store';
 
 // The views that feed the cold tier exist only while the warehouse has an archive: without
 // one nothing is copied or marked, and turning it on marks what the warehouse already holds.
@@ -47,7 +48,7 @@ describe('archiving on and off', () => {
   });
 
   it('marks every hour already held when the archive is turned on, and archives them', async () => {
-    const warehouse = await createWarehouse({ path, ttl: false, archiveDir });
+    const warehouse = await createWarehouse({ path, ttl: false, archive: fileStore(archiveDir) });
     expect(await views(warehouse)).toEqual(['archive_hours_mv', 'archive_old_mv']);
     expect(await count(warehouse, 'archive_hours')).toBe(2);
     const run = await warehouse.archive(now, { watermarkLagMs: 0 });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWarehouse } from '../src/warehouse/create-warehouse';
+import { fileStore } from '../src/warehouse/file-store';
 import type { Warehouse } from '../src/warehouse/warehouse';
 import { makeEvent, tempWarehousePath } from './warehouse-fixtures';
 
@@ -38,7 +39,10 @@ describe('a day of a customer exported as files', () => {
   });
 
   it('writes Parquet and NDJSON in the customer_id=/dt= layout, each event once, in time order', async () => {
-    const result = await warehouse.exportDay('cust_a', '2026-11-01', dir, ['parquet', 'ndjson']);
+    const result = await warehouse.exportDay('cust_a', '2026-11-01', fileStore(dir), [
+      'parquet',
+      'ndjson',
+    ]);
     expect(result).toEqual({
       day: '2026-11-01',
       rows: 2,
@@ -63,23 +67,23 @@ describe('a day of a customer exported as files', () => {
   it('gives the same bytes when run again over the same events', async () => {
     const read = (files: string[]) => files.map((file) => readFileSync(join(dir, file)));
     const first = read(
-      (await warehouse.exportDay('cust_a', '2026-11-01', dir, ['parquet', 'ndjson'])).files,
+      (await warehouse.exportDay('cust_a', '2026-11-01', fileStore(dir), ['parquet', 'ndjson']))
+        .files,
     );
     const again = read(
-      (await warehouse.exportDay('cust_a', '2026-11-01', dir, ['parquet', 'ndjson'])).files,
+      (await warehouse.exportDay('cust_a', '2026-11-01', fileStore(dir), ['parquet', 'ndjson']))
+        .files,
     );
     expect(again).toEqual(first);
   });
 
   it('refuses a day that is not a date, a customer id that is not one, and a relative directory', async () => {
-    await expect(warehouse.exportDay('cust_a', '2026-02-30', dir, ['ndjson'])).rejects.toThrow(
-      /day must be a date/,
-    );
-    await expect(warehouse.exportDay('../cust_a', '2026-11-01', dir, ['ndjson'])).rejects.toThrow(
-      /not a customer id/,
-    );
     await expect(
-      warehouse.exportDay('cust_a', '2026-11-01', 'exports', ['ndjson']),
-    ).rejects.toThrow(/must be absolute/);
+      warehouse.exportDay('cust_a', '2026-02-30', fileStore(dir), ['ndjson']),
+    ).rejects.toThrow(/day must be a date/);
+    await expect(
+      warehouse.exportDay('../cust_a', '2026-11-01', fileStore(dir), ['ndjson']),
+    ).rejects.toThrow(/not a customer id/);
+    expect(() => fileStore('exports')).toThrow(/an absolute directory or an http/);
   });
 });

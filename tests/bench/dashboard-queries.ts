@@ -130,7 +130,7 @@ export async function benchDashboardQueries(): Promise<Record<string, unknown>> 
     tickMs: 0,
     apiKeys: { [KEY]: CUSTOMER },
     // The panels read the warm tier (the last 24 hours): no archiver working beside them.
-    archiveDir: null,
+    archive: null,
   });
   const results: Record<string, unknown> = { events: EVENTS, days: DAYS, visitors: VISITORS };
   try {

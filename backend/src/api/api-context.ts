@@ -2,6 +2,7 @@ import type { BackendMetrics } from '../metrics/backend-metrics';
 import type { Processor } from '../processor/processor';
 import type { StateStore } from '../state/state-store';
 import type { Warehouse } from '../warehouse/warehouse';
+import type { FileStore } from '../warehouse/file-store';
 import type { LiveFeed } from './live-feed';
 import type { SecretKeys } from './secret-keys';
 
@@ -18,8 +19,8 @@ export interface ApiContext {
   allowPrivateWebhooks?: boolean;
   /** The wall clock (ms); tests pass their own. */
   now: () => number;
-  /** Absolute directory `POST /v1/exports` writes under. @default none: exports are off */
-  exportDir?: string;
+  /** The directory or bucket `POST /v1/exports` writes under. @default none: exports are off */
+  exportTo?: FileStore;
   /** Where the APIs report what operators watch (parity). @default none */
   metrics?: BackendMetrics;
 }

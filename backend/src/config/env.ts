@@ -124,6 +124,12 @@ export const BACKEND_ENV = {
     .describe(
       'Directory `POST /v1/exports` writes Parquet and NDJSON days under; no exports when unset',
     ),
+  PULSE_EXPORT_URL: z
+    .url({ protocol: /^https?$/ })
+    .optional()
+    .describe(
+      'Bucket (`http(s)://host/bucket[/prefix]`, S3-compatible) `POST /v1/exports` writes to, instead of `PULSE_EXPORT_DIR`',
+    ),
   PULSE_ARCHIVE_DIR: z
     .string()
     .min(1)
@@ -131,6 +137,24 @@ export const BACKEND_ENV = {
     .describe(
       'Directory of the cold tier (hourly Parquet of every event, read for ranges older than 6 days); `off` for none. Default `<data dir>/archive` with chdb and the TTL on',
     ),
+  PULSE_ARCHIVE_URL: z
+    .url({ protocol: /^https?$/ })
+    .optional()
+    .describe(
+      'Bucket (`http(s)://host/bucket[/prefix]`, S3-compatible) of the cold tier, instead of `PULSE_ARCHIVE_DIR`; works with a ClickHouse server too',
+    ),
+  AWS_ACCESS_KEY_ID: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'Access key of `PULSE_ARCHIVE_URL` and `PULSE_EXPORT_URL`; unsigned requests when unset',
+    ),
+  AWS_SECRET_ACCESS_KEY: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Secret key that goes with `AWS_ACCESS_KEY_ID`'),
   PULSE_ALERT_WEBHOOK: z
     .url({ protocol: /^https?$/ })
     .optional()

@@ -10,6 +10,7 @@ import { createWarehouseReads } from './warehouse-reads';
 import { readEventsSince } from './event-history';
 import { countProfileEvents, deleteProfileRows } from './profile-data';
 import { exportEventsOfDay } from './event-export';
+import { checkStore, storeLocation } from './file-store';
 import { archiveClosedHours, deleteArchivedProfile } from './event-archive';
 import { reconcileHours, recordGaps } from './reconcile';
 import { WarehouseError, isWarehouseError } from './warehouse-error';
@@ -42,10 +43,10 @@ export async function createWarehouse(options: WarehouseOptions = {}): Promise<W
   if (!IDENTIFIER.test(database)) {
     throw new WarehouseError('invalid_option', `database must be an identifier: ${database}`);
   }
-  if (options.url && options.archiveDir) {
+  if (options.url && options.archive?.kind === 'dir') {
     throw new WarehouseError(
       'invalid_option',
-      'the archive directory is local: it works with chdb, not with a ClickHouse server',
+      'an archive directory is local: it works with chdb; with a ClickHouse server use a bucket',
     );
   }
   const client = openClient(options);
@@ -53,10 +54,16 @@ export async function createWarehouse(options: WarehouseOptions = {}): Promise<W
   try {
     schemaVersion = await applyMigrations(client, database);
     await applyRetention(client, database, options.ttl ?? true);
-    await applyArchiving(client, database, Boolean(options.archiveDir));
+    await applyArchiving(client, database, Boolean(options.archive));
   } catch (error) {
     await client.close();
     throw unavailable('could not migrate the warehouse', error);
+  }
+  try {
+    if (options.archive) await checkStore(client, options.archive);
+  } catch (error) {
+    await client.close();
+    throw unavailable(`the archive (${storeLocation(options.archive!)}) takes no writes`, error);
   }
 
   const reads = createWarehouseReads(client, database);
@@ -86,33 +93,42 @@ export async function createWarehouse(options: WarehouseOptions = {}): Promise<W
     }
   };
 
-  const archiveDir = options.archiveDir ?? null;
+  const archiveStore = options.archive ?? null;
   // Archiver runs one at a time: two would write the same hour's file at once.
   let archiving: Promise<unknown> = Promise.resolve();
 
   return {
     schemaVersion,
-    archiveDir,
+    archiveStore,
     archive(now = Date.now(), archiveOptions = {}) {
-      if (!archiveDir) {
-        return Promise.reject(new WarehouseError('invalid_option', 'no archive directory'));
+      if (!archiveStore) {
+        return Promise.reject(new WarehouseError('invalid_option', 'no archive'));
       }
       const run = archiving.then(async () => {
         // Behind the writes in flight, so an acknowledged batch is in the hours it reads.
         await tail;
-        return archiveClosedHours(client, database, { dir: archiveDir, now, ...archiveOptions });
+        return archiveClosedHours(client, database, {
+          store: archiveStore,
+          now,
+          ...archiveOptions,
+        });
       });
       archiving = run.catch(() => {});
       return run;
     },
     reconcile(from, to, now = Date.now()) {
-      if (!archiveDir) {
-        return Promise.reject(new WarehouseError('invalid_option', 'no archive directory'));
+      if (!archiveStore) {
+        return Promise.reject(new WarehouseError('invalid_option', 'no archive'));
       }
       // In the archiver's queue: it reads and rewrites the same hours.
       const run = archiving.then(async () => {
         await tail;
-        const report = await reconcileHours(client, database, { dir: archiveDir, from, to, now });
+        const report = await reconcileHours(client, database, {
+          store: archiveStore,
+          from,
+          to,
+          now,
+        });
         await recordGaps(client, database, now, report.gaps);
         return report;
       });
@@ -138,7 +154,7 @@ export async function createWarehouse(options: WarehouseOptions = {}): Promise<W
         from,
         filter,
         undefined,
-        archiveDir ? { dir: archiveDir, now: Date.now() } : null,
+        archiveStore ? { store: archiveStore, now: Date.now() } : null,
       ),
     profileEventCount: (customerId, ids) => countProfileEvents(client, database, customerId, ids),
     async deleteProfile(customerId, ids) {
@@ -146,21 +162,21 @@ export async function createWarehouse(options: WarehouseOptions = {}): Promise<W
       // delete does not land after it.
       await tail;
       const deleted = await deleteProfileRows(client, database, customerId, ids);
-      if (archiveDir) {
+      if (archiveStore) {
         await archiving;
-        await deleteArchivedProfile(client, database, { dir: archiveDir, customerId, ids });
+        await deleteArchivedProfile(client, database, { store: archiveStore, customerId, ids });
       }
       return deleted;
     },
-    async exportDay(customerId, day, dir, formats) {
+    async exportDay(customerId, day, to, formats) {
       // Behind the writes in flight, so a batch acknowledged before the call is in the files.
       await tail;
       return exportEventsOfDay(client, database, {
         customerId,
         day,
-        dir,
+        to,
         formats,
-        archive: archiveDir ? { dir: archiveDir, now: Date.now() } : null,
+        archive: archiveStore ? { store: archiveStore, now: Date.now() } : null,
       });
     },
     async close() {

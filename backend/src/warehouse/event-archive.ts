@@ -1,20 +1,27 @@
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import { dirname, isAbsolute, join } from 'node:path';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { isCustomerId } from '@pulse/contract';
-import { sqlLiteral as literal } from './sql-literal';
+import {
+  emptyIfMissing,
+  relativeOf,
+  replaceFile,
+  storeRows,
+  storeTable,
+  type FileStore,
+} from './file-store';
 import { WarehouseError } from './warehouse-error';
 
 /**
  * The cold tier: one Parquet file per customer and UTC hour of event time, under
- * `<dir>/customer_id=<id>/dt=<YYYY-MM-DD>/hour=<HH>/events.parquet` (the Hive layout Athena,
- * Spark, DuckDB and ClickHouse read), written and read by ClickHouse itself (`file()`).
+ * `customer_id=<id>/dt=<YYYY-MM-DD>/hour=<HH>/events.parquet` of a file store (file-store.ts:
+ * a local directory, or a bucket of an S3-compatible store), in the Hive layout Athena,
+ * Spark, DuckDB and ClickHouse read, written and read by ClickHouse itself (`file()`, `s3()`).
  *
  * A file holds each event of its hour once (the copy received first), ordered by (timestamp,
  * event_id): rewriting an hour from the same events gives the same bytes, and a resend or a
- * re-run import adds nothing. In the embedded default the directory is local; with a
- * ClickHouse server `file()` would write on the server's disk, so the archive is embedded only
- * for now (the S3 form of the same SQL is `s3()`).
+ * re-run import adds nothing. A local directory is on the disk of the process running
+ * ClickHouse, so with a ClickHouse server the archive must be a bucket.
  */
 
 /** The columns of an archived event: the events table's, in its order. */
@@ -43,14 +50,12 @@ const NAMES = ARCHIVE_COLUMNS.map(([name]) => name).join(', ');
 const STRUCTURE = ARCHIVE_COLUMNS.map(([name, type]) => `${name} ${type}`).join(', ');
 
 /** The archive's files of any customer on these UTC days (`YYYY-MM-DD`), as a FROM item. */
-export function archivedEventsOnDays(dir: string, days: readonly string[]): string {
-  const glob = `${checkDir(dir)}/*/dt={${days.join(',')}}/*/events.parquet`;
-  return `file(${literal(glob)}, 'Parquet', ${literal(STRUCTURE)})`;
-}
+export const archivedEventsOnDays = (store: FileStore, days: readonly string[]): string =>
+  storeRows(store, `*/dt={${days.join(',')}}/*/events.parquet`, 'Parquet', STRUCTURE);
 
-/** One archive file (an absolute path) as a FROM item. */
-export const archivedFile = (path: string): string =>
-  `file(${literal(path)}, 'Parquet', ${literal(STRUCTURE)})`;
+/** One customer hour's file as a FROM item (no rows while the hour has no file). */
+export const archivedHour = (store: FileStore, customerId: string, hourMs: number): string =>
+  storeRows(store, archiveFileOf(customerId, hourMs), 'Parquet', STRUCTURE);
 
 /**
  * How far back the warm tier answers reads. The warehouse keeps 7 days (TTL), so older hours
@@ -72,7 +77,7 @@ export const warmTierStart = (now: number): number =>
  */
 export function tieredEvents(
   database: string,
-  dir: string,
+  store: FileStore,
   customerId: string,
   options: { from: number; now: number; columns?: string },
 ): { sql: string; params: Record<string, unknown> } | null {
@@ -87,7 +92,7 @@ export function tieredEvents(
       WHERE ${customer} AND timestamp >= ${at('tier_boundary')}
       UNION ALL
       SELECT ${columns} FROM (
-        SELECT ${columns} FROM ${archivedEventsOf(dir, customerId, { from: options.from, to: boundary })}
+        SELECT ${columns} FROM ${archivedEventsOf(store, customerId, { from: options.from, to: boundary })}
         UNION ALL
         SELECT ${columns} FROM ${database}.archive_old WHERE ${customer})
       WHERE timestamp >= ${at('tier_from')} AND timestamp < ${at('tier_boundary')}
@@ -111,14 +116,7 @@ export interface ArchiveRun {
   files: string[];
 }
 
-function checkDir(dir: string): string {
-  if (!isAbsolute(dir)) {
-    throw new WarehouseError('invalid_option', `the archive directory must be absolute: ${dir}`);
-  }
-  return dir.replace(/\/+$/, '');
-}
-
-/** The file of one customer hour, relative to the archive directory. */
+/** The file of one customer hour, relative to the archive's root. */
 export function archiveFileOf(customerId: string, hourMs: number): string {
   const at = new Date(hourMs).toISOString();
   return `customer_id=${customerId}/dt=${at.slice(0, 10)}/hour=${at.slice(11, 13)}/events.parquet`;
@@ -129,7 +127,7 @@ export function archiveFileOf(customerId: string, hourMs: number): string {
  * columns given so that a customer with no file yet reads as empty).
  */
 export function archivedEventsOf(
-  dir: string,
+  store: FileStore,
   customerId: string,
   days?: { from: number; to: number },
 ): string {
@@ -138,8 +136,7 @@ export function archivedEventsOf(
   }
   // Only the days of [from, to) when given: the glob then lists no other day's files.
   const dt = days ? `dt={${daysOf(days.from, days.to).join(',')}}` : '*';
-  const glob = `${checkDir(dir)}/customer_id=${customerId}/${dt}/*/events.parquet`;
-  return `file(${literal(glob)}, 'Parquet', ${literal(STRUCTURE)})`;
+  return storeRows(store, `customer_id=${customerId}/${dt}/*/events.parquet`, 'Parquet', STRUCTURE);
 }
 
 /** The UTC days (`YYYY-MM-DD`) that [from, to) touches; at least one. */
@@ -154,16 +151,16 @@ export function daysOf(from: number, to: number): string[] {
 /**
  * Archives every closed hour that got events since the last run: for each, the hour's events
  * in the warehouse, its old events waiting in `archive_old` and its file so far are merged,
- * each event once, into a new file that replaces the old one (written beside it, then renamed,
- * so a reader never sees half a file). The markers and waiting events it consumed are then
+ * each event once, into a new file that replaces the old one at once (`replaceFile`: a reader
+ * never sees half a file). The markers and waiting events it consumed are then
  * deleted; anything that arrived meanwhile stays for the next run.
  */
 export async function archiveClosedHours(
   client: ClickHouseClient,
   database: string,
-  options: { dir: string; now: number; latenessMs?: number; watermarkLagMs?: number },
+  options: { store: FileStore; now: number; latenessMs?: number; watermarkLagMs?: number },
 ): Promise<ArchiveRun> {
-  const dir = checkDir(options.dir);
+  const { store } = options;
   // The start of the newest hour that ended at least `latenessMs` ago.
   const lastClosedHour =
     Math.floor((options.now - (options.latenessMs ?? ARCHIVE_LATENESS_MS)) / 3_600_000) *
@@ -192,28 +189,24 @@ export async function archiveClosedHours(
     if (!isCustomerId(customer)) continue; // the edge only stores valid ids; never a path
     const start = Number(hour);
     const file = archiveFileOf(customer, start);
-    const path = join(dir, file);
-    mkdirSync(dirname(path), { recursive: true });
     const inHour = `customer_id = {customer:String}
       AND timestamp >= fromUnixTimestamp64Milli({from:Int64}, 'UTC')
       AND timestamp < fromUnixTimestamp64Milli({to:Int64}, 'UTC')`;
+    // The hour's file so far is one of the sources (empty when there is none yet).
     const sources = [
       `SELECT ${NAMES} FROM ${database}.events FINAL WHERE ${inHour}`,
       `SELECT ${NAMES} FROM ${database}.archive_old WHERE ${inHour}`,
-      ...(existsSync(path)
-        ? [`SELECT ${NAMES} FROM file(${literal(path)}, 'Parquet', ${literal(STRUCTURE)})`]
-        : []),
+      `SELECT ${NAMES} FROM ${archivedHour(store, customer, start)}`,
     ];
-    await client.command({
-      query: `INSERT INTO FUNCTION file(${literal(`${path}.tmp`)}, 'Parquet', ${literal(STRUCTURE)})
-        SELECT ${NAMES} FROM (
+    await replaceFile(client, store, file, {
+      format: 'Parquet',
+      structure: STRUCTURE,
+      select: `SELECT ${NAMES} FROM (
           SELECT * FROM (${sources.join(' UNION ALL ')})
           ORDER BY event_id, received_at, sent_at LIMIT 1 BY event_id)
         ORDER BY timestamp, event_id`,
-      query_params: { customer, from: start, to: start + 3_600_000 },
-      clickhouse_settings: { engine_file_truncate_on_insert: 1 },
+      params: { customer, from: start, to: start + 3_600_000 },
     });
-    renameSync(`${path}.tmp`, path);
     files.push(file);
     consumed.push(`${customer}|${start / 1000}`);
   }
@@ -243,35 +236,37 @@ export async function archiveClosedHours(
 export async function deleteArchivedProfile(
   client: ClickHouseClient,
   database: string,
-  options: { dir: string; customerId: string; ids: readonly string[] },
+  options: { store: FileStore; customerId: string; ids: readonly string[] },
 ): Promise<string[]> {
-  const { customerId, ids } = options;
-  const dir = checkDir(options.dir);
+  const { store, customerId, ids } = options;
   const theirs = `(visitor_id IN {ids:Array(String)} OR user_id IN {ids:Array(String)})`;
   await client.command({
     query: `DELETE FROM ${database}.archive_old WHERE customer_id = {customer:String} AND ${theirs}
       SETTINGS lightweight_deletes_sync = 2`,
     query_params: { customer: customerId, ids },
   });
-  if (!existsSync(join(dir, `customer_id=${customerId}`))) return [];
   const result = await client.query({
-    query: `SELECT DISTINCT _path AS path FROM ${archivedEventsOf(dir, customerId)} WHERE ${theirs}`,
+    query: `SELECT DISTINCT _path AS path
+      FROM ${storeTable(store, `customer_id=${customerId}/*/*/events.parquet`, 'Parquet', STRUCTURE)}
+      WHERE ${theirs}`,
     query_params: { ids },
     format: 'JSONEachRow',
+    clickhouse_settings: emptyIfMissing(store),
   });
-  const paths = (await result.json<{ path: string }>()).map((row) => row.path).sort();
-  for (const path of paths) {
-    await client.command({
-      query: `INSERT INTO FUNCTION file(${literal(`${path}.tmp`)}, 'Parquet', ${literal(STRUCTURE)})
-        SELECT ${NAMES} FROM file(${literal(path)}, 'Parquet', ${literal(STRUCTURE)})
+  const files = (await result.json<{ path: string }>())
+    .map((row) => relativeOf(row.path, 'customer_id'))
+    .sort();
+  for (const file of files) {
+    await replaceFile(client, store, file, {
+      format: 'Parquet',
+      structure: STRUCTURE,
+      select: `SELECT ${NAMES} FROM ${storeTable(store, file, 'Parquet', STRUCTURE)}
         WHERE NOT ${theirs} ORDER BY timestamp, event_id`,
-      query_params: { ids },
-      clickhouse_settings: { engine_file_truncate_on_insert: 1 },
+      params: { ids },
     });
-    renameSync(`${path}.tmp`, path);
   }
-  removeEmptyDirs(join(dir, `customer_id=${customerId}`));
-  return paths;
+  if (store.kind === 'dir') removeEmptyDirs(join(store.dir, `customer_id=${customerId}`));
+  return files;
 }
 
 /** Leaves no empty hour directory behind (a file() glob over it would find nothing anyway). */

@@ -1,9 +1,8 @@
-import { isAbsolute } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { isCustomerId } from '@pulse/contract';
-import { sqlLiteral as literal } from './sql-literal';
 import { WarehouseError } from './warehouse-error';
 import { tieredEvents } from './event-archive';
+import { replaceFile, type FileStore } from './file-store';
 
 /** The formats of an export: Parquet for Snowflake/BigQuery loads, NDJSON for anything else. */
 export const EXPORT_FORMATS = { parquet: 'Parquet', ndjson: 'JSONEachRow' } as const;
@@ -14,20 +13,21 @@ export interface DayExport {
   day: string;
   /** Distinct events of the customer on that day (UTC, by event time). */
   rows: number;
-  /** The files written, relative to the export directory. */
+  /** The files written, relative to the store exported to. */
   files: string[];
 }
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 /**
- * Writes one UTC day of a customer's events to `<dir>/customer_id=<id>/dt=<day>/events.<ext>`,
- * one file per format, written by ClickHouse itself (`INSERT INTO FUNCTION file()`): the
- * Hive-style layout Snowflake stages (`COPY INTO … PATTERN`) and BigQuery load jobs (hive
- * partitioning) read. Each event once (FINAL), ordered by (timestamp, event_id), and the file
- * rewritten whole (`engine_file_truncate_on_insert`): running it again over the same events
- * gives the same bytes. With a ClickHouse server the directory is on the server's disk. A day
- * older than the warm tier comes from the archive, when there is one.
+ * Writes one UTC day of a customer's events to `customer_id=<id>/dt=<day>/events.<ext>` of a
+ * file store (a directory, or a bucket: file-store.ts), one file per format, written by
+ * ClickHouse itself (`INSERT INTO FUNCTION file()` or `s3()`): the Hive-style layout
+ * Snowflake stages (`COPY INTO … PATTERN`) and BigQuery load jobs (hive partitioning) read.
+ * Each event once (FINAL), ordered by (timestamp, event_id), and each file replaced whole:
+ * running it again over the same events gives the same bytes. With a ClickHouse server a
+ * directory is on the server's disk. A day older than the warm tier comes from the archive,
+ * when there is one.
  */
 export async function exportEventsOfDay(
   client: ClickHouseClient,
@@ -35,13 +35,13 @@ export async function exportEventsOfDay(
   options: {
     customerId: string;
     day: string;
-    dir: string;
+    to: FileStore;
     formats: readonly ExportFormat[];
     /** The cold tier: a day older than the warm tier is read from it (event-archive.ts). */
-    archive?: { dir: string; now: number } | null;
+    archive?: { store: FileStore; now: number } | null;
   },
 ): Promise<DayExport> {
-  const { customerId, day, dir, formats, archive } = options;
+  const { customerId, day, to, formats, archive } = options;
   if (!isCustomerId(customerId)) {
     throw new WarehouseError('invalid_option', `not a customer id: ${customerId}`);
   }
@@ -49,11 +49,8 @@ export async function exportEventsOfDay(
   if (!DAY.test(day) || Number.isNaN(start) || new Date(start).toISOString().slice(0, 10) !== day) {
     throw new WarehouseError('invalid_option', `day must be a date (YYYY-MM-DD): ${day}`);
   }
-  if (!isAbsolute(dir)) {
-    throw new WarehouseError('invalid_option', `the export directory must be absolute: ${dir}`);
-  }
   const tiered =
-    archive && tieredEvents(database, archive.dir, customerId, { from: start, now: archive.now });
+    archive && tieredEvents(database, archive.store, customerId, { from: start, now: archive.now });
   const source = tiered ? tiered.sql : `${database}.events FINAL`;
   const params = { customer: customerId, from: start, to: start + 86_400_000, ...tiered?.params };
   const where = `customer_id = {customer:String}
@@ -62,11 +59,10 @@ export async function exportEventsOfDay(
   const files: string[] = [];
   for (const format of formats) {
     const file = `customer_id=${customerId}/dt=${day}/events.${format}`;
-    await client.command({
-      query: `INSERT INTO FUNCTION file(${literal(`${dir.replace(/\/+$/, '')}/${file}`)}, '${EXPORT_FORMATS[format]}')
-        SELECT * FROM ${source} WHERE ${where} ORDER BY timestamp, event_id`,
-      query_params: params,
-      clickhouse_settings: { engine_file_truncate_on_insert: 1 },
+    await replaceFile(client, to, file, {
+      format: EXPORT_FORMATS[format],
+      select: `SELECT * FROM ${source} WHERE ${where} ORDER BY timestamp, event_id`,
+      params,
     });
     files.push(file);
   }

@@ -3,6 +3,7 @@ import type { EventType, PulseEvent } from '@pulse/contract';
 import type { EventRow } from './rows';
 import { READ_SETTINGS } from './warehouse-reads';
 import { tieredEvents } from './event-archive';
+import type { FileStore } from './file-store';
 
 /** Which events `eventsSince` reads; absent fields match every event. */
 export interface EventFilter {
@@ -55,12 +56,12 @@ export async function* readEventsSince(
   from: Date,
   filter: EventFilter = {},
   pageSize = EVENT_HISTORY_PAGE,
-  archive: { dir: string; now: number } | null = null,
+  archive: { store: FileStore; now: number } | null = null,
 ): AsyncGenerator<PulseEvent[]> {
   // Before the warm tier, the archive (event-archive.ts) holds the history.
   const tiered =
     archive &&
-    tieredEvents(database, archive.dir, customerId, { from: from.getTime(), now: archive.now });
+    tieredEvents(database, archive.store, customerId, { from: from.getTime(), now: archive.now });
   const source = tiered ? tiered.sql : `${database}.events FINAL`;
   const conditions = [
     'customer_id = {customer:String}',

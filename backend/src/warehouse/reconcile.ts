@@ -1,15 +1,13 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { isCustomerId } from '@pulse/contract';
 import {
   ARCHIVE_COLUMNS,
   archiveClosedHours,
   archivedEventsOnDays,
-  archivedFile,
+  archivedHour,
   daysOf,
-  archiveFileOf,
 } from './event-archive';
+import type { FileStore } from './file-store';
 
 const HOUR = 3_600_000;
 
@@ -69,7 +67,7 @@ const keyOf = (customer: string, hourMs: number, type: string) => `${customer}|$
 export async function reconcileHours(
   client: ClickHouseClient,
   database: string,
-  options: { dir: string; from: number; to: number; now: number },
+  options: { store: FileStore; from: number; to: number; now: number },
 ): Promise<ReconcileReport> {
   // Only the warm tier's hours: older ones have left the warehouse on purpose (TTL).
   const from = Math.floor(Math.max(options.from, options.now - 6 * 24 * HOUR) / HOUR) * HOUR;
@@ -100,10 +98,7 @@ export async function reconcileHours(
   const count = async () => {
     const [warehouse, archive, rollups, pending] = await Promise.all([
       rows(perHour(`${database}.events`, 'uniqExact(event_id)', 'timestamp')),
-      rows(
-        `${perHour(archivedEventsOnDays(options.dir, days), 'uniqExact(event_id)', 'timestamp')}
-        SETTINGS engine_file_empty_if_not_exists = 1`,
-      ),
+      rows(perHour(archivedEventsOnDays(options.store, days), 'uniqExact(event_id)', 'timestamp')),
       rows(
         perHour(
           `${database}.rollup_minute`,
@@ -148,8 +143,7 @@ export async function reconcileHours(
     const expected = expectedOf(before, key, hour);
     const inWarehouse = before.warehouse.get(key) ?? 0;
     const inArchive = before.archive.get(key) ?? 0;
-    const file = join(options.dir, archiveFileOf(customer, hour));
-    if (inWarehouse < expected && inArchive > inWarehouse && existsSync(file)) {
+    if (inWarehouse < expected && inArchive > inWarehouse) {
       const names = ARCHIVE_COLUMNS.map(([name]) => name).join(', ');
       const hourParams = { customer, type, hfrom: hour, hto: hour + HOUR };
       const hourWhere = `customer_id = {customer:String} AND event_type = {type:String}
@@ -157,7 +151,7 @@ export async function reconcileHours(
         AND timestamp < fromUnixTimestamp64Milli({hto:Int64}, 'UTC')`;
       await client.command({
         query: `INSERT INTO ${database}.events (${names})
-          SELECT ${names} FROM ${archivedFile(file)}
+          SELECT ${names} FROM ${archivedHour(options.store, customer, hour)}
           WHERE ${hourWhere} AND event_id NOT IN (
             SELECT event_id FROM ${database}.events WHERE ${hourWhere})`,
         query_params: hourParams,
@@ -176,7 +170,7 @@ export async function reconcileHours(
   }
   if (rearchive) {
     await archiveClosedHours(client, database, {
-      dir: options.dir,
+      store: options.store,
       now: options.now,
       watermarkLagMs: 0,
     });

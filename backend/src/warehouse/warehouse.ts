@@ -3,6 +3,7 @@ import type { EventFilter } from './event-history';
 import type { DayExport, ExportFormat } from './event-export';
 import type { ArchiveRun } from './event-archive';
 import type { ReconcileReport } from './reconcile';
+import type { FileStore } from './file-store';
 
 export type { EventFilter } from './event-history';
 
@@ -51,14 +52,14 @@ export interface Warehouse {
   exportDay(
     customerId: string,
     day: string,
-    dir: string,
+    to: FileStore,
     formats: readonly ExportFormat[],
   ): Promise<DayExport>;
   /**
-   * The cold tier's directory (event-archive.ts), or null when there is no archive: then the
-   * warehouse holds what it keeps (7 days with the TTL) and nothing older.
+   * Where the cold tier's files are (event-archive.ts), or null when there is no archive: then
+   * the warehouse holds what it keeps (7 days with the TTL) and nothing older.
    */
-  readonly archiveDir: string | null;
+  readonly archiveStore: FileStore | null;
   /**
    * Archives every hour that closed (ended `latenessMs` before `now`) and got events since
    * the last run, after the writes in flight; rejects without an archive directory.
@@ -95,8 +96,9 @@ export interface WarehouseOptions {
    */
   ttl?: boolean;
   /**
-   * Absolute directory of the cold tier: hourly Parquet files of every event, kept past the
-   * TTL and read by queries over older ranges. chdb only (the files are local).
+   * The cold tier's file store (file-store.ts): hourly Parquet files of every event, kept past
+   * the TTL and read by queries over older ranges. A directory works with chdb only (with a
+   * ClickHouse server it would be on the server's disk); a bucket with both.
    */
-  archiveDir?: string;
+  archive?: FileStore;
 }

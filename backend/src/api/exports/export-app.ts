@@ -15,18 +15,21 @@ const requestSchema = z.object({ day: z.iso.date() });
  * `/v1/exports` with a secret key:
  *
  * - `POST /v1/exports` `{ "day": "2026-11-01" }`: writes that UTC day of the key's customer's
- *   events as Parquet and NDJSON under the backend's export directory (`PULSE_EXPORT_DIR`), in
- *   the `customer_id=…/dt=…/` layout, and answers `{ day, rows, files }`. Running it again
+ *   events as Parquet and NDJSON under the backend's export directory or bucket
+ *   (`PULSE_EXPORT_DIR`, `PULSE_EXPORT_URL`), in the `customer_id=…/dt=…/` layout, and answers `{ day, rows, files }`. Running it again
  *   rewrites the same files with the same bytes, so a scheduler may retry it freely.
  *
- * Without an export directory the backend answers 404 `not_found`.
+ * Without an export store the backend answers 404 `not_found`.
  */
 export function createExportApp(context: ApiContext): Hono<Env> {
   const app = new Hono<Env>();
   app.use('*', requireSecretKey(context.keys));
   app.post('/', async (c) => {
-    if (!context.exportDir) {
-      throw new ApiError('not_found', 'exports are not set up on this backend (PULSE_EXPORT_DIR)');
+    if (!context.exportTo) {
+      throw new ApiError(
+        'not_found',
+        'exports are not set up on this backend (PULSE_EXPORT_DIR or PULSE_EXPORT_URL)',
+      );
     }
     const json = await readJsonBody(c);
     const parsed = requestSchema.safeParse(json);
@@ -36,7 +39,7 @@ export function createExportApp(context: ApiContext): Hono<Env> {
       const result = await context.warehouse.exportDay(
         c.var.customer,
         parsed.data.day,
-        context.exportDir,
+        context.exportTo,
         ['parquet', 'ndjson'],
       );
       return c.json(result, 200);

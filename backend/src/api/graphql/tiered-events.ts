@@ -34,10 +34,10 @@ export function eventSource(
   customerId: string,
   range: TimeRange,
 ): SqlCondition {
-  const dir = warehouse.archiveDir;
+  const store = warehouse.archiveStore;
   const tiered =
-    dir &&
-    tieredEvents(DATABASE, dir, customerId, {
+    store &&
+    tieredEvents(DATABASE, store, customerId, {
       from: range.from,
       now: now(),
       columns: COLUMNS,
