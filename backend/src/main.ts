@@ -12,20 +12,21 @@
  */
 import { resolve } from 'node:path';
 import { BACKEND_ENV, ConfigError, readEnv } from './config/env';
+import { readExportDestinations } from './config/export-destinations';
 import { topicSettingsFromEnv } from './kafka/topics';
 import { startBackend } from './start-backend';
 import { fileStore } from './warehouse/file-store';
 
-function readConfig() {
+function readOrExit<T>(read: () => T): T {
   try {
-    return readEnv(BACKEND_ENV, process.env);
+    return read();
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     console.error(`${error.message}\n(every variable: docs/configuration.md)`);
     process.exit(2);
   }
 }
-const env = readConfig();
+const env = readOrExit(() => readEnv(BACKEND_ENV, process.env));
 // For the buckets of PULSE_ARCHIVE_URL and PULSE_EXPORT_URL; unsigned without.
 const credentials =
   env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
@@ -53,6 +54,9 @@ const backend = await startBackend({
   opsPort: env.PULSE_OPS_PORT,
   opsHostname: env.PULSE_OPS_HOST,
   otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+  exportDestinations: env.PULSE_EXPORT_DESTINATIONS
+    ? readOrExit(() => readExportDestinations(env.PULSE_EXPORT_DESTINATIONS!))
+    : undefined,
   exportTo: env.PULSE_EXPORT_URL
     ? fileStore(env.PULSE_EXPORT_URL, credentials)
     : env.PULSE_EXPORT_DIR

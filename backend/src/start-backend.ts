@@ -31,6 +31,8 @@ import { runReconciliation } from './ops/reconcile-job';
 import { createWarehouse } from './warehouse/create-warehouse';
 import type { Warehouse } from './warehouse/warehouse';
 import { fileStore, type FileStore } from './warehouse/file-store';
+import type { ExportDestinations } from './config/export-destinations';
+import { runExports } from './ops/export-job';
 
 export interface BackendConfig {
   /** Where the embedded pieces keep their data (`.pulse/`). */
@@ -113,6 +115,13 @@ export interface BackendConfig {
   alertWebhook?: string;
   /** The directory or bucket `POST /v1/exports` writes customers' days under. @default none */
   exportTo?: FileStore;
+  /**
+   * Customers' own export destinations (config/export-destinations.ts): each closed day is
+   * written there on schedule, and `POST /v1/exports` writes there too. @default none
+   */
+  exportDestinations?: ExportDestinations;
+  /** How often the scheduled exports run (ms, ops/export-job.ts); 0 for never. @default 3600000 */
+  exportEveryMs?: number;
   /** OTLP/HTTP collector the spans go to (tracing/tracing.ts). @default none: no spans */
   otlpEndpoint?: string;
 }
@@ -216,6 +225,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     now: Date.now,
     metrics,
     exportTo: config.exportTo,
+    exportDestinations: config.exportDestinations,
   });
 
   let kafkaSink: KafkaSink | undefined;
@@ -303,6 +313,17 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
         }, reconcileEveryMs)
       : undefined;
 
+  const exportEveryMs = config.exportEveryMs ?? 3_600_000;
+  const destinations = config.exportDestinations;
+  const exporter =
+    roles.processor && destinations?.size && exportEveryMs > 0
+      ? setInterval(() => {
+          runExports({ warehouse, destinations, metrics }).catch((error: unknown) =>
+            (config.onError ?? logError)('scheduled export failed', error),
+          );
+        }, exportEveryMs)
+      : undefined;
+
   // Readiness: every dependency this process uses answers, and its consumer holds partitions.
   const kafkaCheck = brokers.length ? kafkaReadiness(brokers) : undefined;
   const checks: Record<string, ReadinessCheck> = {
@@ -340,6 +361,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
       if (ticker) clearInterval(ticker);
       if (archiver) clearInterval(archiver);
       if (reconciler) clearInterval(reconciler);
+      if (exporter) clearInterval(exporter);
       await ops?.close();
       await kafkaCheck?.close();
       await ingest?.close();

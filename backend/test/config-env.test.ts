@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { BACKEND_ENV, ConfigError, envTable, NODE_EDGE_ENV, readEnv } from '../src/config/env';
@@ -64,6 +66,23 @@ describe('configuration from the environment', () => {
     });
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('PULSE_TICK_MS');
+    expect(result.stdout).not.toContain('"ready"');
+  });
+
+  it('stops the backend the same way on an export destinations file that does not parse', () => {
+    const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+    const dir = mkdtempSync(join(tmpdir(), 'pulse-destinations-'));
+    const file = join(dir, 'd.json');
+    writeFileSync(file, JSON.stringify({ cust_a: { dir: 'relative/exports' } }));
+    const result = spawnSync(process.execPath, ['--import', 'tsx', main], {
+      env: { ...process.env, INGEST_SECRET: 'x', PORT: '0', PULSE_EXPORT_DESTINATIONS: file },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    rmSync(dir, { recursive: true, force: true });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('PULSE_EXPORT_DESTINATIONS');
+    expect(result.stderr).toContain('cust_a.dir: an absolute directory');
     expect(result.stdout).not.toContain('"ready"');
   });
 

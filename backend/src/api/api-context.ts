@@ -3,6 +3,7 @@ import type { Processor } from '../processor/processor';
 import type { StateStore } from '../state/state-store';
 import type { Warehouse } from '../warehouse/warehouse';
 import type { FileStore } from '../warehouse/file-store';
+import type { ExportDestinations } from '../config/export-destinations';
 import type { LiveFeed } from './live-feed';
 import type { SecretKeys } from './secret-keys';
 
@@ -21,6 +22,8 @@ export interface ApiContext {
   now: () => number;
   /** The directory or bucket `POST /v1/exports` writes under. @default none: exports are off */
   exportTo?: FileStore;
+  /** Customers' own export destinations, which `POST /v1/exports` writes to first. */
+  exportDestinations?: ExportDestinations;
   /** Where the APIs report what operators watch (parity). @default none */
   metrics?: BackendMetrics;
 }

@@ -130,6 +130,13 @@ export const BACKEND_ENV = {
     .describe(
       'Bucket (`http(s)://host/bucket[/prefix]`, S3-compatible) `POST /v1/exports` writes to, instead of `PULSE_EXPORT_DIR`',
     ),
+  PULSE_EXPORT_DESTINATIONS: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "JSON file of customers' own export destinations (bucket and keys, or directory; formats): each closed day is written there hourly",
+    ),
   PULSE_ARCHIVE_DIR: z
     .string()
     .min(1)

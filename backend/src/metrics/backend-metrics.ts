@@ -37,6 +37,8 @@ export interface BackendMetrics {
   parity(customer: string, report: ParityReport): void;
   /** A reconciliation run (batch path): events healed, still missing, and alerts. */
   reconciled(report: ReconcileReport): void;
+  /** A day of a customer the scheduled export wrote (with its events), or a run that failed. */
+  exported(customer: string, outcome: 'ok' | 'failed', events: number): void;
   /** Reads the number of live GraphQL subscriptions (SSE) at each scrape. */
   countSubscribers(read: () => number): void;
 }
@@ -144,6 +146,18 @@ export function createBackendMetrics(options: { namedCustomers?: number } = {}):
     labelNames: ['customer'],
     registers,
   });
+  const exportedDays = new Counter({
+    name: 'pulse_exported_days_total',
+    help: 'Days the scheduled export wrote to a customer destination (ok), or runs of it that failed, per customer.',
+    labelNames: ['customer', 'outcome'],
+    registers,
+  });
+  const exportedEvents = new Counter({
+    name: 'pulse_exported_events_total',
+    help: 'Events written by the scheduled export (a day written again counts again), per customer.',
+    labelNames: ['customer'],
+    registers,
+  });
   let readSubscribers = () => 0;
   new Gauge({
     name: 'pulse_sse_subscribers',
@@ -212,6 +226,11 @@ export function createBackendMetrics(options: { namedCustomers?: number } = {}):
       reconcileMissing.reset();
       for (const [label, n] of missing) reconcileMissing.set({ customer: label }, n);
       for (const label of alerting) reconcileAlerts.inc({ customer: label });
+    },
+    exported(id, outcome, events) {
+      const label = customer(id);
+      exportedDays.inc({ customer: label, outcome });
+      if (events) exportedEvents.inc({ customer: label }, events);
     },
     countSubscribers(read) {
       readSubscribers = read;

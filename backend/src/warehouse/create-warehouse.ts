@@ -9,7 +9,7 @@ import { openClient } from './open-client';
 import { createWarehouseReads } from './warehouse-reads';
 import { readEventsSince } from './event-history';
 import { countProfileEvents, deleteProfileRows } from './profile-data';
-import { exportEventsOfDay } from './event-export';
+import { exportEventsOfDay, exportsDue } from './event-export';
 import { checkStore, storeLocation } from './file-store';
 import { archiveClosedHours, deleteArchivedProfile } from './event-archive';
 import { reconcileHours, recordGaps } from './reconcile';
@@ -168,7 +168,7 @@ export async function createWarehouse(options: WarehouseOptions = {}): Promise<W
       }
       return deleted;
     },
-    async exportDay(customerId, day, to, formats) {
+    async exportDay(customerId, day, to, formats, now = Date.now()) {
       // Behind the writes in flight, so a batch acknowledged before the call is in the files.
       await tail;
       return exportEventsOfDay(client, database, {
@@ -176,9 +176,12 @@ export async function createWarehouse(options: WarehouseOptions = {}): Promise<W
         day,
         to,
         formats,
-        archive: archiveStore ? { store: archiveStore, now: Date.now() } : null,
+        now,
+        archive: archiveStore,
       });
     },
+    exportsDue: (customerId, to, now = Date.now()) =>
+      exportsDue(client, database, { customerId, to, now }),
     async close() {
       if (closed) return;
       closed = true;

@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { isCustomerId } from '@pulse/contract';
 import {
-  emptyIfMissing,
   relativeOf,
   replaceFile,
   storeRows,
+  storeSettings,
   storeTable,
   type FileStore,
 } from './file-store';
@@ -251,7 +251,7 @@ export async function deleteArchivedProfile(
       WHERE ${theirs}`,
     query_params: { ids },
     format: 'JSONEachRow',
-    clickhouse_settings: emptyIfMissing(store),
+    clickhouse_settings: storeSettings(store, 'read'),
   });
   const files = (await result.json<{ path: string }>())
     .map((row) => relativeOf(row.path, 'customer_id'))

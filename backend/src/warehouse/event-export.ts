@@ -1,8 +1,8 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { isCustomerId } from '@pulse/contract';
 import { WarehouseError } from './warehouse-error';
-import { tieredEvents } from './event-archive';
-import { replaceFile, type FileStore } from './file-store';
+import { tieredEvents, warmTierStart } from './event-archive';
+import { replaceFile, storeLocation, type FileStore } from './file-store';
 
 /** The formats of an export: Parquet for Snowflake/BigQuery loads, NDJSON for anything else. */
 export const EXPORT_FORMATS = { parquet: 'Parquet', ndjson: 'JSONEachRow' } as const;
@@ -18,6 +18,17 @@ export interface DayExport {
 }
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
+const DAY_MS = 86_400_000;
+
+/**
+ * An export covers the events received up to this long before it started: an insert in
+ * flight, or an edge clock a little ahead, cannot slip past it unseen. An event received
+ * later makes its day due again (`exportsDue`).
+ */
+export const EXPORT_MARGIN_MS = 5 * 60_000;
+
+/** A day is due for its scheduled export this long after it ended (UTC). */
+export const EXPORT_DELAY_MS = 3_600_000;
 
 /**
  * Writes one UTC day of a customer's events to `customer_id=<id>/dt=<day>/events.<ext>` of a
@@ -27,7 +38,8 @@ const DAY = /^\d{4}-\d{2}-\d{2}$/;
  * Each event once (FINAL), ordered by (timestamp, event_id), and each file replaced whole:
  * running it again over the same events gives the same bytes. With a ClickHouse server a
  * directory is on the server's disk. A day older than the warm tier comes from the archive,
- * when there is one.
+ * when there is one. Each export is recorded in the `exports` table (where to, how many
+ * events, which events it covers), which `exportsDue` reads.
  */
 export async function exportEventsOfDay(
   client: ClickHouseClient,
@@ -37,11 +49,13 @@ export async function exportEventsOfDay(
     day: string;
     to: FileStore;
     formats: readonly ExportFormat[];
+    /** The wall clock (ms) when the export starts. */
+    now: number;
     /** The cold tier: a day older than the warm tier is read from it (event-archive.ts). */
-    archive?: { store: FileStore; now: number } | null;
+    archive?: FileStore | null;
   },
 ): Promise<DayExport> {
-  const { customerId, day, to, formats, archive } = options;
+  const { customerId, day, to, formats, archive, now } = options;
   if (!isCustomerId(customerId)) {
     throw new WarehouseError('invalid_option', `not a customer id: ${customerId}`);
   }
@@ -49,8 +63,7 @@ export async function exportEventsOfDay(
   if (!DAY.test(day) || Number.isNaN(start) || new Date(start).toISOString().slice(0, 10) !== day) {
     throw new WarehouseError('invalid_option', `day must be a date (YYYY-MM-DD): ${day}`);
   }
-  const tiered =
-    archive && tieredEvents(database, archive.store, customerId, { from: start, now: archive.now });
+  const tiered = archive && tieredEvents(database, archive, customerId, { from: start, now });
   const source = tiered ? tiered.sql : `${database}.events FINAL`;
   const params = { customer: customerId, from: start, to: start + 86_400_000, ...tiered?.params };
   const where = `customer_id = {customer:String}
@@ -72,5 +85,55 @@ export async function exportEventsOfDay(
     format: 'JSONEachRow',
   });
   const [row] = await result.json<{ n: string }>();
-  return { day, rows: Number(row?.n ?? 0), files };
+  const rows = Number(row?.n ?? 0);
+  await client.insert({
+    table: `${database}.exports`,
+    values: [
+      {
+        customer_id: customerId,
+        day,
+        location: storeLocation(to),
+        rows,
+        files,
+        covers_received_before: now - EXPORT_MARGIN_MS,
+      },
+    ],
+    format: 'JSONEachRow',
+  });
+  return { day, rows, files };
+}
+
+/**
+ * The UTC days (`YYYY-MM-DD`, oldest first) a customer's scheduled export to `to` should write
+ * at `now`: the days of the warm tier that ended `EXPORT_DELAY_MS` ago or more and hold events
+ * not covered by an export of that day to that store yet (never exported, or an event
+ * received since). Older days are the archive's: exported on request (`POST /v1/exports`).
+ */
+export async function exportsDue(
+  client: ClickHouseClient,
+  database: string,
+  options: { customerId: string; to: FileStore; now: number },
+): Promise<string[]> {
+  const { customerId, to, now } = options;
+  const from = Math.floor(warmTierStart(now) / DAY_MS) * DAY_MS + DAY_MS;
+  const until = Math.floor((now - EXPORT_DELAY_MS) / DAY_MS) * DAY_MS;
+  if (from >= until) return [];
+  const result = await client.query({
+    query: `SELECT toString(held.day) AS day FROM (
+        SELECT toDate(timestamp) AS day, max(received_at) AS last FROM ${database}.events
+        WHERE customer_id = {customer:String}
+          AND timestamp >= fromUnixTimestamp64Milli({from:Int64}, 'UTC')
+          AND timestamp < fromUnixTimestamp64Milli({until:Int64}, 'UTC')
+        GROUP BY day) AS held
+      LEFT JOIN (
+        SELECT day, max(covers_received_before) AS covered FROM ${database}.exports
+        WHERE customer_id = {customer:String} AND location = {location:String}
+        GROUP BY day) AS done ON held.day = done.day
+      WHERE done.covered IS NULL OR held.last >= done.covered
+      ORDER BY held.day`,
+    query_params: { customer: customerId, location: storeLocation(to), from, until },
+    format: 'JSONEachRow',
+    clickhouse_settings: { join_use_nulls: 1 },
+  });
+  return (await result.json<{ day: string }>()).map((row) => row.day);
 }

@@ -62,7 +62,7 @@ const locate = (store: FileStore, relative: string) =>
 /**
  * A table function over `relative` (a file or a glob) in `format`, as a FROM item or an
  * `INSERT INTO FUNCTION` target. With `structure` the columns are given, so that a missing
- * file reads as empty (with `emptyIfMissing`) instead of failing to infer them.
+ * file reads as empty (with `storeSettings`) instead of failing to infer them.
  */
 export function storeTable(
   store: FileStore,
@@ -84,11 +84,32 @@ export function storeTable(
   return `${store.kind === 'dir' ? 'file' : 's3'}(${args.join(', ')})`;
 }
 
-/** Query settings under which a missing file, or a glob that matches none, reads as no rows. */
-export const emptyIfMissing = (store: FileStore): Record<string, 1> =>
-  store.kind === 'dir'
-    ? { engine_file_empty_if_not_exists: 1 }
-    : { s3_ignore_file_doesnt_exist: 1 };
+/**
+ * How long ClickHouse may try a bucket: a store that refuses or does not answer fails the
+ * query in seconds (ClickHouse's own default retries for minutes, which would hold every
+ * archiver run and export behind one customer's broken bucket). Transient errors still get
+ * a few retries.
+ */
+const S3_LIMITS = {
+  s3_retry_attempts: 3,
+  s3_connect_timeout_ms: 3_000,
+  s3_request_timeout_ms: 30_000,
+} as const;
+
+/**
+ * The query settings of a read (`read`: a missing file, or a glob that matches none, reads as
+ * no rows) or a write (`write`: a file is replaced whole) on the store.
+ */
+export function storeSettings(store: FileStore, use: 'read' | 'write'): Record<string, number> {
+  if (store.kind === 'dir') {
+    return use === 'read'
+      ? { engine_file_empty_if_not_exists: 1 }
+      : { engine_file_truncate_on_insert: 1 };
+  }
+  return use === 'read'
+    ? { s3_ignore_file_doesnt_exist: 1, ...S3_LIMITS }
+    : { s3_truncate_on_insert: 1, ...S3_LIMITS };
+}
 
 /**
  * The rows of `relative` (a file or a glob) with the columns of `structure`, as a FROM item
@@ -100,7 +121,7 @@ export function storeRows(
   format: string,
   structure: string,
 ): string {
-  const settings = Object.entries(emptyIfMissing(store)).map(
+  const settings = Object.entries(storeSettings(store, 'read')).map(
     ([name, value]) => `${name} = ${value}`,
   );
   return `(SELECT * FROM ${storeTable(store, relative, format, structure)} SETTINGS ${settings.join(', ')})`;
@@ -125,12 +146,7 @@ export async function replaceFile(
   await client.command({
     query: `INSERT INTO FUNCTION ${storeTable(store, target, format, structure)} ${select}`,
     query_params: params,
-    clickhouse_settings: {
-      ...emptyIfMissing(store),
-      ...(store.kind === 'dir'
-        ? { engine_file_truncate_on_insert: 1 }
-        : { s3_truncate_on_insert: 1 }),
-    },
+    clickhouse_settings: { ...storeSettings(store, 'read'), ...storeSettings(store, 'write') },
   });
   if (store.kind === 'dir') renameSync(`${path}.tmp`, path);
 }
@@ -150,7 +166,7 @@ export async function checkStore(client: ClickHouseClient, store: FileStore): Pr
   await client.command({
     query: `INSERT INTO FUNCTION ${storeTable(store, 'pulse-store.json', 'JSONEachRow', 'written_by String')}
       SELECT 'pulse'`,
-    clickhouse_settings: { s3_truncate_on_insert: 1 },
+    clickhouse_settings: storeSettings(store, 'write'),
   });
 }
 

@@ -186,6 +186,23 @@ export const MIGRATIONS: readonly Migration[] = [
       SETTINGS fsync_after_insert = 1, fsync_part_directory = 1`,
     ],
   },
+  {
+    version: 5,
+    description: 'the record of exports: each day of a customer written to a store, and when',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS {db}.exports (
+        customer_id String,
+        day Date,
+        location String,
+        rows UInt64,
+        files Array(String),
+        covers_received_before DateTime64(3, 'UTC')
+      )
+      ENGINE = MergeTree
+      ORDER BY (customer_id, location, day, covers_received_before)
+      SETTINGS fsync_after_insert = 1, fsync_part_directory = 1`,
+    ],
+  },
 ];
 
 /**

@@ -46,15 +46,22 @@ export interface Warehouse {
    */
   deleteProfile(customerId: string, ids: readonly string[]): Promise<number>;
   /**
-   * Writes one UTC day of a customer's events as files under `dir` (event-export.ts), after
-   * the writes in flight; the same events give the same bytes however often it runs.
+   * Writes one UTC day of a customer's events as files in `to` (event-export.ts), after the
+   * writes in flight, and records it; the same events give the same bytes however often it
+   * runs. `now` (the wall clock by default) says which events the export covers.
    */
   exportDay(
     customerId: string,
     day: string,
     to: FileStore,
     formats: readonly ExportFormat[],
+    now?: number,
   ): Promise<DayExport>;
+  /**
+   * The days a customer's scheduled export to `to` should write at `now` (event-export.ts):
+   * closed days of the warm tier with events no export of that day to `to` covers yet.
+   */
+  exportsDue(customerId: string, to: FileStore, now?: number): Promise<string[]>;
   /**
    * Where the cold tier's files are (event-archive.ts), or null when there is no archive: then
    * the warehouse holds what it keeps (7 days with the TTL) and nothing older.

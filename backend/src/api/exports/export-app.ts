@@ -15,9 +15,11 @@ const requestSchema = z.object({ day: z.iso.date() });
  * `/v1/exports` with a secret key:
  *
  * - `POST /v1/exports` `{ "day": "2026-11-01" }`: writes that UTC day of the key's customer's
- *   events as Parquet and NDJSON under the backend's export directory or bucket
- *   (`PULSE_EXPORT_DIR`, `PULSE_EXPORT_URL`), in the `customer_id=…/dt=…/` layout, and answers `{ day, rows, files }`. Running it again
- *   rewrites the same files with the same bytes, so a scheduler may retry it freely.
+ *   events to the customer's own destination (`PULSE_EXPORT_DESTINATIONS`, in its formats), or
+ *   else as Parquet and NDJSON under the backend's export directory or bucket
+ *   (`PULSE_EXPORT_DIR`, `PULSE_EXPORT_URL`), in the `customer_id=…/dt=…/` layout, and
+ *   answers `{ day, rows, files }`. Running it again rewrites the same files with the same
+ *   bytes, so a scheduler may retry it freely.
  *
  * Without an export store the backend answers 404 `not_found`.
  */
@@ -25,7 +27,9 @@ export function createExportApp(context: ApiContext): Hono<Env> {
   const app = new Hono<Env>();
   app.use('*', requireSecretKey(context.keys));
   app.post('/', async (c) => {
-    if (!context.exportTo) {
+    const own = context.exportDestinations?.get(c.var.customer);
+    const to = own?.to ?? context.exportTo;
+    if (!to) {
       throw new ApiError(
         'not_found',
         'exports are not set up on this backend (PULSE_EXPORT_DIR or PULSE_EXPORT_URL)',
@@ -39,8 +43,8 @@ export function createExportApp(context: ApiContext): Hono<Env> {
       const result = await context.warehouse.exportDay(
         c.var.customer,
         parsed.data.day,
-        context.exportTo,
-        ['parquet', 'ndjson'],
+        to,
+        own?.formats ?? ['parquet', 'ndjson'],
       );
       return c.json(result, 200);
     } catch (error) {
