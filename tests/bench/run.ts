@@ -48,6 +48,7 @@ const sections: Record<string, () => Promise<Section>> = {
   dashboard: async () => (await import('./dashboard')).benchDashboard,
   'dashboard-queries': async () => (await import('./dashboard-queries')).benchDashboardQueries,
   decide: async () => (await import('./decide')).benchDecide,
+  archive: async () => (await import('./archive')).benchArchive,
   chaos: async () => (await import('./chaos')).benchChaos,
 };
 
