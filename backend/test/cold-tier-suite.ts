@@ -1,4 +1,6 @@
 import { rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouseClient } from '@clickhouse/client';
@@ -75,6 +77,8 @@ export function coldTierSuite(name: string, stores: (dataDir: string) => ColdTie
       archiveEveryMs: 0,
       apiKeys: { sk_a: 'cust_a', sk_b: 'cust_b' },
       archive,
+      // The legacy count endpoint of the parity test listens on loopback.
+      allowPrivateWebhooks: true,
     });
     // A second client on the same directory runs what the Warehouse does not offer: OPTIMIZE.
     admin = openChdbClient(join(dir, 'warehouse'));
@@ -266,6 +270,51 @@ export function coldTierSuite(name: string, stores: (dataDir: string) => ColdTie
       expect(lines.map(({ line }) => (JSON.parse(line) as { event_id: string }).event_id)).toEqual(
         expected.map((e) => e.event_id),
       );
+    });
+
+    it('compares parity with the legacy pipeline over archived hours too', async () => {
+      // 31 days ending 40 days back: every hour of them is in the archive only.
+      const to = TODAY - 40 * DAY;
+      const from = to - 31 * DAY;
+      const counts = new Map<string, { hour: string; event_type: string; count: number }>();
+      for (const e of OURS) {
+        const at = Date.parse(e.timestamp);
+        if (at < from || at >= to) continue;
+        const hour = new Date(Math.floor(at / 3_600_000) * 3_600_000).toISOString();
+        const key = `${hour}|${e.event_type}`;
+        const cell = counts.get(key) ?? { hour, event_type: e.event_type, count: 0 };
+        cell.count += 1;
+        counts.set(key, cell);
+      }
+      const legacy = createServer((_req, res) =>
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ counts: [...counts.values()] })),
+      );
+      await new Promise<void>((resolve) => legacy.listen(0, '127.0.0.1', resolve));
+      try {
+        const headers = { authorization: 'Bearer sk_a', 'content-type': 'application/json' };
+        const url = `http://127.0.0.1:${(legacy.address() as AddressInfo).port}/counts`;
+        const put = await fetch(`${backend.url}/v1/parity/source`, {
+          method: 'PUT',
+          headers,
+          body: JSON.stringify({ url }),
+        });
+        expect(put.status).toBe(200);
+        const range = `from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}`;
+        const res = await fetch(`${backend.url}/v1/parity?${range}`, { headers });
+        expect(res.status).toBe(200);
+        const report = (await res.json()) as {
+          alert: boolean;
+          totals: { legacy: number; pulse: number };
+        };
+        const expected = [...counts.values()].reduce((n, cell) => n + cell.count, 0);
+        expect(expected).toBeGreaterThan(0);
+        expect(report.totals).toMatchObject({ legacy: expected, pulse: expected });
+        expect(report.alert).toBe(false);
+      } finally {
+        await new Promise((resolve) => legacy.close(resolve));
+      }
     });
 
     it('deletes a profile from the archive too', async () => {

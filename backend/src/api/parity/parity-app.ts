@@ -6,7 +6,7 @@ import { readJsonBody } from '../../errors/read-json-body';
 import { log } from '../../log';
 import { requireSecretKey, type CustomerVariables } from '../../triggers/require-secret-key';
 import { internalHostProblem, publicOnlyFetch } from '../../triggers/webhook-guard';
-import { TABLES } from '../graphql/event-sql';
+import { eventSource } from '../graphql/tiered-events';
 import { fetchLegacyCounts } from './legacy-counts';
 import { parityReport, type HourlyCount, type ParityReport } from './parity-report';
 
@@ -101,22 +101,26 @@ export function createParityApp(context: ApiContext, options: ParityAppOptions =
   return app;
 }
 
-/** Pulse's distinct events of a customer per hour and type, in [from, to) (ms). */
+/**
+ * Pulse's distinct events of a customer per hour and type, in [from, to) (ms): from the
+ * warehouse, and for hours older than the warm tier from the archive, as the dashboard reads.
+ */
 async function pulseCounts(
   context: ApiContext,
   customer: string,
   from: number,
   to: number,
 ): Promise<HourlyCount[]> {
+  const source = eventSource(context, customer, { from, to });
   const rows = await context.warehouse.query<{ hour: string; event_type: string; count: string }>(
     `SELECT formatDateTime(toStartOfHour(timestamp), '%Y-%m-%dT%H:00:00.000Z', 'UTC') AS hour,
             event_type, toString(uniqExact(event_id)) AS count
-       FROM ${TABLES.events}
+       FROM ${source.sql}
       WHERE customer_id = {customer:String}
         AND timestamp >= fromUnixTimestamp64Milli({from:Int64}, 'UTC')
         AND timestamp < fromUnixTimestamp64Milli({to:Int64}, 'UTC')
       GROUP BY hour, event_type`,
-    { customer, from, to },
+    { ...source.params, customer, from, to },
   );
   return rows.map((row) => ({
     hour: row.hour,
