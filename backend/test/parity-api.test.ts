@@ -127,6 +127,46 @@ describe('the parity report of a customer in shadow', () => {
     expect(metrics).toContain(`pulse_parity_discrepancy{customer="cust_a"} ${1 / 7}`);
   });
 
+  it('compares the dashboard’s unique visitors per hour when the legacy answer gives them', async () => {
+    const counts = [
+      { hour: hour(10), event_type: 'page_view', count: 3 },
+      { hour: hour(10), event_type: 'click', count: 1 },
+      { hour: hour(11), event_type: 'page_view', count: 2 },
+    ];
+    const pulseVisitors = async () => {
+      const rows = await backend.warehouse.query<{ hour: string; n: string }>(
+        `SELECT toString(toStartOfHour(timestamp)) AS hour, toString(uniqExact(visitor_id)) AS n
+          FROM pulse.events FINAL WHERE customer_id = 'cust_a' GROUP BY hour ORDER BY hour`,
+      );
+      return rows.map((row) => Number(row.n));
+    };
+    const [at10, at11] = await pulseVisitors();
+    legacyCounts = {
+      counts,
+      visitors: [
+        { hour: hour(10), unique_visitors: at10 },
+        { hour: hour(11), unique_visitors: at11! + 1 },
+      ],
+    };
+    const body = (await (await report()).json()) as {
+      alert: boolean;
+      rows: Array<{ alert: boolean }>;
+      visitors: unknown;
+    };
+    expect(body.rows.some((row) => row.alert)).toBe(false);
+    expect(body.visitors).toEqual([
+      { hour: hour(10), legacy: at10, pulse: at10, discrepancy: 0, alert: false },
+      {
+        hour: hour(11),
+        legacy: at11! + 1,
+        pulse: at11,
+        discrepancy: 1 / (at11! + 1),
+        alert: true,
+      },
+    ]);
+    expect(body.alert).toBe(true);
+  });
+
   it('answers 502 with the reason when the legacy answer is not counts', async () => {
     legacyCounts = { totals: 'nope' };
     const res = await report();

@@ -702,6 +702,7 @@ async function refreshParity() {
     summary.dataset.state = 'none';
     summary.textContent = 'No legacy count endpoint yet: set it above to compare.';
     $('parity-rows').tBodies[0].replaceChildren();
+    showVisitorParity(undefined);
     return;
   }
   if (!answer.ok) throw new Error(`parity: ${answer.body?.error?.message ?? answer.status}`);
@@ -726,8 +727,40 @@ async function refreshParity() {
       ),
     ),
   );
+  showVisitorParity(report);
 }
 const percent = (fraction) => `${(fraction * 100).toFixed(2)}%`;
+
+/** The dashboard's unique visitors per hour on both sides, when the legacy side gives them. */
+function showVisitorParity(report) {
+  const table = $('parity-visitors');
+  const visitors = report?.visitors;
+  table.hidden = !visitors;
+  const summary = $('parity-visitors-summary');
+  if (!visitors) {
+    summary.textContent = report
+      ? 'The legacy endpoint gives no hourly visitors ("visitors"): only counts are compared.'
+      : '';
+    table.tBodies[0].replaceChildren();
+    return;
+  }
+  const alerting = visitors.filter((row) => row.alert);
+  summary.dataset.alerts = alerting.length;
+  summary.textContent = `${alerting.length} of ${visitors.length} hours above ${percent(report.threshold)}.`;
+  const rows = [...alerting, ...visitors.filter((row) => !row.alert)].slice(0, PARITY_ROWS);
+  table.tBodies[0].replaceChildren(
+    ...rows.map((row) =>
+      el(
+        'tr',
+        { class: row.alert ? 'alert' : undefined, 'data-alert': String(row.alert) },
+        el('td', {}, row.hour.slice(0, 13).replace('T', ' ') + 'h'),
+        el('td', {}, row.legacy),
+        el('td', {}, row.pulse),
+        el('td', {}, percent(row.discrepancy)),
+      ),
+    ),
+  );
+}
 
 async function saveParitySource(event) {
   event.preventDefault();

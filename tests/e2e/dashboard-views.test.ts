@@ -62,8 +62,19 @@ describe('dashboard views in Chromium', () => {
       // The legacy pipeline counted one click twice.
       const click = rows.find((row) => row.event_type === 'click')!;
       click.count += 1;
+      // Its dashboard's unique visitors per hour agree with the history.
+      const visitors = new Map<string, Set<string>>();
+      for (const event of history) {
+        const hour = `${event.timestamp.slice(0, 13)}:00:00.000Z`;
+        visitors.set(hour, (visitors.get(hour) ?? new Set()).add(event.visitor_id));
+      }
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ counts: rows }));
+      res.end(
+        JSON.stringify({
+          counts: rows,
+          visitors: [...visitors].map(([hour, ids]) => ({ hour, unique_visitors: ids.size })),
+        }),
+      );
     });
     await new Promise<void>((resolve) => legacy.listen(0, '127.0.0.1', resolve));
     legacyUrl = `http://127.0.0.1:${(legacy.address() as AddressInfo).port}/counts`;
@@ -425,6 +436,18 @@ describe('dashboard views in Chromium', () => {
       alerting.length,
     );
     expect(await shown.count()).toBe(Math.min(report.rows.length, 100));
+    // The dashboard numbers: unique visitors per hour, all in agreement.
+    const { visitors } = await rest<{ visitors: Array<{ legacy: number; pulse: number }> }>(
+      `/v1/parity?from=${range.from}&to=${range.to}`,
+    );
+    expect(visitors.length).toBeGreaterThan(0);
+    expect(visitors.every((row) => row.legacy === row.pulse)).toBe(true);
+    expect(await page.locator('#parity-visitors').isVisible()).toBe(true);
+    expect(await page.locator('#parity-visitors tbody tr').count()).toBe(
+      Math.min(visitors.length, 100),
+    );
+    expect(await page.locator('#parity-visitors tbody tr[data-alert="true"]').count()).toBe(0);
+    expect(await textOf('#parity-visitors-summary')).toContain(`0 of ${visitors.length} hours`);
     await shot('migration');
     // The 404 of the report before an endpoint was set is the only console error.
     expect(problems.filter((p) => !p.includes('404'))).toEqual([]);

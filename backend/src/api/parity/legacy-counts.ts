@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ApiError } from '../../errors/api-error';
-import type { HourlyCount } from './parity-report';
+import type { SystemNumbers } from './parity-report';
 
 /** Most rows a legacy answer may hold: 31 days × 24 hours × 5 event types, with room. */
 const MAX_ROWS = 10_000;
@@ -42,11 +42,22 @@ const legacyAnswerSchema = z.object({
       }),
     )
     .max(MAX_ROWS),
+  visitors: z
+    .array(
+      z.object({
+        hour: z.iso.datetime({ offset: true }),
+        unique_visitors: z.number().int().min(0),
+      }),
+    )
+    .max(MAX_ROWS)
+    .optional(),
 });
 
 /**
  * The legacy pipeline's counts of a customer's events per hour and type in [from, to):
- * `GET <url>?customer_id=…&from=…&to=…` answering `{ "counts": [{ hour, event_type, count }] }`.
+ * `GET <url>?customer_id=…&from=…&to=…` answering `{ "counts": [{ hour, event_type, count }] }`,
+ * and optionally the dashboard's unique visitors per hour, `"visitors": [{ hour,
+ * unique_visitors }]`, compared too.
  * The legacy pipeline is outside Pulse: a failure or an answer of another shape is a 502
  * `legacy_unavailable` that says what was wrong, never a report built on guesses.
  */
@@ -55,7 +66,7 @@ export async function fetchLegacyCounts(
   url: string,
   query: { customer: string; from: string; to: string },
   limits: LegacyAnswerLimits = {},
-): Promise<HourlyCount[]> {
+): Promise<SystemNumbers> {
   const { timeoutMs = 10_000, maxBytes = 2 * 1024 * 1024 } = limits;
   const target = new URL(url);
   target.searchParams.set('customer_id', query.customer);
@@ -84,5 +95,5 @@ export async function fetchLegacyCounts(
       `legacy counts from ${target.origin} are not { counts: [{ hour, event_type, count }] }: ${issue?.path.join('.')}: ${issue?.message}`,
     );
   }
-  return parsed.data.counts;
+  return parsed.data;
 }

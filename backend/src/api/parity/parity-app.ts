@@ -8,7 +8,12 @@ import { requireSecretKey, type CustomerVariables } from '../../triggers/require
 import { internalHostProblem, publicOnlyFetch } from '../../triggers/webhook-guard';
 import { eventSource } from '../graphql/tiered-events';
 import { fetchLegacyCounts } from './legacy-counts';
-import { parityReport, type HourlyCount, type ParityReport } from './parity-report';
+import {
+  parityReport,
+  type HourlyCount,
+  type ParityReport,
+  type SystemNumbers,
+} from './parity-report';
 
 type Env = { Variables: CustomerVariables };
 
@@ -79,7 +84,7 @@ export function createParityApp(context: ApiContext, options: ParityAppOptions =
     const bounds = { from: new Date(from).toISOString(), to: new Date(to).toISOString() };
     const [legacy, pulse] = await Promise.all([
       fetchLegacyCounts(fetchImpl, source.url, { customer, ...bounds }),
-      pulseCounts(context, customer, from, to),
+      pulseNumbers(context, customer, from, to),
     ]);
     const report = parityReport(bounds, legacy, pulse);
     if (report.alert) {
@@ -102,29 +107,42 @@ export function createParityApp(context: ApiContext, options: ParityAppOptions =
 }
 
 /**
- * Pulse's distinct events of a customer per hour and type, in [from, to) (ms): from the
- * warehouse, and for hours older than the warm tier from the archive, as the dashboard reads.
+ * Pulse's distinct events of a customer per hour and type, and distinct visitors per hour
+ * (the dashboard's number), in [from, to) (ms): from the warehouse, and for hours older than
+ * the warm tier from the archive, as the dashboard reads.
  */
-async function pulseCounts(
+async function pulseNumbers(
   context: ApiContext,
   customer: string,
   from: number,
   to: number,
-): Promise<HourlyCount[]> {
+): Promise<SystemNumbers> {
   const source = eventSource(context, customer, { from, to });
-  const rows = await context.warehouse.query<{ hour: string; event_type: string; count: string }>(
+  const rows = await context.warehouse.query<{
+    hour: string;
+    event_type: string;
+    count: string;
+    visitors: string;
+  }>(
     `SELECT formatDateTime(toStartOfHour(timestamp), '%Y-%m-%dT%H:00:00.000Z', 'UTC') AS hour,
-            event_type, toString(uniqExact(event_id)) AS count
+            event_type, toString(uniqExact(event_id)) AS count,
+            toString(uniqExact(visitor_id)) AS visitors
        FROM ${source.sql}
       WHERE customer_id = {customer:String}
         AND timestamp >= fromUnixTimestamp64Milli({from:Int64}, 'UTC')
         AND timestamp < fromUnixTimestamp64Milli({to:Int64}, 'UTC')
-      GROUP BY hour, event_type`,
+      GROUP BY GROUPING SETS ((hour, event_type), (hour))`,
     { ...source.params, customer, from, to },
   );
-  return rows.map((row) => ({
-    hour: row.hour,
-    event_type: row.event_type,
-    count: Number(row.count),
-  }));
+  const counts: HourlyCount[] = [];
+  const visitors: SystemNumbers['visitors'] = [];
+  for (const row of rows) {
+    // The (hour) set leaves event_type at its default, ''.
+    if (row.event_type === '') {
+      visitors.push({ hour: row.hour, unique_visitors: Number(row.visitors) });
+    } else {
+      counts.push({ hour: row.hour, event_type: row.event_type, count: Number(row.count) });
+    }
+  }
+  return { counts, visitors };
 }

@@ -8,14 +8,18 @@ describe('parityReport', () => {
   it('alerts only above 0.1%: 999 of 1,000 is within, 998 is not', () => {
     const report = parityReport(
       range,
-      [
-        { hour: at(10), event_type: 'page_view', count: 1000 },
-        { hour: at(11), event_type: 'page_view', count: 1000 },
-      ],
-      [
-        { hour: at(10), event_type: 'page_view', count: 999 },
-        { hour: at(11), event_type: 'page_view', count: 998 },
-      ],
+      {
+        counts: [
+          { hour: at(10), event_type: 'page_view', count: 1000 },
+          { hour: at(11), event_type: 'page_view', count: 1000 },
+        ],
+      },
+      {
+        counts: [
+          { hour: at(10), event_type: 'page_view', count: 999 },
+          { hour: at(11), event_type: 'page_view', count: 998 },
+        ],
+      },
     );
     expect(report.rows.map((row) => [row.hour, row.discrepancy, row.alert])).toEqual([
       [at(10), 0.001, false],
@@ -28,11 +32,13 @@ describe('parityReport', () => {
   it('counts an hour and type that one side lacks as 0 there, and alerts on it', () => {
     const report = parityReport(
       range,
-      [{ hour: at(10), event_type: 'click', count: 5 }],
-      [
-        { hour: at(10), event_type: 'click', count: 5 },
-        { hour: '2026-11-01T10:00:00Z', event_type: 'custom', count: 2 },
-      ],
+      { counts: [{ hour: at(10), event_type: 'click', count: 5 }] },
+      {
+        counts: [
+          { hour: at(10), event_type: 'click', count: 5 },
+          { hour: '2026-11-01T10:00:00Z', event_type: 'custom', count: 2 },
+        ],
+      },
     );
     expect(report.rows).toEqual([
       { hour: at(10), event_type: 'click', legacy: 5, pulse: 5, discrepancy: 0, alert: false },
@@ -41,11 +47,41 @@ describe('parityReport', () => {
   });
 
   it('is quiet when both sides agree, including when neither saw anything', () => {
-    const report = parityReport(range, [], []);
+    const report = parityReport(range, { counts: [] }, { counts: [], visitors: [] });
     expect(report).toMatchObject({
       alert: false,
       rows: [],
       totals: { legacy: 0, pulse: 0, discrepancy: 0 },
     });
+    // Without the legacy side's visitors there is nothing to compare them with.
+    expect(report).not.toHaveProperty('visitors');
+  });
+
+  it('compares the dashboard’s unique visitors hour by hour when the legacy side gives them', () => {
+    const counts = [{ hour: at(10), event_type: 'page_view', count: 10 }];
+    const report = parityReport(
+      range,
+      {
+        counts,
+        visitors: [
+          { hour: at(10), unique_visitors: 1000 },
+          { hour: '2026-11-01T11:00:00Z', unique_visitors: 1000 },
+        ],
+      },
+      {
+        counts,
+        visitors: [
+          { hour: at(10), unique_visitors: 999 },
+          { hour: at(11), unique_visitors: 998 },
+        ],
+      },
+    );
+    expect(report.rows.every((row) => !row.alert)).toBe(true);
+    expect(report.visitors).toEqual([
+      { hour: at(10), legacy: 1000, pulse: 999, discrepancy: 0.001, alert: false },
+      { hour: at(11), legacy: 1000, pulse: 998, discrepancy: 0.002, alert: true },
+    ]);
+    // The counts agree; the visitors alone raise the alert.
+    expect(report.alert).toBe(true);
   });
 });
