@@ -14,6 +14,11 @@ export interface S3Server {
   endpoint: string;
   /** The identity the tests sign with (admin: buckets are created on first write). */
   credentials: { accessKeyId: string; secretAccessKey: string };
+  /**
+   * Deletes an object behind Pulse's back (a test's lost file), through SeaweedFS's filer,
+   * where bucket `b` is the directory `/buckets/b`.
+   */
+  deleteObject(bucket: string, key: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -116,5 +121,11 @@ export async function startS3(): Promise<S3Server> {
     await stop();
     throw new Error(`${String(error)}\n${log}`);
   }
-  return { endpoint, credentials, stop };
+  const deleteObject = async (bucket: string, key: string) => {
+    const res = await fetch(`http://127.0.0.1:${ports['filer.port']}/buckets/${bucket}/${key}`, {
+      method: 'DELETE',
+    });
+    if (!res.ok) throw new Error(`deleting ${bucket}/${key}: the filer answered ${res.status}`);
+  };
+  return { endpoint, credentials, deleteObject, stop };
 }
