@@ -12,7 +12,7 @@ const CUSTOMER = 'cust_cold';
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 /** Events spread over the `DAYS` days before the warm tier's line (all of them archivable). */
-const EVENTS = Number(process.env.PULSE_BENCH_ARCHIVE_EVENTS ?? 2_000_000);
+const EVENTS = Number(process.env.PULSE_BENCH_ARCHIVE_EVENTS ?? 1_000_000);
 const DAYS = Number(process.env.PULSE_BENCH_ARCHIVE_DAYS ?? 90);
 const VISITORS = 50_000;
 const RUNS = 10;

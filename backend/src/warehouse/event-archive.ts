@@ -11,6 +11,7 @@ import {
   type FileStore,
 } from './file-store';
 import { WarehouseError } from './warehouse-error';
+import { READ_SETTINGS } from './warehouse-reads';
 
 /**
  * The cold tier: one Parquet file per customer and UTC hour of event time, under
@@ -206,6 +207,10 @@ export async function archiveClosedHours(
           ORDER BY event_id, received_at, sent_at LIMIT 1 BY event_id)
         ORDER BY timestamp, event_id`,
       params: { customer, from: start, to: start + 3_600_000 },
+      // FINAL within the hour's day partition (copies of an event share it). Without it a
+      // file took 1.2 s instead of 30 ms over 90 days of 1M events; it was fast only after a
+      // read with these settings had run, as chdb keeps a query's settings for later ones.
+      settings: READ_SETTINGS,
     });
     files.push(file);
     consumed.push(`${customer}|${start / 1000}`);

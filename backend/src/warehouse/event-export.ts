@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { isCustomerId } from '@pulse/contract';
 import { WarehouseError } from './warehouse-error';
+import { READ_SETTINGS } from './warehouse-reads';
 import { tieredEvents, warmTierStart } from './event-archive';
 import { replaceFile, storeLocation, type FileStore } from './file-store';
 
@@ -76,6 +77,7 @@ export async function exportEventsOfDay(
       format: EXPORT_FORMATS[format],
       select: `SELECT * FROM ${source} WHERE ${where} ORDER BY timestamp, event_id`,
       params,
+      settings: READ_SETTINGS,
     });
     files.push(file);
   }
@@ -83,6 +85,7 @@ export async function exportEventsOfDay(
     query: `SELECT count() AS n FROM ${source} WHERE ${where}`,
     query_params: params,
     format: 'JSONEachRow',
+    clickhouse_settings: READ_SETTINGS,
   });
   const [row] = await result.json<{ n: string }>();
   const rows = Number(row?.n ?? 0);

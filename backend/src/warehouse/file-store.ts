@@ -137,16 +137,27 @@ export async function replaceFile(
   client: ClickHouseClient,
   store: FileStore,
   relative: string,
-  options: { format: string; structure?: string; select: string; params?: Record<string, unknown> },
+  options: {
+    format: string;
+    structure?: string;
+    select: string;
+    params?: Record<string, unknown>;
+    /** Settings of the select (e.g. how it reads FINAL). */
+    settings?: Record<string, number>;
+  },
 ): Promise<void> {
-  const { format, structure, select, params } = options;
+  const { format, structure, select, params, settings } = options;
   const path = locate(store, relative);
   const target = store.kind === 'dir' ? `${relative}.tmp` : relative;
   if (store.kind === 'dir') mkdirSync(dirname(path), { recursive: true });
   await client.command({
     query: `INSERT INTO FUNCTION ${storeTable(store, target, format, structure)} ${select}`,
     query_params: params,
-    clickhouse_settings: { ...storeSettings(store, 'read'), ...storeSettings(store, 'write') },
+    clickhouse_settings: {
+      ...settings,
+      ...storeSettings(store, 'read'),
+      ...storeSettings(store, 'write'),
+    },
   });
   if (store.kind === 'dir') renameSync(`${path}.tmp`, path);
 }
