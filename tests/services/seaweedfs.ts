@@ -34,8 +34,23 @@ export function s3Unavailable(): string | undefined {
 
 const credentials = { accessKeyId: 'pulse-test', secretAccessKey: 'pulse-test-secret' };
 
-/** Starts SeaweedFS and resolves once its S3 API answers. */
+/**
+ * Starts SeaweedFS and resolves once its S3 API answers. Its eight ports are free when
+ * picked, but weed binds them one by one over seconds, and a port taken meanwhile (another
+ * suite's server, an outgoing connection's source port) makes it exit: then it starts again
+ * on new ports, at most three times.
+ */
 export async function startS3(): Promise<S3Server> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startS3Once();
+    } catch (error) {
+      if (attempt >= 3 || !String(error).includes('weed exited')) throw error;
+    }
+  }
+}
+
+async function startS3Once(): Promise<S3Server> {
   const dir = mkdtempSync(join(tmpdir(), 'pulse-s3-'));
   const config = join(dir, 's3.json');
   writeFileSync(
@@ -102,10 +117,14 @@ export async function startS3(): Promise<S3Server> {
   try {
     // Ready when the filer answers, the master can place a file on a volume (the volume server
     // joined: ~7 s) and the S3 gateway answers (403 to an unsigned listing).
-    await waitUntil(
+    // weed exiting (a port taken) ends the wait at once instead of at its timeout.
+    const exited = new Promise<never>((_, reject) =>
+      child.once('exit', (code, signal) => reject(new Error(`weed exited (${code ?? signal})`))),
+    );
+    exited.catch(() => {});
+    const ready = waitUntil(
       `SeaweedFS S3 on ${endpoint}`,
       async () => {
-        if (child.exitCode != null) throw new Error(`weed exited: ${log}`);
         const res = await fetch(`http://127.0.0.1:${ports['filer.port']}/`, {
           headers: { accept: 'application/json' },
         });
@@ -117,6 +136,8 @@ export async function startS3(): Promise<S3Server> {
       },
       60_000,
     );
+    ready.catch(() => {});
+    await Promise.race([ready, exited]);
   } catch (error) {
     await stop();
     throw new Error(`${String(error)}\n${log}`);
