@@ -28,6 +28,7 @@ import { openEmbeddedStore } from './state/embedded-store';
 import { createRedisStore } from './state/redis-store';
 import type { StateStore } from './state/state-store';
 import { runReconciliation } from './ops/reconcile-job';
+import { kafkaWitness, startWitness, type Witness } from './kafka/witness';
 import { createWarehouse } from './warehouse/create-warehouse';
 import type { Warehouse } from './warehouse/warehouse';
 import { fileStore, type FileStore } from './warehouse/file-store';
@@ -304,14 +305,26 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
       : undefined;
 
   const reconcileEveryMs = config.reconcileEveryMs ?? 3_600_000;
-  const reconciler =
-    roles.processor && archive && reconcileEveryMs > 0
-      ? setInterval(() => {
-          runReconciliation({ warehouse, metrics, alertWebhook: config.alertWebhook }).catch(
-            (error: unknown) => (config.onError ?? logError)('reconciliation failed', error),
-          );
-        }, reconcileEveryMs)
+  const reconciling = Boolean(roles.processor && archive && reconcileEveryMs > 0);
+  // Kafka is the reconciliation's witness: its own consumer group records what the topics hold.
+  const processorGroup = config.groupId ?? 'pulse-processor';
+  const witness: Witness | undefined =
+    reconciling && brokers.length
+      ? await startWitness({
+          brokers,
+          warehouse,
+          groupId: `${processorGroup}.witness`,
+          onError: config.onError,
+        })
       : undefined;
+  const kafka = brokers.length ? kafkaWitness(brokers, processorGroup) : undefined;
+  const reconciler = reconciling
+    ? setInterval(() => {
+        runReconciliation({ warehouse, metrics, alertWebhook: config.alertWebhook, kafka }).catch(
+          (error: unknown) => (config.onError ?? logError)('reconciliation failed', error),
+        );
+      }, reconcileEveryMs)
+    : undefined;
 
   const exportEveryMs = config.exportEveryMs ?? 3_600_000;
   const destinations = config.exportDestinations;
@@ -366,6 +379,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
       await kafkaCheck?.close();
       await ingest?.close();
       await consumer?.stop();
+      await witness?.stop();
       await kafkaSink?.close();
       await processor.idle();
       await webhooks?.stop();

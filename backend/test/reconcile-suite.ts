@@ -114,7 +114,7 @@ export function reconcileSuite(name: string, store: (dataDir: string) => Reconci
   const metric = async (name: string) =>
     (await backend.metrics.registry.metrics())
       .split('\n')
-      .find((line) => line.startsWith(`${name}{customer="cust_a"}`));
+      .find((line) => line.startsWith(`${name}{customer="cust_a"`));
 
   describe(name, () => {
     it('finds nothing when the three counts agree, and alerts nobody', async () => {
@@ -138,7 +138,9 @@ export function reconcileSuite(name: string, store: (dataDir: string) => Reconci
           warehouse: 15,
           archive: 20,
           rollups: 20,
+          kafka: null,
           healed: 5,
+          healed_from_kafka: 0,
           missing: 0,
           alert: false,
         },
@@ -150,7 +152,9 @@ export function reconcileSuite(name: string, store: (dataDir: string) => Reconci
         `SELECT healed, missing FROM pulse.reconciliations WHERE customer_id = 'cust_a'`,
       );
       expect(recorded.map((r) => [Number(r.healed), Number(r.missing)])).toEqual([[5, 0]]);
-      expect(await metric('pulse_reconciliation_healed_events_total')).toMatch(/ 5$/);
+      expect(await metric('pulse_reconciliation_healed_events_total')).toMatch(
+        /\{customer="cust_a",from="archive"\} 5$/,
+      );
       // Healed for good: the next run finds nothing.
       expect((await reconcile()).gaps).toEqual([]);
     });
@@ -169,7 +173,9 @@ export function reconcileSuite(name: string, store: (dataDir: string) => Reconci
           warehouse: 17,
           archive: 0,
           rollups: 20,
+          kafka: null,
           healed: 0,
+          healed_from_kafka: 0,
           missing: 3,
           alert: true,
         },

@@ -130,8 +130,8 @@ export function createBackendMetrics(options: { namedCustomers?: number } = {}):
   });
   const reconcileHealed = new Counter({
     name: 'pulse_reconciliation_healed_events_total',
-    help: 'Events the reconciliation copied back into the warehouse from the archive, per customer.',
-    labelNames: ['customer'],
+    help: 'Events the reconciliation copied back into the warehouse, per customer and source (archive, kafka).',
+    labelNames: ['customer', 'from'],
     registers,
   });
   const reconcileMissing = new Gauge({
@@ -219,7 +219,11 @@ export function createBackendMetrics(options: { namedCustomers?: number } = {}):
       const alerting = new Set<string>();
       for (const gap of report.gaps) {
         const label = customer(gap.customer_id);
-        if (gap.healed) reconcileHealed.inc({ customer: label }, gap.healed);
+        const fromArchive = gap.healed - gap.healed_from_kafka;
+        if (fromArchive) reconcileHealed.inc({ customer: label, from: 'archive' }, fromArchive);
+        if (gap.healed_from_kafka) {
+          reconcileHealed.inc({ customer: label, from: 'kafka' }, gap.healed_from_kafka);
+        }
         missing.set(label, (missing.get(label) ?? 0) + gap.missing);
         if (gap.alert) alerting.add(label);
       }

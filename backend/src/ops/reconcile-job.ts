@@ -1,6 +1,6 @@
 import { log } from '../log';
 import type { BackendMetrics } from '../metrics/backend-metrics';
-import type { ReconcileReport } from '../warehouse/reconcile';
+import type { KafkaWitness, ReconcileReport } from '../warehouse/reconcile';
 import type { Warehouse } from '../warehouse/warehouse';
 
 /** How far back each run looks: the last day of closed hours. */
@@ -13,6 +13,8 @@ export interface ReconcileJobOptions {
   metrics: BackendMetrics;
   /** The operator's alert webhook: a run with an alert is POSTed there as JSON. */
   alertWebhook?: string;
+  /** Kafka's side (kafka/witness.ts); without it, the warehouse, the archive and the rollups. */
+  kafka?: KafkaWitness;
   fetch?: typeof fetch;
 }
 
@@ -26,13 +28,19 @@ export async function runReconciliation(
   options: ReconcileJobOptions,
   now = Date.now(),
 ): Promise<ReconcileReport> {
-  const report = await options.warehouse.reconcile(now - RECONCILE_WINDOW_MS, now, now);
+  const report = await options.warehouse.reconcile(
+    now - RECONCILE_WINDOW_MS,
+    now,
+    now,
+    options.kafka,
+  );
   options.metrics.reconciled(report);
   const healed = report.gaps.reduce((n, gap) => n + gap.healed, 0);
+  const fromKafka = report.gaps.reduce((n, gap) => n + gap.healed_from_kafka, 0);
   if (healed) {
     log.info(
-      { healed, gaps: report.gaps.length, from: report.from, to: report.to },
-      `reconciliation: copied ${healed} events back into the warehouse from the archive`,
+      { healed, from_kafka: fromKafka, gaps: report.gaps.length, from: report.from, to: report.to },
+      `reconciliation: copied ${healed} events back into the warehouse (${healed - fromKafka} from the archive, ${fromKafka} from Kafka)`,
     );
   }
   if (!report.alert) return report;

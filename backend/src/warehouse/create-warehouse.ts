@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { writeEvents, type InsertBody } from './event-writer';
-import { CHANGE_COLUMNS, LINK_COLUMNS, toChangeRow, toLinkRow } from './rows';
+import { CHANGE_COLUMNS, LINK_COLUMNS, toChangeRow, toClickHouseTime, toLinkRow } from './rows';
 import { toTabSeparated } from './tab-separated';
 import { applyMigrations } from './migrations';
 import { applyRetention } from './retention';
@@ -116,7 +116,7 @@ export async function createWarehouse(options: WarehouseOptions = {}): Promise<W
       archiving = run.catch(() => {});
       return run;
     },
-    reconcile(from, to, now = Date.now()) {
+    reconcile(from, to, now = Date.now(), kafka) {
       if (!archiveStore) {
         return Promise.reject(new WarehouseError('invalid_option', 'no archive'));
       }
@@ -128,12 +128,30 @@ export async function createWarehouse(options: WarehouseOptions = {}): Promise<W
           from,
           to,
           now,
+          kafka: kafka && {
+            ...kafka,
+            write: (events) => writeNow({ events, links: [], changes: [] }),
+          },
         });
         await recordGaps(client, database, now, report.gaps);
         return report;
       });
       archiving = run.catch(() => {});
       return run;
+    },
+    async witness(records) {
+      if (!records.length) return;
+      const witnessedAt = toClickHouseTime(new Date().toISOString());
+      await client.insert({
+        table: `${database}.kafka_witness`,
+        values: records.map((record) => ({
+          ...record,
+          timestamp: toClickHouseTime(record.timestamp, 'timestamp'),
+          witnessed_at: witnessedAt,
+        })),
+        format: 'JSONEachRow',
+        clickhouse_settings: INSERT_SETTINGS,
+      });
     },
     write(batch) {
       if (closed) return Promise.reject(new WarehouseError('unavailable', 'warehouse is closed'));

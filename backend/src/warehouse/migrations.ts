@@ -203,6 +203,37 @@ export const MIGRATIONS: readonly Migration[] = [
       SETTINGS fsync_after_insert = 1, fsync_part_directory = 1`,
     ],
   },
+  {
+    version: 6,
+    description:
+      "Kafka's witness for reconciliation: the events the processor has been handed, with where they sit in Kafka",
+    statements: [
+      // One row per record of pulse.events.* read by the witness consumer (kafka/witness.ts),
+      // and one per record the processor quarantined (from pulse.dlq, `quarantined` 1, at the
+      // record's position). Kept as long as Kafka keeps the records (7 days): a gap is healed
+      // by reading them back.
+      `CREATE TABLE IF NOT EXISTS {db}.kafka_witness (
+        customer_id String,
+        event_id String,
+        event_type LowCardinality(String),
+        timestamp DateTime64(3, 'UTC'),
+        topic LowCardinality(String),
+        partition UInt32,
+        offset UInt64,
+        quarantined UInt8,
+        witnessed_at DateTime64(3, 'UTC')
+      )
+      ENGINE = ReplacingMergeTree
+      PARTITION BY toDate(witnessed_at)
+      ORDER BY (customer_id, toStartOfHour(timestamp), event_type, event_id, topic, partition, offset)
+      TTL toDateTime(witnessed_at) + INTERVAL 7 DAY
+      SETTINGS fsync_after_insert = 1, fsync_part_directory = 1`,
+      `ALTER TABLE {db}.reconciliations
+        ADD COLUMN IF NOT EXISTS kafka Nullable(UInt64) AFTER rollups`,
+      `ALTER TABLE {db}.reconciliations
+        ADD COLUMN IF NOT EXISTS healed_from_kafka UInt64 DEFAULT 0 AFTER healed`,
+    ],
+  },
 ];
 
 /**

@@ -2,12 +2,29 @@ import type { IdentityLink, MinuteRollup, PulseEvent, SegmentChange } from '@pul
 import type { EventFilter } from './event-history';
 import type { DayExport, ExportFormat } from './event-export';
 import type { ArchiveRun } from './event-archive';
-import type { ReconcileReport } from './reconcile';
+import type { KafkaWitness, ReconcileReport } from './reconcile';
 import type { FileStore } from './file-store';
 
 export type { EventFilter } from './event-history';
 
 /** What one processed batch leaves in the warehouse. */
+/**
+ * An event record of `pulse.events.*` as the Kafka witness saw it (`quarantined` 0), or the
+ * position of one the processor quarantined to `pulse.dlq` (`quarantined` 1).
+ */
+export interface WitnessedRecord {
+  customer_id: string;
+  event_id: string;
+  /** Empty for a quarantined record. */
+  event_type: string;
+  /** Event time, ISO 8601 (for a quarantined record, when it was quarantined). */
+  timestamp: string;
+  topic: string;
+  partition: number;
+  offset: string;
+  quarantined: 0 | 1;
+}
+
 export interface WarehouseBatch {
   events: PulseEvent[];
   links: IdentityLink[];
@@ -77,10 +94,13 @@ export interface Warehouse {
   ): Promise<ArchiveRun>;
   /**
    * Compares the closed, archived hours of [from, to) (within the warm tier) across the
-   * warehouse, the archive and the rollups, heals what one of them still has, records every
-   * gap in `reconciliations` and says what is still missing (reconcile.ts).
+   * warehouse, the archive, the rollups and, with `kafka`, what Kafka handed to the processor;
+   * heals what one of them still has, records every gap in `reconciliations` and says what is
+   * still missing (reconcile.ts).
    */
-  reconcile(from: number, to: number, now?: number): Promise<ReconcileReport>;
+  reconcile(from: number, to: number, now?: number, kafka?: KafkaWitness): Promise<ReconcileReport>;
+  /** Records what the Kafka witness read (kafka/witness.ts): one row per event record. */
+  witness(records: readonly WitnessedRecord[]): Promise<void>;
   /** Read-only SQL for the query APIs, with `{name:Type}` parameters. */
   query<T>(sql: string, params?: Record<string, unknown>): Promise<T[]>;
   /** Schema version after migrations. */

@@ -1,0 +1,266 @@
+import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel, type Consumer } from 'kafkajs';
+import { EVENT_TYPES, type DeadLetter, type PulseEvent } from '@pulse/contract';
+import { TOPICS } from './topics';
+import { kafkaBrokers } from './brokers';
+import { readEventRecord } from '../processor/quarantine';
+import type { KafkaPosition, KafkaWitness } from '../warehouse/reconcile';
+import type { Warehouse, WitnessedRecord } from '../warehouse/warehouse';
+import { logError } from '../log';
+
+/**
+ * Kafka as a witness of the reconciliation (warehouse/reconcile.ts), in three parts:
+ *
+ * - `startWitness`: a consumer group of its own reads `pulse.events.*` and `pulse.dlq` and
+ *   records each event record's customer, event_id, type, time and position in the warehouse's
+ *   `kafka_witness` (and the position of each record the processor quarantined), committing
+ *   its offsets after the rows are stored: at least once, and copies count once (event_id).
+ * - `processed`: the processor group's committed offsets, the line before which the processor
+ *   has acknowledged every record (its events are stored, or quarantined).
+ * - `read`: the records at given positions, read back while Kafka keeps them, to heal a gap.
+ */
+
+const clientOf = (brokers: string[], clientId: string) =>
+  new Kafka({
+    clientId,
+    ...kafkaBrokers(brokers),
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000 },
+  });
+
+/** How long one `read` may take before it gives up with the positions it could not reach. */
+const READ_TIMEOUT_MS = 120_000;
+/** Offsets further apart than this are read with a seek rather than read through. */
+const SEEK_GAP = 10_000n;
+
+export interface Witness {
+  /** Resolves once the consumer is in its group. */
+  ready: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Reads event records and dead letters into `kafka_witness` until stopped. */
+export async function startWitness(options: {
+  brokers: string[];
+  warehouse: Pick<Warehouse, 'witness'>;
+  /** @default `pulse-witness` */
+  groupId?: string;
+  onError?: (message: string, error: unknown) => void;
+}): Promise<Witness> {
+  const kafka = clientOf(options.brokers, 'pulse-witness');
+  const consumer: Consumer = kafka.consumer({
+    groupId: options.groupId ?? 'pulse-witness',
+    maxWaitTimeInMs: 250,
+  });
+  await consumer.connect();
+  await consumer.subscribe({
+    topics: [...EVENT_TYPES.map(TOPICS.events), TOPICS.dlq],
+    fromBeginning: true,
+  });
+  let resolveReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (resolveReady = resolve));
+  consumer.on(consumer.events.GROUP_JOIN, () => resolveReady());
+  consumer.on(consumer.events.CRASH, ({ payload }) =>
+    (options.onError ?? logError)('the Kafka witness crashed', payload.error),
+  );
+  await consumer.run({
+    autoCommit: false,
+    partitionsConsumedConcurrently: 4,
+    eachBatch: async ({ batch, heartbeat }) => {
+      const last = batch.messages.at(-1);
+      if (!last) return;
+      const records: WitnessedRecord[] = [];
+      for (const message of batch.messages) {
+        const text = message.value?.toString() ?? '';
+        const record =
+          batch.topic === TOPICS.dlq
+            ? quarantinedRecord(text)
+            : eventRecord(text, { ...batch, offset: message.offset });
+        if (record) records.push(record);
+      }
+      await options.warehouse.witness(records);
+      await consumer.commitOffsets([
+        {
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: String(BigInt(last.offset) + 1n),
+        },
+      ]);
+      await heartbeat();
+    },
+  });
+  return { ready, stop: () => consumer.disconnect() };
+}
+
+/** An event record's row; a record that is not an event is the processor's to quarantine. */
+function eventRecord(
+  text: string,
+  at: { topic: string; partition: number; offset: string },
+): WitnessedRecord | null {
+  const read = readEventRecord(text, null, at);
+  if (!('event' in read)) return null;
+  const { customer_id, event_id, event_type, timestamp } = read.event;
+  return { customer_id, event_id, event_type, timestamp, ...at, quarantined: 0 };
+}
+
+/** The position of a record the processor quarantined; other dead letters are not events' records. */
+function quarantinedRecord(text: string): WitnessedRecord | null {
+  let letter: DeadLetter;
+  try {
+    letter = JSON.parse(text) as DeadLetter;
+  } catch {
+    return null;
+  }
+  const source = letter?.source;
+  if (letter?.code !== 'quarantined' || !source || !/^\d+$/.test(String(source.offset))) {
+    return null;
+  }
+  return {
+    customer_id: String(letter.customer_id ?? ''),
+    event_id: String(letter.event_id ?? ''),
+    event_type: '',
+    timestamp: Number.isFinite(Date.parse(letter.received_at))
+      ? letter.received_at
+      : new Date().toISOString(),
+    topic: String(source.topic),
+    partition: Number(source.partition) || 0,
+    offset: String(source.offset),
+    quarantined: 1,
+  };
+}
+
+/** Kafka's side of the reconciliation for a processor group (`pulse-processor` by default). */
+export function kafkaWitness(brokers: string[], processorGroup = 'pulse-processor'): KafkaWitness {
+  return {
+    async processed() {
+      const admin = clientOf(brokers, 'pulse-reconcile').admin();
+      await admin.connect();
+      try {
+        const topics = await admin.fetchOffsets({
+          groupId: processorGroup,
+          topics: EVENT_TYPES.map(TOPICS.events),
+        });
+        return topics.flatMap(({ topic, partitions }) =>
+          partitions
+            .filter((p) => /^\d+$/.test(p.offset))
+            .map((p) => ({ topic, partition: p.partition, offset: p.offset })),
+        );
+      } finally {
+        await admin.disconnect();
+      }
+    },
+    read: (positions) => readAt(brokers, positions),
+  };
+}
+
+/**
+ * The events of the records at `positions`. Records Kafka no longer keeps (before a
+ * partition's first offset) are skipped; the rest are read with one consumer of a group of
+ * its own that seeks to each run of nearby offsets, and never commits.
+ */
+async function readAt(
+  brokers: string[],
+  positions: readonly KafkaPosition[],
+): Promise<PulseEvent[]> {
+  if (!positions.length) return [];
+  const kafka = clientOf(brokers, 'pulse-reconcile');
+  const wanted = new Map<string, bigint[]>();
+  for (const { topic, partition, offset } of positions) {
+    const key = `${topic}/${partition}`;
+    wanted.set(key, [...(wanted.get(key) ?? []), BigInt(offset)]);
+  }
+  // Drop what retention deleted: those records are gone for good.
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    for (const topic of new Set(positions.map((p) => p.topic))) {
+      for (const { partition, low, high } of await admin.fetchTopicOffsets(topic)) {
+        const key = `${topic}/${partition}`;
+        const kept = (wanted.get(key) ?? []).filter((o) => o >= BigInt(low) && o < BigInt(high));
+        if (kept.length)
+          wanted.set(
+            key,
+            [...new Set(kept)].sort((a, b) => (a < b ? -1 : 1)),
+          );
+        else wanted.delete(key);
+      }
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  if (!wanted.size) return [];
+
+  const events: PulseEvent[] = [];
+  const consumer = kafka.consumer({
+    groupId: `pulse-reconcile-${randomUUID()}`,
+    maxWaitTimeInMs: 100,
+  });
+  let finish: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => (finish = resolve));
+  const seekTo = (key: string) => {
+    const [first] = wanted.get(key)!;
+    const slash = key.lastIndexOf('/');
+    consumer.seek({
+      topic: key.slice(0, slash),
+      partition: Number(key.slice(slash + 1)),
+      offset: String(first),
+    });
+  };
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics: [...new Set(positions.map((p) => p.topic))] });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch, isStale }) => {
+        const key = `${batch.topic}/${batch.partition}`;
+        for (const message of batch.messages) {
+          if (isStale()) return;
+          const left = wanted.get(key);
+          if (!left?.length) return;
+          const offset = BigInt(message.offset);
+          // Offsets that are not records (transaction markers) are passed over.
+          while (left.length && left[0]! < offset) left.shift();
+          if (left[0] === offset) {
+            left.shift();
+            const read = readEventRecord(message.value?.toString() ?? '', null, {
+              topic: batch.topic,
+              partition: batch.partition,
+              offset: message.offset,
+            });
+            if ('event' in read) events.push(read.event);
+          }
+          if (!left.length) {
+            wanted.delete(key);
+            if (!wanted.size) finish();
+            return;
+          }
+          if (left[0]! - offset > SEEK_GAP) {
+            seekTo(key);
+            return;
+          }
+        }
+      },
+    });
+    for (const key of wanted.keys()) seekTo(key);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `reading ${[...wanted.values()].reduce((n, l) => n + l.length, 0)} records back from Kafka took over ${READ_TIMEOUT_MS} ms`,
+            ),
+          ),
+        READ_TIMEOUT_MS,
+      );
+    });
+    try {
+      await Promise.race([done, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  } finally {
+    await consumer.disconnect();
+  }
+  return events;
+}
