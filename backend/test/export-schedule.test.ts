@@ -195,6 +195,40 @@ describe.skipIf(skip)('scheduled exports to each customer’s bucket', () => {
     expect(none.status).toBe(404);
     expect(await none.json()).toMatchObject({ error: { code: 'not_found' } });
   });
+
+  it("writes a day again without a deleted profile's events, even when nothing of it is left", async () => {
+    // Yesterday's file holds v1's events (a-y1, a-y2, a-late) and v9's; v1 is deleted.
+    await backend.processor.process([
+      event('a-v9', TODAY - DAY + 11 * 3_600_000, {
+        visitor_id: 'v9',
+        received_at: new Date(NOON + 200_000).toISOString(),
+      }),
+    ]);
+    expect((await run(NOON + 300_000)).cust_a?.map((d) => [d.day, d.rows])).toEqual([
+      [YESTERDAY, 4],
+    ]);
+    // Three days ago held only v1's event: its file must not keep it either.
+    // After every export so far (the POST above ran on the wall clock).
+    const erased = Math.max(NOON, Date.now()) + 400_000;
+    await backend.warehouse.deleteProfile('cust_a', ['v1'], erased);
+    const after = await run(erased + 600_000);
+    expect(after.cust_a?.map((d) => [d.day, d.rows])).toEqual([
+      [THREE_DAYS_AGO, 0],
+      [YESTERDAY, 1],
+    ]);
+    expect(
+      (await lines(acme, `customer_id=cust_a/dt=${YESTERDAY}/events.ndjson`)).map(
+        (row) => row.event_id,
+      ),
+    ).toEqual(['a-v9']);
+    expect(await lines(acme, `customer_id=cust_a/dt=${THREE_DAYS_AGO}/events.ndjson`)).toEqual([]);
+    const parquet = await backend.warehouse.query<{ n: string }>(
+      `SELECT count() AS n FROM ${storeTable(acme, `customer_id=cust_a/dt=${THREE_DAYS_AGO}/events.parquet`, 'Parquet')}`,
+    );
+    expect(Number(parquet[0]?.n)).toBe(0);
+    // Written again once: the next run finds nothing due.
+    expect(await run(erased + 900_000)).toEqual({});
+  });
 });
 
 describe('export destinations', () => {

@@ -8,8 +8,8 @@ import { applyArchiving } from './archiving';
 import { openClient } from './open-client';
 import { createWarehouseReads } from './warehouse-reads';
 import { readEventsSince } from './event-history';
-import { countProfileEvents, deleteProfileRows } from './profile-data';
-import { exportEventsOfDay, exportsDue } from './event-export';
+import { countProfileEvents, deleteProfileRows, profileEventDays } from './profile-data';
+import { exportEventsOfDay, exportsDue, recordErasures } from './event-export';
 import { checkStore, storeLocation } from './file-store';
 import { archiveClosedHours, deleteArchivedProfile } from './event-archive';
 import { reconcileHours, recordGaps } from './reconcile';
@@ -175,15 +175,23 @@ export async function createWarehouse(options: WarehouseOptions = {}): Promise<W
         archiveStore ? { store: archiveStore, now: Date.now() } : null,
       ),
     profileEventCount: (customerId, ids) => countProfileEvents(client, database, customerId, ids),
-    async deleteProfile(customerId, ids) {
+    async deleteProfile(customerId, ids, now = Date.now()) {
       // Behind the writes in flight, so a batch of the profile's events queued before the
       // delete does not land after it.
       await tail;
+      const days = await profileEventDays(client, database, customerId, ids);
       const deleted = await deleteProfileRows(client, database, customerId, ids);
       if (archiveStore) {
         await archiving;
-        await deleteArchivedProfile(client, database, { store: archiveStore, customerId, ids });
+        const files = await deleteArchivedProfile(client, database, {
+          store: archiveStore,
+          customerId,
+          ids,
+        });
+        for (const file of files) days.push(/\/dt=(\d{4}-\d{2}-\d{2})\//.exec(file)?.[1] ?? '');
       }
+      // The scheduled export writes those days again, without the profile (event-export.ts).
+      await recordErasures(client, database, { customerId, days, now });
       return deleted;
     },
     async exportDay(customerId, day, to, formats, now = Date.now()) {

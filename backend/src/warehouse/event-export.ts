@@ -107,10 +107,31 @@ export async function exportEventsOfDay(
 }
 
 /**
+ * Records that a profile's events of these days were deleted at `now`: each day an export
+ * already wrote is due again (`exportsDue`), so the customer's files lose them too.
+ */
+export async function recordErasures(
+  client: ClickHouseClient,
+  database: string,
+  options: { customerId: string; days: readonly string[]; now: number },
+): Promise<void> {
+  const days = [...new Set(options.days)].filter((day) => DAY.test(day));
+  if (!days.length) return;
+  const erasedAt = new Date(options.now).toISOString().replace('T', ' ').replace('Z', '');
+  await client.insert({
+    table: `${database}.export_erasures`,
+    values: days.map((day) => ({ customer_id: options.customerId, day, erased_at: erasedAt })),
+    format: 'JSONEachRow',
+  });
+}
+
+/**
  * The UTC days (`YYYY-MM-DD`, oldest first) a customer's scheduled export to `to` should write
  * at `now`: the days of the warm tier that ended `EXPORT_DELAY_MS` ago or more and hold events
  * not covered by an export of that day to that store yet (never exported, or an event
- * received since). Older days are the archive's: exported on request (`POST /v1/exports`).
+ * received since), or whose export holds events of a profile deleted since (`recordErasures`;
+ * such a day is written again even when nothing of it is left). Older days are the archive's:
+ * exported on request (`POST /v1/exports`), and not written again after a deletion.
  */
 export async function exportsDue(
   client: ClickHouseClient,
@@ -122,17 +143,27 @@ export async function exportsDue(
   const until = Math.floor((now - EXPORT_DELAY_MS) / DAY_MS) * DAY_MS;
   if (from >= until) return [];
   const result = await client.query({
+    // `last`: the latest event received or erasure of the day; `stored`: it holds events.
     query: `SELECT toString(held.day) AS day FROM (
-        SELECT toDate(timestamp) AS day, max(received_at) AS last FROM ${database}.events
-        WHERE customer_id = {customer:String}
-          AND timestamp >= fromUnixTimestamp64Milli({from:Int64}, 'UTC')
-          AND timestamp < fromUnixTimestamp64Milli({until:Int64}, 'UTC')
+        SELECT day, max(last) AS last, max(stored) AS stored FROM (
+          SELECT toDate(timestamp) AS day, max(received_at) AS last, 1 AS stored
+          FROM ${database}.events
+          WHERE customer_id = {customer:String}
+            AND timestamp >= fromUnixTimestamp64Milli({from:Int64}, 'UTC')
+            AND timestamp < fromUnixTimestamp64Milli({until:Int64}, 'UTC')
+          GROUP BY day
+          UNION ALL
+          SELECT day, max(erased_at) AS last, 0 AS stored FROM ${database}.export_erasures
+          WHERE customer_id = {customer:String}
+            AND day >= toDate(fromUnixTimestamp64Milli({from:Int64}, 'UTC'))
+            AND day < toDate(fromUnixTimestamp64Milli({until:Int64}, 'UTC'))
+          GROUP BY day)
         GROUP BY day) AS held
       LEFT JOIN (
         SELECT day, max(covers_received_before) AS covered FROM ${database}.exports
         WHERE customer_id = {customer:String} AND location = {location:String}
         GROUP BY day) AS done ON held.day = done.day
-      WHERE done.covered IS NULL OR held.last >= done.covered
+      WHERE (done.covered IS NULL AND held.stored = 1) OR held.last >= done.covered
       ORDER BY held.day`,
     query_params: { customer: customerId, location: storeLocation(to), from, until },
     format: 'JSONEachRow',

@@ -234,6 +234,22 @@ export const MIGRATIONS: readonly Migration[] = [
         ADD COLUMN IF NOT EXISTS healed_from_kafka UInt64 DEFAULT 0 AFTER healed`,
     ],
   },
+  {
+    version: 7,
+    description:
+      "days whose exports hold a deleted profile's events: written again (event-export.ts)",
+    statements: [
+      `CREATE TABLE IF NOT EXISTS {db}.export_erasures (
+        customer_id String,
+        day Date,
+        erased_at DateTime64(3, 'UTC')
+      )
+      ENGINE = MergeTree
+      ORDER BY (customer_id, day, erased_at)
+      TTL toDateTime(erased_at) + INTERVAL 30 DAY
+      SETTINGS fsync_after_insert = 1, fsync_part_directory = 1`,
+    ],
+  },
 ];
 
 /**

@@ -26,6 +26,23 @@ export async function countProfileEvents(
   return Number(row?.n ?? 0);
 }
 
+/** The UTC days (`YYYY-MM-DD`) of a customer's events sent under any of `ids`. */
+export async function profileEventDays(
+  client: ClickHouseClient,
+  database: string,
+  customerId: string,
+  ids: readonly string[],
+): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const result = await client.query({
+    query: `SELECT DISTINCT toString(toDate(timestamp)) AS day FROM ${database}.events
+      WHERE customer_id = {customer:String} AND ${EVENTS_OF} ORDER BY day`,
+    query_params: { customer: customerId, ids },
+    format: 'JSONEachRow',
+  });
+  return (await result.json<{ day: string }>()).map((row) => row.day);
+}
+
 /**
  * Deletes a profile's events, identity links and segment changes (lightweight `DELETE FROM`,
  * which chdb and ClickHouse servers since 23.3 run; the rows disappear from every read at

@@ -60,8 +60,9 @@ export interface Warehouse {
    * Deletes a profile: the events sent under any of `ids`, the identity links from or to them
    * and their segment changes; resolves with the number of events deleted, once no read sees
    * them. Per-minute rollups keep their counts (they hold no ids; see `deleteProfileRows`).
+   * The days it touched are written again by the scheduled export (`exportsDue`), as of `now`.
    */
-  deleteProfile(customerId: string, ids: readonly string[]): Promise<number>;
+  deleteProfile(customerId: string, ids: readonly string[], now?: number): Promise<number>;
   /**
    * Writes one UTC day of a customer's events as files in `to` (event-export.ts), after the
    * writes in flight, and records it; the same events give the same bytes however often it
