@@ -713,23 +713,34 @@ async function refreshParity() {
   summary.textContent =
     `${report.alert ? 'ALERT' : 'OK'}: legacy ${number(report.totals.legacy)}, Pulse ${number(report.totals.pulse)} events ` +
     `(${percent(report.totals.discrepancy)} apart); ${alerting.length} of ${report.rows.length} hour × type rows above ${percent(report.threshold)}.`;
-  const rows = [...alerting, ...report.rows.filter((row) => !row.alert)].slice(0, PARITY_ROWS);
-  $('parity-rows').tBodies[0].replaceChildren(
+  showParityRows($('parity-rows'), report.rows, (row) => [row.event_type]);
+  showVisitorParity(report);
+}
+const percent = (fraction) => `${(fraction * 100).toFixed(2)}%`;
+
+/**
+ * Fills a parity table: alerting rows first, at most PARITY_ROWS; each row is its hour, the
+ * cells `columns` gives, then legacy, Pulse and the discrepancy.
+ */
+function showParityRows(table, reportRows, columns) {
+  const rows = [
+    ...reportRows.filter((row) => row.alert),
+    ...reportRows.filter((row) => !row.alert),
+  ].slice(0, PARITY_ROWS);
+  table.tBodies[0].replaceChildren(
     ...rows.map((row) =>
       el(
         'tr',
         { class: row.alert ? 'alert' : undefined, 'data-alert': String(row.alert) },
         el('td', {}, row.hour.slice(0, 13).replace('T', ' ') + 'h'),
-        el('td', {}, row.event_type),
+        ...columns(row).map((cell) => el('td', {}, cell)),
         el('td', {}, row.legacy),
         el('td', {}, row.pulse),
         el('td', {}, percent(row.discrepancy)),
       ),
     ),
   );
-  showVisitorParity(report);
 }
-const percent = (fraction) => `${(fraction * 100).toFixed(2)}%`;
 
 /** The dashboard's unique visitors per hour on both sides, when the legacy side gives them. */
 function showVisitorParity(report) {
@@ -747,19 +758,7 @@ function showVisitorParity(report) {
   const alerting = visitors.filter((row) => row.alert);
   summary.dataset.alerts = alerting.length;
   summary.textContent = `${alerting.length} of ${visitors.length} hours above ${percent(report.threshold)}.`;
-  const rows = [...alerting, ...visitors.filter((row) => !row.alert)].slice(0, PARITY_ROWS);
-  table.tBodies[0].replaceChildren(
-    ...rows.map((row) =>
-      el(
-        'tr',
-        { class: row.alert ? 'alert' : undefined, 'data-alert': String(row.alert) },
-        el('td', {}, row.hour.slice(0, 13).replace('T', ' ') + 'h'),
-        el('td', {}, row.legacy),
-        el('td', {}, row.pulse),
-        el('td', {}, percent(row.discrepancy)),
-      ),
-    ),
-  );
+  showParityRows(table, visitors, () => []);
 }
 
 async function saveParitySource(event) {
