@@ -5,9 +5,12 @@
  * The IIFE's budget was 6,144 B until identify took a userHash for decide (+49 B, the trust
  * model of contract/src/identity-proof.ts), 6,192 B until a newly elected sender asked the edge
  * for receipts of every earlier page's event and again a little later (+93 B: no whole-batch
- * resend after a closed tab). The size goal (5.5 KB, issue 14) is to take these back and more.
+ * resend after a closed tab), 6,288 B until events whose answer was lost were sent again with a
+ * receipt and then asked about instead of sent a third time (+94 B: 250 wire duplicates of 50
+ * events with answers lost for 3 s became 50). The size goal (5.5 KB, issue 14) is to take
+ * these back and more.
  */
-export const IIFE_GZIP_BUDGET = 6288;
+export const IIFE_GZIP_BUDGET = 6384;
 
 /** The script-tag snippet, minified (not gzipped: it is pasted into pages). */
 export const SNIPPET_BUDGET = 500;

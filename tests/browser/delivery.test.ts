@@ -70,6 +70,26 @@ describe('SDK delivery in Chromium', () => {
     expect(await waitFor(() => seqsOf(s.collector, 'dropped-conn').size === 10)).toBe(true);
   });
 
+  it('sends each event at most twice while the answers are lost for 3 s, and loses none', async () => {
+    const context = await s.context();
+    const page = await s.open(context);
+    // The edge takes every request in, but no answer comes back (the connection drops).
+    s.collector.setMode({ kind: 'lose-answer' });
+    await trackMany(page, 'lost-answers', 50);
+    await page.waitForTimeout(3000);
+    s.collector.setMode({ kind: 'ok' });
+    expect(await waitFor(() => seqsOf(s.collector, 'lost-answers').size === 50, 30_000)).toBe(true);
+    const ids = idsOf(s.collector, 'lost-answers');
+    reportDuplicates('answers-lost-3s', duplicatesOf(s.collector, ids), 50);
+    // Once more at most: the second send asks the edge for a receipt, and the SDK asks for it
+    // (until an answer comes) instead of sending a third time.
+    expect(Math.max(...[...ids].map((id) => s.collector.counts.get(id) ?? 0))).toBeLessThanOrEqual(
+      2,
+    );
+    const asked = s.collector.requests.filter((r) => r.url.startsWith('/v1/receipts'));
+    expect(asked.length).toBeGreaterThan(0);
+  });
+
   it('falls back to localStorage when IndexedDB is unavailable, and still survives a reload', async () => {
     const context = await s.context();
     await context.addInitScript(() => {

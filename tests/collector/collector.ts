@@ -12,7 +12,9 @@ export type CollectorMode =
   | { kind: 'ok' }
   | { kind: 'status'; status: number; headers?: Record<string, string> }
   | { kind: 'hang' }
-  | { kind: 'drop-connection' };
+  | { kind: 'drop-connection' }
+  /** Takes the request in (counts its events, keeps its receipts), then drops the connection. */
+  | { kind: 'lose-answer' };
 
 export interface ReceivedRequest {
   at: number;
@@ -82,6 +84,9 @@ export async function createCollector(port = 0): Promise<Collector> {
       record(0, raw);
       return req.socket.destroy();
     }
+    // The answer is lost on the way back: the connection drops instead.
+    const reply: typeof answer =
+      current.kind === 'lose-answer' ? (r) => void r.socket?.destroy() : answer;
     if (current.kind === 'status') {
       record(current.status, raw);
       return answer(
@@ -96,7 +101,7 @@ export async function createCollector(port = 0): Promise<Collector> {
       body = JSON.parse(raw);
     } catch {
       record(400, raw);
-      return answer(res, 400, { error: { code: 'invalid_json', message: 'body is not JSON' } });
+      return reply(res, 400, { error: { code: 'invalid_json', message: 'body is not JSON' } });
     }
     if (req.url?.startsWith('/v1/receipts')) {
       // Like the edge: which of these ids came in a batch sent at unload?
@@ -105,12 +110,12 @@ export async function createCollector(port = 0): Promise<Collector> {
         ? ids.filter((id): id is string => typeof id === 'string' && receipts.has(id))
         : [];
       record(200, body);
-      return answer(res, 200, { received });
+      return reply(res, 200, { received });
     }
     const envelope = eventBatchEnvelopeSchema.safeParse(body);
     if (!envelope.success) {
       record(400, body);
-      return answer(res, 400, {
+      return reply(res, 400, {
         error: { code: 'invalid_batch', message: describeIssues(envelope.error) },
       });
     }
@@ -134,7 +139,7 @@ export async function createCollector(port = 0): Promise<Collector> {
       for (const e of envelope.data.events)
         receipts.add((e as { event_id?: string }).event_id ?? '');
     record(200, body);
-    answer(res, 200, { accepted: envelope.data.events.length - rejected.length, rejected });
+    reply(res, 200, { accepted: envelope.data.events.length - rejected.length, rejected });
   };
 
   const server = createServer((req, res) => {

@@ -44,6 +44,11 @@ export const createDelivery = (
   const done = new Set<string>();
   /** Acknowledged, but their deletion from the store is not committed yet. */
   const undel = new Set<string>();
+  /**
+   * Sent in a request whose answer never came, so the edge may hold them: 0, sent again with a
+   * receipt asked for; 1, sent so, the edge is asked for the receipt before sending them again.
+   */
+  const unsure = new Map<string, number>();
   let bytes = 0;
   let keepalive = 0;
   let attempt = 0;
@@ -140,6 +145,7 @@ export const createDelivery = (
       remove(id);
       wal.delete(id);
       own.delete(id);
+      unsure.delete(id);
       done.add(id);
       undel.add(id);
     }
@@ -194,11 +200,24 @@ export const createDelivery = (
       );
   };
 
+  /** No request before a while: the edge's Retry-After, else backoff. Resolves false. */
+  const wait = (status: number, reply?: Reply) => {
+    const after = status == 429 || status == 503 ? retryAfter(reply!.retryAfter, now()) : undefined;
+    hard = after != null;
+    const ms = after ?? backoff(attempt++, o.retryBase, o.retryCap, env.rand);
+    hold = now() + ms;
+    schedule(ms);
+    report('delivery', `${status || 'offline'}: retry in ${ms | 0} ms`, true);
+    return false;
+  };
+
   /** Sends one batch and applies the answer; resolves true when the next batch may go now. */
   const post = async (ids: string[], keep?: boolean): Promise<boolean> => {
     const lost = dropped();
-    // Sent while leaving, the edge keeps a receipt: the next page asks before resending.
-    const unload = keep || leaving;
+    const gone = keep || leaving;
+    // Sent while leaving, or again after an answer was lost, the edge keeps a receipt: this
+    // page, or the next one, asks for it before sending them again.
+    const unload = gone || ids.some((id) => unsure.has(id));
     if (unload) mark(ids);
     const text = body(ids, lost, unload);
     const size = utf8(text);
@@ -215,7 +234,9 @@ export const createDelivery = (
     for (const id of ids) flight.delete(id);
     // Browsers fail a page's requests as it is left (navigation, closed tab), though keepalive
     // ones go on: such a failure is no reason to send the same events again from this page.
-    if (!reply && unload) return (park(ids), false);
+    if (!reply && gone) return (park(ids), false);
+    // No answer: the edge may have them all the same.
+    if (!reply) for (const id of ids) unsure.set(id, +unload);
     const status = reply?.status || 0;
     const why = (reply?.body as ErrorResponse | undefined)?.error?.message || '';
     if (status > 199 && status < 300) {
@@ -249,13 +270,7 @@ export const createDelivery = (
       report('delivery', `${status} ${why}: sending stopped, events kept`);
       return false;
     }
-    const wait = status == 429 || status == 503 ? retryAfter(reply!.retryAfter, now()) : undefined;
-    hard = wait != null;
-    const ms = wait ?? backoff(attempt++, o.retryBase, o.retryCap, env.rand);
-    hold = now() + ms;
-    schedule(ms);
-    report('delivery', `${status || 'offline'}: retry in ${ms | 0} ms`, true);
-    return false;
+    return wait(status, reply);
   };
 
   const pump = (): Promise<void> =>
@@ -265,20 +280,29 @@ export const createDelivery = (
           // A timer may fire a little before the hold ends: wait for the rest of it.
           if (now() < hold) return schedule(0);
           const ids = pick(flight);
-          if (!ids.length || !(await post(ids))) break;
+          if (!ids.length) break;
+          // Sent with a receipt and not answered: ask before sending any of them again.
+          const asked = ids.filter((id) => unsure.get(id)).slice(0, 1e3);
+          if (asked.length) {
+            const missing = await receipts(asked);
+            if (!missing) return void wait(0);
+            for (const id of missing) unsure.set(id, 0);
+          } else if (!(await post(ids))) break;
         }
       })
       .finally(() => (busy = undefined)));
 
-  /** Asks the edge which of `ids` arrived (no answer: none did) and acknowledges those. */
+  /**
+   * Asks the edge which of `ids` arrived and acknowledges those; resolves with the rest, or
+   * undefined when no answer came.
+   */
   const receipts = async (ids: string[]) => {
-    if (ids.length) {
-      const reply = await env
-        .send(at('receipts'), JSON.stringify({ event_ids: ids }), false)
-        .catch(() => undefined);
-      if (reply?.status == 200)
-        ack((reply.body as ReceiptsResponse).received.filter((id) => pend.has(id)));
-    }
+    if (!ids.length) return ids;
+    const reply = await env
+      .send(at('receipts'), JSON.stringify({ event_ids: ids }), false)
+      .catch(() => undefined);
+    if (reply?.status != 200) return;
+    ack((reply.body as ReceiptsResponse).received.filter((id) => pend.has(id)));
     return ids.filter((id) => pend.has(id));
   };
 
@@ -314,11 +338,11 @@ export const createDelivery = (
         // be on its way. Until then this page does not send them.
         const marked = new Set(unconfirmed());
         kv.del(sentKey);
-        const missing = await receipts(
-          [...pend.keys()]
-            .filter((id) => marked.has(id) || (elected && !own.has(id)))
-            .slice(0, 1e3), // the contract's most ids per receipts request
-        );
+        const earlier = [...pend.keys()]
+          .filter((id) => marked.has(id) || (elected && !own.has(id)))
+          .slice(0, 1e3); // the contract's most ids per receipts request
+        // No answer: none counts as received (sending them again is safe).
+        const missing = (await receipts(earlier)) || earlier;
         if (elected && missing.length) {
           for (const id of missing) flight.add(id);
           rechecked = new Promise<void>((done) => env.later(() => done(), 3e3))
