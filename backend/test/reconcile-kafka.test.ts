@@ -270,4 +270,23 @@ describe.skipIf(skip)('reconciliation with Kafka as a witness (real broker)', ()
       healed_from_kafka: 0,
     });
   });
+
+  it('names a failed read back from Kafka, leaves that hour missing and goes on', async () => {
+    await loseRows(['e-3-5']);
+    loseHourFile(3);
+    const broken: KafkaWitness = {
+      processed: kafka.processed,
+      read: () => Promise.reject(new Error('the broker went away')),
+    };
+    const report = await backend.warehouse.reconcile(NOW - 24 * HOUR, NOW, NOW, broken);
+    // This hour's, and the one whose records Kafka no longer keeps (the read fails first).
+    const failed = (back: number) =>
+      `healing cust_a ${new Date(H(back)).toISOString()} page_view from Kafka failed: Error: the broker went away`;
+    expect([...report.errors].sort()).toEqual([failed(3), failed(2)]);
+    expect(
+      report.gaps.find(
+        (gap) => gap.hour === new Date(H(3)).toISOString() && gap.event_type === 'page_view',
+      ),
+    ).toMatchObject({ kafka: 20, warehouse: 19, healed_from_kafka: 0, missing: 1, alert: true });
+  });
 });

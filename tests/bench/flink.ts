@@ -1,13 +1,15 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setUpTopics } from '../../backend/src/kafka/topics';
+import { Kafka, logLevel } from 'kafkajs';
+import type { PulseEvent } from '@pulse/contract';
+import { setUpTopics, TOPICS } from '../../backend/src/kafka/topics';
 import { createKafkaSink } from '../../backend/src/sinks/kafka-sink';
-import { buildFlinkJob, runFlinkMain } from '../services/flink-job';
+import { buildFlinkJob, runFlinkMain, startFlinkMain } from '../services/flink-job';
 import { startKafka } from '../services/kafka/broker';
 import { asPulseEvents, BENCH_SEGMENTS, eventMix } from './event-mix';
 import { benchProcessor } from './processor';
-import { printTable } from './table';
+import { percentile, printTable } from './table';
 
 const CUSTOMER = 'cust_bench';
 const EVENTS = 100_000;
@@ -77,5 +79,157 @@ export async function benchFlink(): Promise<Record<string, unknown>> {
   console.log(
     'goal: 50,000 events/s per 2 cores (issue 12); one customer: its segment work is one slot',
   );
+  results.latency = await flinkLatency();
   return results;
+}
+
+const LATENCY_CUSTOMER = 'cust_flink_latency';
+const LATENCY_RATE = 1000;
+const LATENCY_SECONDS = 15;
+/** The job's checkpoint interval: its outputs become visible to read_committed at each one. */
+const LATENCY_CHECKPOINT_MS = 500;
+
+const pageView = (visitor: string, at: number): PulseEvent => {
+  const time = new Date(at).toISOString();
+  return {
+    event_id: `${visitor}-e`,
+    customer_id: LATENCY_CUSTOMER,
+    visitor_id: visitor,
+    user_id: null,
+    session_id: null,
+    event_type: 'page_view',
+    event_name: 'page_view',
+    properties: { path: '/pricing' },
+    previous_id: null,
+    context: {},
+    timestamp: time,
+    original_timestamp: time,
+    sent_at: time,
+    received_at: time,
+  };
+};
+
+/**
+ * End-to-end latency through the Flink job at 1K events/s: from Kafka's ack of an event (what
+ * the edge's 200 waits for) to its segment enter being readable on `pulse.segments` with
+ * read_committed (what a consumer of the job's output sees). Each event is a new visitor's first
+ * page view, which enters a one-view segment. The job runs in its own MiniCluster JVM at
+ * parallelism 1 with 500 ms checkpoints, the floor of this latency, printed beside it.
+ */
+async function flinkLatency(): Promise<Record<string, number>> {
+  const dir = mkdtempSync(join(tmpdir(), 'pulse-bench-flink-latency-'));
+  const broker = await startKafka();
+  const job = { stop: async () => {} };
+  const kafka = new Kafka({ brokers: [broker.brokers], logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId: 'bench-latency-reader', maxWaitTimeInMs: 20 });
+  const sink = createKafkaSink({ brokers: [broker.brokers] });
+  const arrived = new Map<string, number>();
+  try {
+    await setUpTopics([broker.brokers], {
+      partitions: 6,
+      replicationFactor: 1,
+      minInsyncReplicas: 1,
+      retentionMs: 3600_000,
+    });
+    const segments = join(dir, 'latency-segments.json');
+    writeFileSync(
+      segments,
+      JSON.stringify({
+        [LATENCY_CUSTOMER]: [
+          { id: 'viewers', rule: { event_type: 'page_view', min_count: 1, window: '1h' } },
+        ],
+      }),
+    );
+    const flink = startFlinkMain('dev.pulse.flink.kafka.PulseKafkaJob', {
+      KAFKA_BROKERS: broker.brokers,
+      PULSE_FLINK_PARALLELISM: '1',
+      PULSE_FLINK_CHECKPOINT_MS: String(LATENCY_CHECKPOINT_MS),
+      PULSE_FLINK_GROUP: 'bench-latency',
+      PULSE_SEGMENTS_FILE: segments,
+    });
+    job.stop = () => flink.stop();
+    await consumer.connect();
+    await consumer.subscribe({ topics: [TOPICS.segments], fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const change = JSON.parse(message.value?.toString() ?? '{}') as {
+          id?: string;
+          change?: string;
+        };
+        if (change.change === 'enter' && change.id && !arrived.has(change.id)) {
+          arrived.set(change.id, Date.now());
+        }
+      },
+    });
+    // Warm up: the job deploys, and its first checkpoint commits the first outputs.
+    const warmUntil = Date.now() + 180_000;
+    for (let n = 0; ![...arrived.keys()].some((id) => id.startsWith('warm-')); n++) {
+      if (Date.now() > warmUntil) throw new Error(`the Flink job never answered:\n${flink.log()}`);
+      await sink.write({
+        customer_id: LATENCY_CUSTOMER,
+        events: [pageView(`warm-${n}`, Date.now())],
+        dead_letters: [],
+      });
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    // 1K events/s: 50 new visitors every 50 ms; an event's clock starts at Kafka's ack.
+    const ackedAt = new Map<string, number>();
+    const perTick = LATENCY_RATE / 20;
+    const start = Date.now();
+    for (let tick = 0; tick < LATENCY_SECONDS * 20; tick++) {
+      const events = Array.from({ length: perTick }, (_, i) =>
+        pageView(`v-${tick}-${i}`, Date.now()),
+      );
+      await sink.write({ customer_id: LATENCY_CUSTOMER, events, dead_letters: [] });
+      const now = Date.now();
+      for (const event of events) ackedAt.set(event.visitor_id, now);
+      const next = start + (tick + 1) * 50;
+      if (next > Date.now()) await new Promise((r) => setTimeout(r, next - Date.now()));
+    }
+    const drainUntil = Date.now() + 60_000;
+    while ([...ackedAt.keys()].some((id) => !arrived.has(id)) && Date.now() < drainUntil) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const latencies = [...ackedAt].flatMap(([id, at]) => {
+      const seen = arrived.get(id);
+      return seen === undefined ? [] : [seen - at];
+    });
+    const result = {
+      events: ackedAt.size,
+      missing: ackedAt.size - latencies.length,
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+      max: Math.max(...latencies),
+      checkpointMs: LATENCY_CHECKPOINT_MS,
+      sendSeconds: (Date.now() - start) / 1000,
+    };
+    printTable([
+      [
+        'Flink end to end at 1K events/s',
+        'events',
+        'missing',
+        'p50 ms',
+        'p99 ms',
+        'max ms',
+        'checkpoint ms',
+      ],
+      [
+        'Kafka ack → enter on pulse.segments (read_committed)',
+        result.events,
+        result.missing,
+        result.p50,
+        result.p99,
+        result.max,
+        LATENCY_CHECKPOINT_MS,
+      ],
+    ]);
+    console.log('goal: p50 ≤ 500 ms, p99 ≤ 2,000 ms (issue 12); floor: the checkpoint interval');
+    return result;
+  } finally {
+    await consumer.disconnect().catch(() => undefined);
+    await sink.close();
+    await job.stop();
+    await broker.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

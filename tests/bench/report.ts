@@ -125,6 +125,19 @@ export function reportRows(results: BenchResults): ReportRow[] {
     });
   }
 
+  const flinkP50 = num(at(results, 'flink', 'latency', 'p50'));
+  const flinkP99 = num(at(results, 'flink', 'latency', 'p99'));
+  const checkpoint = num(at(results, 'flink', 'latency', 'checkpointMs'));
+  if (flinkP50 !== undefined && flinkP99 !== undefined) {
+    rows.push({
+      figure: 'Flink, Kafka ack → change readable, 1K events/s',
+      value: `p50 ${int(flinkP50)} / p99 ${int(flinkP99)} ms`,
+      goal: 'p50 ≤ 500, p99 ≤ 2,000 ms',
+      beside: checkpoint === undefined ? '' : `checkpoint interval ${int(checkpoint)} ms`,
+      met: flinkP50 <= 500 && flinkP99 <= 2000,
+    });
+  }
+
   for (const phase of ['steady 1K events/s', 'burst 10K events/s']) {
     const p50 = num(at(results, 'latency', phase, 'p50'));
     const p99 = num(at(results, 'latency', phase, 'p99'));

@@ -43,6 +43,7 @@ export async function runReconciliation(
       `reconciliation: copied ${healed} events back into the warehouse (${healed - fromKafka} from the archive, ${fromKafka} from Kafka)`,
     );
   }
+  for (const error of report.errors) log.warn({ from: report.from, to: report.to }, error);
   if (!report.alert) return report;
   const alerting = report.gaps.filter((gap) => gap.alert);
   log.warn(

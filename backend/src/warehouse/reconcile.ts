@@ -73,6 +73,8 @@ export interface ReconcileReport {
   compared: number;
   gaps: ReconcileGap[];
   alert: boolean;
+  /** Healing from Kafka that failed (a customer hour's read or write), each named; the run went on. */
+  errors: string[];
 }
 
 type Counts = Map<string, number>;
@@ -119,6 +121,7 @@ export async function reconcileHours(
       compared: 0,
       gaps: [],
       alert: false,
+      errors: [],
     };
   // Records before these offsets were acknowledged by the processor (`topic/partition`).
   const processed = options.kafka ? await options.kafka.processed() : [];
@@ -202,6 +205,7 @@ export async function reconcileHours(
   const healed = new Map<string, number>();
   const fromKafka = new Map<string, number>();
   let kafkaBudget = KAFKA_HEAL_LIMIT;
+  const errors: string[] = [];
   let rearchive = false;
   const hourWhere = `customer_id = {customer:String} AND event_type = {type:String}
     AND timestamp >= fromUnixTimestamp64Milli({hfrom:Int64}, 'UTC')
@@ -251,18 +255,24 @@ export async function reconcileHours(
         ({ topic, partition, at }) => ({ topic, partition, offset: at }),
       );
       kafkaBudget -= positions.length;
-      const seen = new Set<string>();
-      const events = (await kafka.read(positions)).filter((event) => {
-        if (event.customer_id !== customer || event.event_type !== type) return false;
-        if (seen.has(event.event_id)) return false;
-        seen.add(event.event_id);
-        return true;
-      });
-      if (events.length) {
-        await kafka.write(events);
-        const healedNow = await countHour(hourParams);
-        fromKafka.set(key, healedNow - nowInWarehouse);
-        nowInWarehouse = healedNow;
+      try {
+        const seen = new Set<string>();
+        const events = (await kafka.read(positions)).filter((event) => {
+          if (event.customer_id !== customer || event.event_type !== type) return false;
+          if (seen.has(event.event_id)) return false;
+          seen.add(event.event_id);
+          return true;
+        });
+        if (events.length) {
+          await kafka.write(events);
+          const healedNow = await countHour(hourParams);
+          fromKafka.set(key, healedNow - nowInWarehouse);
+          nowInWarehouse = healedNow;
+        }
+      } catch (error) {
+        // Left missing (and alerting): one hour's failure stops no other hour's healing.
+        const at = `${customer} ${new Date(hour).toISOString()} ${type}`;
+        errors.push(`healing ${at} from Kafka failed: ${String(error).slice(0, 500)}`);
       }
     }
     if (nowInWarehouse > inWarehouse) healed.set(key, nowInWarehouse - inWarehouse);
@@ -322,6 +332,7 @@ export async function reconcileHours(
     compared: compared.length,
     gaps,
     alert: gaps.some((gap) => gap.alert),
+    errors,
   };
 }
 
