@@ -75,7 +75,11 @@ export async function startWitness(options: {
         const record =
           batch.topic === TOPICS.dlq
             ? quarantinedRecord(text)
-            : eventRecord(text, { ...batch, offset: message.offset });
+            : eventRecord(text, {
+                topic: batch.topic,
+                partition: batch.partition,
+                offset: message.offset,
+              });
         if (record) records.push(record);
       }
       await options.warehouse.witness(records);
