@@ -327,4 +327,36 @@ describe.skipIf(skip)('reconciliation with Kafka as a witness (real broker)', ()
       ),
     ).toMatchObject({ kafka: 20, warehouse: 19, healed_from_kafka: 0, missing: 1, alert: true });
   });
+
+  it('reads back records far apart in a partition (a seek per run), and only those', async () => {
+    // A topic of its own, one partition, 25,000 events: the positions asked for are 20,000 apart.
+    const topic = 'reconcile-read-back';
+    const client = new Kafka({ brokers: [broker.brokers], logLevel: logLevel.NOTHING });
+    const topics = client.admin();
+    await topics.connect();
+    await topics.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    await topics.disconnect();
+    const producer = client.producer();
+    await producer.connect();
+    try {
+      for (let from = 0; from < 25_000; from += 1_000) {
+        await producer.send({
+          topic,
+          acks: -1,
+          messages: Array.from({ length: 1_000 }, (_, i) => ({
+            value: JSON.stringify(
+              makeEvent({ event_id: `r-${from + i}`, timestamp: new Date(H(2)).toISOString() }),
+            ),
+          })),
+        });
+      }
+    } finally {
+      await producer.disconnect();
+    }
+    const at = (offset: number) => ({ topic, partition: 0, offset: String(offset) });
+    const events = await kafka.read([at(24_000), at(3), at(3), at(4), at(23_999)]);
+    expect(events.map((event) => event.event_id).sort()).toEqual(
+      ['r-23999', 'r-24000', 'r-3', 'r-4'].sort(),
+    );
+  });
 });

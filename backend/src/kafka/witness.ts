@@ -168,25 +168,27 @@ async function readAt(
 ): Promise<PulseEvent[]> {
   if (!positions.length) return [];
   const kafka = clientOf(brokers, 'pulse-reconcile');
-  const wanted = new Map<string, bigint[]>();
+  const asked = new Map<string, bigint[]>();
   for (const { topic, partition, offset } of positions) {
     const key = `${topic}/${partition}`;
-    wanted.set(key, [...(wanted.get(key) ?? []), BigInt(offset)]);
+    const offsets = asked.get(key) ?? [];
+    if (!offsets.length) asked.set(key, offsets);
+    offsets.push(BigInt(offset));
   }
-  // Drop what retention deleted: those records are gone for good.
+  // What Kafka still keeps, in order: what retention deleted is gone for good.
+  const wanted = new Map<string, bigint[]>();
   const admin = kafka.admin();
   await admin.connect();
   try {
     for (const topic of new Set(positions.map((p) => p.topic))) {
       for (const { partition, low, high } of await admin.fetchTopicOffsets(topic)) {
         const key = `${topic}/${partition}`;
-        const kept = (wanted.get(key) ?? []).filter((o) => o >= BigInt(low) && o < BigInt(high));
+        const kept = (asked.get(key) ?? []).filter((o) => o >= BigInt(low) && o < BigInt(high));
         if (kept.length)
           wanted.set(
             key,
             [...new Set(kept)].sort((a, b) => (a < b ? -1 : 1)),
           );
-        else wanted.delete(key);
       }
     }
   } finally {
@@ -201,8 +203,10 @@ async function readAt(
   });
   let finish: () => void = () => undefined;
   const done = new Promise<void>((resolve) => (finish = resolve));
+  /** Per partition, the index in its `wanted` offsets of the next one to read. */
+  const next = new Map<string, number>();
   const seekTo = (key: string) => {
-    const [first] = wanted.get(key)!;
+    const first = wanted.get(key)![next.get(key) ?? 0];
     const slash = key.lastIndexOf('/');
     consumer.seek({
       topic: key.slice(0, slash),
@@ -219,13 +223,14 @@ async function readAt(
         const key = `${batch.topic}/${batch.partition}`;
         for (const message of batch.messages) {
           if (isStale()) return;
-          const left = wanted.get(key);
-          if (!left?.length) return;
+          const offsets = wanted.get(key);
+          if (!offsets) return;
+          let at = next.get(key) ?? 0;
           const offset = BigInt(message.offset);
           // Offsets that are not records (transaction markers) are passed over.
-          while (left.length && left[0]! < offset) left.shift();
-          if (left[0] === offset) {
-            left.shift();
+          while (at < offsets.length && offsets[at]! < offset) at++;
+          if (offsets[at] === offset) {
+            at++;
             const read = readEventRecord(message.value?.toString() ?? '', null, {
               topic: batch.topic,
               partition: batch.partition,
@@ -233,12 +238,13 @@ async function readAt(
             });
             if ('event' in read) events.push(read.event);
           }
-          if (!left.length) {
+          next.set(key, at);
+          if (at === offsets.length) {
             wanted.delete(key);
             if (!wanted.size) finish();
             return;
           }
-          if (left[0]! - offset > SEEK_GAP) {
+          if (offsets[at]! - offset > SEEK_GAP) {
             seekTo(key);
             return;
           }
@@ -252,7 +258,7 @@ async function readAt(
         () =>
           reject(
             new Error(
-              `reading ${[...wanted.values()].reduce((n, l) => n + l.length, 0)} records back from Kafka took over ${READ_TIMEOUT_MS} ms`,
+              `reading ${[...wanted].reduce((n, [key, offsets]) => n + offsets.length - (next.get(key) ?? 0), 0)} records back from Kafka took over ${READ_TIMEOUT_MS} ms`,
             ),
           ),
         READ_TIMEOUT_MS,
