@@ -6,11 +6,12 @@
  * model of contract/src/identity-proof.ts), 6,192 B until a newly elected sender asked the edge
  * for receipts of every earlier page's event and again a little later (+93 B: no whole-batch
  * resend after a closed tab), 6,288 B until events whose answer was lost were sent again with a
- * receipt and then asked about instead of sent a third time (+94 B: 250 wire duplicates of 50
- * events with answers lost for 3 s became 50). The size goal (5.5 KB, issue 14) is to take
+ * receipt and then asked about instead of sent a third time (+107 B: 250 wire duplicates of 50
+ * events with answers lost for 3 s became 50; a receipts request refused with a final 4xx counts
+ * as none received, so an edge without receipts never holds the events back). The size goal (5.5 KB, issue 14) is to take
  * these back and more.
  */
-export const IIFE_GZIP_BUDGET = 6384;
+export const IIFE_GZIP_BUDGET = 6395;
 
 /** The script-tag snippet, minified (not gzipped: it is pasted into pages). */
 export const SNIPPET_BUDGET = 500;

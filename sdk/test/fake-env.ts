@@ -11,7 +11,8 @@ import type { Env, Kv, Pulse, PulseEventMap, Reply, Row, Store } from '../src/co
  */
 
 /** What the scripted edge does with one request. */
-export type Answer = Reply | 'network' | 'hang';
+/** `lost`: the edge takes the batch in (a 200), but the answer never reaches the page. */
+export type Answer = Reply | 'network' | 'hang' | 'lost';
 
 export interface Request {
   /** The tab that sent it. */
@@ -112,6 +113,8 @@ export const createWorld = (start = Date.parse('2026-01-01T00:00:00Z')) => {
     receipts: new Set<string>(),
     /** The ids each `POST /v1/receipts` asked about. */
     receiptRequests: [] as string[][],
+    /** What the edge answers to receipts: a reply, or 'network'. @default 200 with the receipts */
+    receiptsAnswer: null as Reply | 'network' | null,
     /** URLs of `GET /v1/decide` calls, in order. */
     decideRequests: [] as string[],
     /** What the edge answers to decide: a reply, or 'network'. @default 200 with no segments */
@@ -174,6 +177,10 @@ export const createWorld = (start = Date.parse('2026-01-01T00:00:00Z')) => {
           // Like the edge: which of these ids came in a batch sent at unload and answered 200?
           const ids = (JSON.parse(body!) as { event_ids: string[] }).event_ids;
           world.receiptRequests.push(ids);
+          if (world.receiptsAnswer == 'network') {
+            return Promise.reject(new TypeError('Failed to fetch'));
+          }
+          if (world.receiptsAnswer) return Promise.resolve(world.receiptsAnswer);
           return Promise.resolve({
             status: 200,
             retryAfter: null,
@@ -191,12 +198,14 @@ export const createWorld = (start = Date.parse('2026-01-01T00:00:00Z')) => {
         const answer = answers.shift() ?? ok();
         if (answer == 'network') return Promise.reject(new TypeError('Failed to fetch'));
         if (answer == 'hang') return new Promise(() => {});
-        if (answer.status == 200) {
+        const taken = answer == 'lost' ? ok() : answer;
+        if (taken.status == 200) {
           answeredOk.add(i);
           const batch = requests[i]!.batch;
           if (batch.unload) for (const e of batch.events) world.receipts.add(e.event_id);
         }
-        return Promise.resolve(answer);
+        if (answer == 'lost') return Promise.reject(new TypeError('Failed to fetch'));
+        return Promise.resolve(taken);
       },
       beacon: (_url, body) => {
         beacons.push(JSON.parse(body) as EventBatch);

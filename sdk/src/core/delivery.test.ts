@@ -258,3 +258,48 @@ describe('delivery: retries', () => {
     expect(w.delivered()).toHaveLength(1);
   });
 });
+
+describe('delivery: answers lost on the way back', () => {
+  /** Tracks one event whose first two sends the edge takes in without the page hearing back. */
+  const twoLost = async (w: World) => {
+    const tab = await openTab(w, FAST);
+    w.answers.push('lost', 'lost');
+    tab.pulse.track('a');
+    await w.advance(100); // the first send: no receipt asked for
+    await w.advance(60_000); // the second: with one
+    return tab;
+  };
+
+  it('sends again once with a receipt asked for, then asks the edge instead of a third send', async () => {
+    const w = createWorld();
+    await twoLost(w);
+    await w.advance(60_000);
+    expect(w.requests.map((r) => !!r.batch.unload)).toEqual([false, true]);
+    const id = w.requests[0]!.batch.events[0]!.event_id;
+    expect(w.receiptRequests).toEqual([[id]]);
+    expect(w.delivered()).toEqual([id, id]);
+    expect(w.store.rows.size).toBe(0);
+  });
+
+  it('asks again after each backoff while the receipts go unanswered, and sends nothing meanwhile', async () => {
+    const w = createWorld();
+    w.receiptsAnswer = 'network';
+    await twoLost(w);
+    await w.advance(120_000);
+    expect(w.requests).toHaveLength(2);
+    expect(w.receiptRequests.length).toBeGreaterThan(1);
+    w.receiptsAnswer = null;
+    await w.advance(120_000);
+    expect(w.requests).toHaveLength(2);
+    expect(w.store.rows.size).toBe(0);
+  });
+
+  it('sends them again when the edge refuses the receipts request (a 404): none is held back', async () => {
+    const w = createWorld();
+    w.receiptsAnswer = status(404);
+    await twoLost(w);
+    await w.advance(60_000);
+    expect(w.requests.length).toBeGreaterThanOrEqual(3);
+    expect(w.store.rows.size).toBe(0);
+  });
+});

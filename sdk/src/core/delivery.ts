@@ -200,6 +200,10 @@ export const createDelivery = (
       );
   };
 
+  /** A final refusal: a 4xx other than 408 (timeout) and 429 (too many); a retry gets the same. */
+  const refused = (status: number) =>
+    status > 399 && status < 500 && status != 408 && status != 429;
+
   /** No request before a while: the edge's Retry-After, else backoff. Resolves false. */
   const wait = (status: number, reply?: Reply) => {
     const after = status == 429 || status == 503 ? retryAfter(reply!.retryAfter, now()) : undefined;
@@ -265,7 +269,7 @@ export const createDelivery = (
       }
       return true;
     }
-    if (status > 399 && status < 500 && status != 408 && status != 429) {
+    if (refused(status)) {
       stopped = true;
       report('delivery', `${status} ${why}: sending stopped, events kept`);
       return false;
@@ -294,15 +298,17 @@ export const createDelivery = (
 
   /**
    * Asks the edge which of `ids` arrived and acknowledges those; resolves with the rest, or
-   * undefined when no answer came.
+   * undefined when no answer came or the edge answered that it cannot say now (408, 429, 5xx).
+   * Another refusal counts as none arrived: sending them again is safe.
    */
   const receipts = async (ids: string[]) => {
     if (!ids.length) return ids;
     const reply = await env
       .send(at('receipts'), JSON.stringify({ event_ids: ids }), false)
       .catch(() => undefined);
-    if (reply?.status != 200) return;
-    ack((reply.body as ReceiptsResponse).received.filter((id) => pend.has(id)));
+    const status = reply?.status || 0;
+    if (status == 200) ack((reply!.body as ReceiptsResponse).received.filter((id) => pend.has(id)));
+    else if (!refused(status)) return;
     return ids.filter((id) => pend.has(id));
   };
 
