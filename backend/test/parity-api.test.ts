@@ -176,6 +176,32 @@ describe('the parity report of a customer in shadow', () => {
     );
   });
 
+  it('answers 502 naming the row when the legacy visitors are hostile, and keeps nothing of them', async () => {
+    const counts = [{ hour: hour(10), event_type: 'page_view', count: 3 }];
+    const row = { hour: hour(10), unique_visitors: 1 };
+    const hostile: unknown[] = [
+      [{ ...row, unique_visitors: -1 }],
+      [{ ...row, unique_visitors: 1.5 }],
+      [{ ...row, unique_visitors: 1e308 }],
+      [{ ...row, unique_visitors: '3' }],
+      [{ ...row, hour: 'yesterday' }],
+      [{ ...row, hour: { $gt: '' } }],
+      Array.from({ length: 10_001 }, () => row),
+      { hour: hour(10) },
+    ];
+    for (const visitors of hostile) {
+      legacyCounts = { counts, visitors };
+      const res = await report();
+      expect(res.status).toBe(502);
+      const { error } = (await res.json()) as { error: { code: string; message: string } };
+      expect(error.code).toBe('legacy_unavailable');
+      expect(error.message).toMatch(/visitors/);
+    }
+    // A sound answer right after: the hostile ones left nothing behind.
+    legacyCounts = { counts, visitors: [row] };
+    expect((await report()).status).toBe(200);
+  });
+
   it('refuses ranges that are not times, reversed, or longer than 31 days', async () => {
     for (const query of [
       'from=yesterday&to=today',
