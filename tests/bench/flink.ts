@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import type { PulseEvent } from '@pulse/contract';
 import { setUpTopics, TOPICS } from '../../backend/src/kafka/topics';
+import { BENCH_TOPICS } from './bench-topics';
 import { createKafkaSink } from '../../backend/src/sinks/kafka-sink';
 import { buildFlinkJob, runFlinkMain, startFlinkMain } from '../services/flink-job';
 import { startKafka } from '../services/kafka/broker';
@@ -33,12 +34,7 @@ export async function benchFlink(): Promise<Record<string, unknown>> {
   if (ts.kafka)
     rows.push(['TS processor, Kafka → Redis + chdb', EVENTS, '', ts.kafka.eventsPerSecond]);
   try {
-    await setUpTopics([broker.brokers], {
-      partitions: 6,
-      replicationFactor: 1,
-      minInsyncReplicas: 1,
-      retentionMs: 3600_000,
-    });
+    await setUpTopics([broker.brokers], BENCH_TOPICS);
     const sink = createKafkaSink({ brokers: [broker.brokers] });
     for (let i = 0; i < events.length; i += 1000) {
       await sink.write({
@@ -125,12 +121,7 @@ async function flinkLatency(): Promise<Record<string, number>> {
   const sink = createKafkaSink({ brokers: [broker.brokers] });
   const arrived = new Map<string, number>();
   try {
-    await setUpTopics([broker.brokers], {
-      partitions: 6,
-      replicationFactor: 1,
-      minInsyncReplicas: 1,
-      retentionMs: 3600_000,
-    });
+    await setUpTopics([broker.brokers], BENCH_TOPICS);
     const segments = join(dir, 'latency-segments.json');
     writeFileSync(
       segments,

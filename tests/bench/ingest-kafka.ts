@@ -1,5 +1,6 @@
 import { signBody, SIGNATURE_HEADER } from '@pulse/contract';
 import { setUpTopics } from '../../backend/src/kafka/topics';
+import { BENCH_TOPICS } from './bench-topics';
 import { createKafkaSink } from '../../backend/src/sinks/kafka-sink';
 import { startIngest } from '../../backend/src/ingest/ingest-server';
 import { sinkBatch } from '../../backend/test/kafka-fixtures';
@@ -24,12 +25,7 @@ export async function benchIngestKafka(): Promise<Record<string, unknown>> {
   const broker = await startKafka();
   const results: Record<string, unknown> = {};
   try {
-    await setUpTopics([broker.brokers], {
-      partitions: 6,
-      replicationFactor: 1,
-      minInsyncReplicas: 1,
-      retentionMs: 3600_000,
-    });
+    await setUpTopics([broker.brokers], BENCH_TOPICS);
     const bodies = Array.from({ length: 64 }, (_, i) => {
       const batch = sinkBatch(`cust_${i % 4}`, BATCH);
       batch.events.forEach((e, j) => (e.visitor_id = `v-${i}-${j % 50}`));

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setUpTopics } from '../../backend/src/kafka/topics';
+import { BENCH_TOPICS } from './bench-topics';
 import { createKafkaSink } from '../../backend/src/sinks/kafka-sink';
 import type { ProcessorStatus } from '../../backend/src/processor/processor';
 import { startBackend, type Backend } from '../../backend/src/start-backend';
@@ -34,12 +35,7 @@ export async function benchProcessor(): Promise<Record<string, unknown>> {
   const [broker, redis] = await Promise.all([startKafka(), startRedis()]);
   const dir = mkdtempSync(join(tmpdir(), 'pulse-bench-processor-'));
   try {
-    await setUpTopics([broker.brokers], {
-      partitions: 6,
-      replicationFactor: 1,
-      minInsyncReplicas: 1,
-      retentionMs: 3600_000,
-    });
+    await setUpTopics([broker.brokers], BENCH_TOPICS);
     const sink = createKafkaSink({ brokers: [broker.brokers] });
     for (let i = 0; i < events.length; i += 1000) {
       await sink.write({
