@@ -46,6 +46,7 @@ const backend = await startBackend({
   roles: { ingest: roles.includes('ingest'), processor: roles.includes('processor') },
   tickMs: env.PULSE_TICK_MS,
   groupId: env.PULSE_GROUP_ID,
+  engine: env.PULSE_ENGINE,
   sessionTimeoutMs: env.PULSE_SESSION_TIMEOUT_MS,
   ttl: env.PULSE_WAREHOUSE_TTL !== '0',
   allowPrivateWebhooks: env.PULSE_WEBHOOKS_ALLOW_PRIVATE === '1',

@@ -29,6 +29,7 @@ import { createRedisStore } from './state/redis-store';
 import type { StateStore } from './state/state-store';
 import { runReconciliation } from './ops/reconcile-job';
 import { kafkaWitness, startWitness, type Witness } from './kafka/witness';
+import { startFlinkLoader, type FlinkLoader } from './flink/flink-loader';
 import { createWarehouse } from './warehouse/create-warehouse';
 import type { Warehouse } from './warehouse/warehouse';
 import { fileStore, type FileStore } from './warehouse/file-store';
@@ -49,6 +50,13 @@ export interface BackendConfig {
   redisClusterNodes?: string[];
   /** A ClickHouse server; chdb under `dataDir` when absent. */
   clickhouseUrl?: string;
+  /**
+   * Which engine does the processing: `ts`, the TypeScript processor in this process, or
+   * `flink`, the Flink job (backend/flink/, started on its own) whose outputs this process
+   * loads into the state store and the warehouse (flink/flink-loader.ts). `flink` needs
+   * Kafka. @default 'ts'
+   */
+  engine?: 'ts' | 'flink';
   /** Which parts run in this process. @default both */
   roles?: { ingest?: boolean; processor?: boolean };
   /** How often the wall clock ticks the processor (ms); 0 turns it off. @default 1000 */
@@ -58,7 +66,7 @@ export interface BackendConfig {
    * a production process passes `topicSettingsFromEnv(process.env)` (RF 3, min.insync 2).
    */
   topics?: TopicSettings;
-  /** Kafka consumer group of the processor. */
+  /** Kafka consumer group of the processor (of the loader with the Flink engine). */
   groupId?: string;
   /** Kafka consumer session timeout (ms). @default 30000 */
   sessionTimeoutMs?: number;
@@ -191,6 +199,10 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
       })
     : undefined;
   const brokers = config.kafkaBrokers?.filter(Boolean) ?? [];
+  const engine = config.engine ?? 'ts';
+  if (engine === 'flink' && !brokers.length) {
+    throw new Error('the Flink engine reads and writes Kafka: set KAFKA_BROKERS');
+  }
   const publisher = brokers.length ? createKafkaPublisher(brokers) : undefined;
   const processor = createProcessor({
     store,
@@ -230,7 +242,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   });
 
   let kafkaSink: KafkaSink | undefined;
-  let consumer: KafkaProcessor | undefined;
+  let consumer: KafkaProcessor | FlinkLoader | undefined;
   let ingest: IngestServer | undefined;
   let sink: Sink;
   let deadLetters: Sink;
@@ -238,7 +250,30 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     await setUpTopics(brokers, config.topics ?? SINGLE_BROKER_TOPICS);
     kafkaSink = createKafkaSink({ brokers });
     sink = deadLetters = kafkaSink;
-    if (roles.processor) {
+    if (roles.processor && engine === 'flink') {
+      consumer = await startFlinkLoader({
+        brokers,
+        store,
+        warehouse,
+        groupId: config.groupId,
+        // As the processor's publish: live listeners, then trigger deliveries in their log,
+        // all before the offsets move on.
+        publish: async (batch) => {
+          live.publish(batch);
+          await webhooks?.recorded();
+          metrics.committed(batch, Date.now());
+          config.onBatch?.(batch);
+          config.onPublished?.(batch);
+        },
+        onCrash: (error, restarting) => {
+          (config.onError ?? logError)(
+            `flink loader crashed${restarting ? ', restarting' : ''}`,
+            error,
+          );
+          if (!restarting) config.onFatal?.(error);
+        },
+      });
+    } else if (roles.processor) {
       consumer = await startKafkaProcessor({
         brokers,
         tracing,
@@ -286,7 +321,8 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
 
   const tickMs = config.tickMs ?? 1000;
   const ticker =
-    roles.processor && tickMs > 0
+    // The Flink job ticks its own clock.
+    roles.processor && engine === 'ts' && tickMs > 0
       ? setInterval(() => {
           processor.tick(Date.now()).catch((error: unknown) => {
             (config.onError ?? logError)('processor tick failed', error);
@@ -307,7 +343,8 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   const reconcileEveryMs = config.reconcileEveryMs ?? 3_600_000;
   const reconciling = Boolean(roles.processor && archive && reconcileEveryMs > 0);
   // Kafka is the reconciliation's witness: its own consumer group records what the topics hold.
-  const processorGroup = config.groupId ?? 'pulse-processor';
+  const processorGroup =
+    config.groupId ?? (engine === 'flink' ? 'pulse-flink-loader' : 'pulse-processor');
   const witness: Witness | undefined =
     reconciling && brokers.length
       ? await startWitness({

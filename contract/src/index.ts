@@ -32,6 +32,7 @@ export type {
   SegmentDefinition,
   SegmentChange,
   IdentityLink,
+  MemberEnd,
   MinuteRollup,
 } from './segment';
 export { pagePath } from './page-path';

@@ -70,6 +70,23 @@ export interface IdentityLink {
   event_id: string;
 }
 
+/**
+ * A membership's end moved, began or ended (`pulse.memberships`, written by the Flink engine):
+ * what a loader needs to keep the state store's memberships as the TypeScript processor keeps
+ * them. `pulse.segments` says when a profile enters or leaves; a member's end also moves with
+ * each new piece of evidence, and only these records carry that.
+ */
+export interface MemberEnd {
+  customer_id: string;
+  segment_id: string;
+  /** The canonical id, as in SegmentChange. */
+  id: string;
+  /** When the membership ends (ISO 8601, ms), or null: no longer a member. */
+  until: string | null;
+  /** The customer's clock when the end was set (ISO 8601, ms). */
+  clock: string;
+}
+
 /** Per customer and minute (event time): what dashboards read. Counts are of distinct event_ids. */
 export interface MinuteRollup {
   /** Start of the minute, ISO 8601 (`2025-01-21T10:30:00.000Z`). */

@@ -94,6 +94,12 @@ export const BACKEND_ENV = {
   PULSE_TICK_MS: wholeNumber
     .default(1000)
     .describe('How often the wall clock ticks the processor (ms); 0 turns it off'),
+  PULSE_ENGINE: z
+    .enum(['ts', 'flink'])
+    .default('ts')
+    .describe(
+      'Processing engine: `ts` (the processor in this process) or `flink` (load the Flink job’s outputs; needs KAFKA_BROKERS)',
+    ),
   PULSE_GROUP_ID: z.string().min(1).default('pulse-processor').describe('Kafka consumer group'),
   PULSE_SESSION_TIMEOUT_MS: positive
     .default(30_000)

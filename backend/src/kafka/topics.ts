@@ -8,6 +8,8 @@ export const TOPICS = {
   dlq: 'pulse.dlq',
   identity: 'pulse.identity',
   segments: 'pulse.segments',
+  /** Membership ends of the Flink engine (contract MemberEnd), for its loader. */
+  memberships: 'pulse.memberships',
 } as const;
 
 export const ALL_TOPICS = [
@@ -15,6 +17,7 @@ export const ALL_TOPICS = [
   TOPICS.dlq,
   TOPICS.identity,
   TOPICS.segments,
+  TOPICS.memberships,
 ];
 
 export interface TopicSettings {

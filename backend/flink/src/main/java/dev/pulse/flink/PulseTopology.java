@@ -2,6 +2,7 @@ package dev.pulse.flink;
 
 import dev.pulse.flink.engine.CustomerOperator;
 import dev.pulse.flink.engine.IdentityLink;
+import dev.pulse.flink.engine.MemberEnd;
 import dev.pulse.flink.engine.SegmentChange;
 import dev.pulse.flink.engine.StreamItem;
 import dev.pulse.flink.event.PulseEvent;
@@ -22,7 +23,8 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
  * The processing job's graph, shared by the Kafka job and the vector runner:
  *
  * <pre>
- * items ─keyBy(customer_id)──────────► CustomerOperator ─► segment changes (+ identity links)
+ * items ─keyBy(customer_id)──────────► CustomerOperator ─► segment changes (+ identity links,
+ *   │                                                       membership ends)
  *   └─ events ─keyBy(customer, event_id)─► FirstSeen ─keyBy(customer, minute)─► MinuteRollupFunction
  * </pre>
  *
@@ -34,6 +36,7 @@ public final class PulseTopology {
   public record Outputs(
       DataStream<SegmentChange> changes,
       DataStream<IdentityLink> links,
+      DataStream<MemberEnd> memberEnds,
       DataStream<PulseEvent> firstSeen,
       DataStream<MinuteRollup> rollups) {}
 
@@ -79,6 +82,11 @@ public final class PulseTopology {
             .process(new MinuteRollupFunction())
             .name("rollups (by customer and minute)")
             .uid("minute-rollups");
-    return new Outputs(changes, changes.getSideOutput(CustomerOperator.LINKS), firstSeen, rollups);
+    return new Outputs(
+        changes,
+        changes.getSideOutput(CustomerOperator.LINKS),
+        changes.getSideOutput(CustomerOperator.MEMBERS),
+        firstSeen,
+        rollups);
   }
 }

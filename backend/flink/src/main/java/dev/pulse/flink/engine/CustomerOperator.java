@@ -16,7 +16,7 @@ import org.apache.flink.util.OutputTag;
  * customer passes through the one instance that holds that customer's state, in stream order, so
  * the customer's single clock, its identity graph and its memberships are never shared between
  * instances (backend/flink/README.md, "Design"). Emits segment changes; identity links go to
- * {@link #LINKS}.
+ * {@link #LINKS}, and every membership whose end changed to {@link #MEMBERS}.
  *
  * <p>With {@code tickMs > 0} (the Kafka job) the wall clock ticks each customer with segments
  * every {@code tickMs} on a processing-time timer, as the TypeScript processor ticks every
@@ -25,10 +25,11 @@ import org.apache.flink.util.OutputTag;
  */
 public final class CustomerOperator extends KeyedProcessFunction<String, StreamItem, SegmentChange> {
   public static final OutputTag<IdentityLink> LINKS = new OutputTag<>("links") {};
+  public static final OutputTag<MemberEnd> MEMBERS = new OutputTag<>("members") {};
 
   private final Map<String, List<SegmentDefinition>> segments;
   private final long tickMs;
-  private transient CustomerState state;
+  private transient MemberLog state;
   private transient ValueState<Long> nextTick;
 
   public CustomerOperator(Map<String, List<SegmentDefinition>> segments, long tickMs) {
@@ -38,7 +39,7 @@ public final class CustomerOperator extends KeyedProcessFunction<String, StreamI
 
   @Override
   public void open(OpenContext context) {
-    state = new KeyedCustomerState(getRuntimeContext());
+    state = new MemberLog(new KeyedCustomerState(getRuntimeContext()));
     nextTick = getRuntimeContext().getState(new ValueStateDescriptor<>("next-tick", Types.LONG));
   }
 
@@ -73,8 +74,9 @@ public final class CustomerOperator extends KeyedProcessFunction<String, StreamI
     nextTick.update(at);
   }
 
-  private static void emit(SegmentEngine.Step step, Collector<SegmentChange> out, Context context) {
+  private void emit(SegmentEngine.Step step, Collector<SegmentChange> out, Context context) {
     step.changes().forEach(out::collect);
     step.links().forEach(link -> context.output(LINKS, link));
+    state.drain(context.getCurrentKey()).forEach(end -> context.output(MEMBERS, end));
   }
 }

@@ -3,6 +3,7 @@ package dev.pulse.flink.kafka;
 import dev.pulse.flink.Json;
 import dev.pulse.flink.PulseTopology;
 import dev.pulse.flink.engine.IdentityLink;
+import dev.pulse.flink.engine.MemberEnd;
 import dev.pulse.flink.engine.SegmentChange;
 import dev.pulse.flink.engine.StreamItem;
 import dev.pulse.flink.segments.SegmentDefinition;
@@ -33,7 +34,9 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 /**
  * The processing job on Kafka: reads `pulse.events.*`, writes segment changes to `pulse.segments`
  * (key {@code customer_id:id}) and identity links to `pulse.identity` (key
- * {@code customer_id:source_id}), records that are not events to `pulse.dlq`. Exactly once:
+ * {@code customer_id:source_id}), membership ends to `pulse.memberships` (key
+ * {@code customer_id:id}, like the changes, so a profile's records keep their order), records
+ * that are not events to `pulse.dlq`. Exactly once:
  * every sink writes in Kafka transactions committed when a checkpoint completes, so readers with
  * {@code isolation.level=read_committed} see each output once, also after a restart from a
  * checkpoint (backend/flink/README.md). Run with {@code java -jar pulse-flink.jar} (a local
@@ -49,6 +52,7 @@ public final class PulseKafkaJob {
           "pulse.events.alias");
   public static final String SEGMENTS_TOPIC = "pulse.segments";
   public static final String IDENTITY_TOPIC = "pulse.identity";
+  public static final String MEMBERSHIPS_TOPIC = "pulse.memberships";
   public static final String DLQ_TOPIC = "pulse.dlq";
 
   private PulseKafkaJob() {}
@@ -116,6 +120,16 @@ public final class PulseKafkaJob {
                     IDENTITY_TOPIC, l -> l.customerId() + ":" + l.sourceId(), l -> Map.of())))
         .name(IDENTITY_TOPIC)
         .uid("identity-sink");
+    outputs
+        .memberEnds()
+        .sinkTo(
+            sink(
+                config,
+                "memberships",
+                new JsonRecords<MemberEnd>(
+                    MEMBERSHIPS_TOPIC, m -> m.customerId() + ":" + m.id(), m -> Map.of())))
+        .name(MEMBERSHIPS_TOPIC)
+        .uid("memberships-sink");
     DataStream<DeadLetter> letters = items.getSideOutput(ReadEvents.DEAD_LETTERS);
     letters
         .sinkTo(

@@ -25,6 +25,8 @@ final class VectorResults {
   private final Map<String, List<JsonNode>> changes = new TreeMap<>();
   private final Map<String, Map<String, String>> identities = new TreeMap<>();
   private final Map<String, Map<String, TreeSet<String>>> memberships = new TreeMap<>();
+  /** The same memberships, from the membership ends (`pulse.memberships`): must agree. */
+  private final Map<String, Map<String, TreeSet<String>>> fromEnds = new TreeMap<>();
   private final Map<String, Map<String, JsonNode>> rollups = new TreeMap<>();
   private final Map<String, Long> eventCounts = new TreeMap<>();
 
@@ -33,8 +35,13 @@ final class VectorResults {
     segments.forEach(
         (customer, list) -> {
           Map<String, TreeSet<String>> bySegment = new TreeMap<>();
-          for (SegmentDefinition definition : list) bySegment.put(definition.id(), new TreeSet<>());
+          Map<String, TreeSet<String>> bySegmentFromEnds = new TreeMap<>();
+          for (SegmentDefinition definition : list) {
+            bySegment.put(definition.id(), new TreeSet<>());
+            bySegmentFromEnds.put(definition.id(), new TreeSet<>());
+          }
           memberships.put(customer, bySegment);
+          fromEnds.put(customer, bySegmentFromEnds);
         });
   }
 
@@ -50,6 +57,15 @@ final class VectorResults {
         identities
             .computeIfAbsent(link.get("customer_id").asText(), c -> new TreeMap<>())
             .put(link.get("source_id").asText(), link.get("user_id").asText());
+      }
+      case "member" -> {
+        JsonNode end = parse(body);
+        TreeSet<String> members =
+            fromEnds
+                .computeIfAbsent(end.get("customer_id").asText(), c -> new TreeMap<>())
+                .computeIfAbsent(end.get("segment_id").asText(), s -> new TreeSet<>());
+        if (end.get("until").isNull()) members.remove(end.get("id").asText());
+        else members.add(end.get("id").asText());
       }
       case "rollup" -> {
         JsonNode rollup = parse(body);
@@ -72,8 +88,14 @@ final class VectorResults {
     else members.remove(change.get("id").asText());
   }
 
-  /** `{ changes: {customer: [change]}, identities, memberships, rollups, event_counts }`. */
+  /**
+   * `{ changes: {customer: [change]}, identities, memberships, rollups, event_counts }`; fails when
+   * the memberships the changes give and those the membership ends give differ.
+   */
   ObjectNode toJson() {
+    if (!memberships.equals(fromEnds))
+      throw new IllegalStateException(
+          "membership ends disagree with the changes: " + fromEnds + " against " + memberships);
     ObjectNode json = Json.MAPPER.createObjectNode();
     ObjectNode byCustomer = json.putObject("changes");
     changes.forEach((customer, list) -> byCustomer.putArray(customer).addAll(list));

@@ -59,6 +59,7 @@ public final class VectorRunner {
             .map(change -> "change\t" + Json.write(change))
             .union(
                 outputs.links().map(link -> "link\t" + Json.write(link)),
+                outputs.memberEnds().map(end -> "member\t" + Json.write(end)),
                 outputs.firstSeen().map(event -> "event\t" + event.customerId()),
                 outputs.rollups().map(rollup -> "rollup\t" + Json.write(rollup)));
     try (CloseableIterator<String> collected = tagged.executeAndCollect("pulse vectors")) {

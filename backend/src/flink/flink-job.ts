@@ -1,0 +1,116 @@
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import type { SegmentDefinition } from '@pulse/contract';
+import type { StateStore } from '../state/state-store';
+
+/** backend/flink: the Flink job's Maven module. */
+export const FLINK_MODULE = fileURLToPath(new URL('../../flink/', import.meta.url));
+export const FLINK_JAR = join(FLINK_MODULE, 'target', 'pulse-flink.jar');
+
+export interface FlinkJobOptions {
+  brokers: string[];
+  /** customer_id → its segment definitions (the job reads them once, at its start). */
+  segments: Record<string, SegmentDefinition[]>;
+  /** Where the job keeps its segments file and its checkpoints (a new start resumes from them). */
+  dir: string;
+  /** @default 500: outputs are visible when a checkpoint ends, so this bounds their staleness. */
+  checkpointMs?: number;
+  /** @default 1 */
+  parallelism?: number;
+  /** Consumer group and transactional-id prefix of the job. @default 'pulse-flink' */
+  group?: string;
+  /** How often the wall clock ticks each customer with segments (ms), 0 never. @default 1000 */
+  tickMs?: number;
+  /** The JVM's heap. @default '1g' */
+  heap?: string;
+}
+
+/** The Flink job running in a local MiniCluster, in a JVM of its own. */
+export interface FlinkJob {
+  /** The tail of what it printed (stdout and stderr), for failure messages. */
+  log(): string;
+  /** Resolves with its exit code (or null when killed by a signal) once it exited. */
+  exited: Promise<number | null>;
+  /** Whether its JVM is still running. */
+  running(): boolean;
+  /** Stops it (SIGTERM, then SIGKILL after 10 s); resolves once it exited. */
+  stop(): Promise<void>;
+}
+
+/** Every customer's segment definitions in the state store, as the job's segments file wants them. */
+export async function segmentsOf(store: StateStore): Promise<Record<string, SegmentDefinition[]>> {
+  const customers = await store.customersWithSegments();
+  const definitions = await store.definitions(customers);
+  return Object.fromEntries(customers.map((customer, i) => [customer, definitions[i] ?? []]));
+}
+
+/**
+ * Builds the job's jar when it is missing (`mvn package`, which fetches its dependencies from
+ * Maven Central the first time); rejects with Maven's output when that fails.
+ */
+export async function buildFlinkJar(options: { offline?: boolean } = {}): Promise<void> {
+  if (existsSync(FLINK_JAR)) return;
+  const args = [
+    '-q',
+    '-B',
+    ...(options.offline ? ['-o'] : []),
+    '-f',
+    join(FLINK_MODULE, 'pom.xml'),
+  ];
+  await promisify(execFile)('mvn', [...args, 'package', '-DskipTests'], {
+    maxBuffer: 16 * 1024 * 1024,
+  });
+}
+
+/**
+ * Starts the Kafka job (`java -jar pulse-flink.jar`, backend/flink/README.md) with a local
+ * MiniCluster: what `npm run dev` runs with `PULSE_ENGINE=flink`, and what the tests run. Its
+ * outputs reach the state store and the warehouse through the backend's loader
+ * (flink-loader.ts). Checkpoints are kept under `dir`, so a restart resumes where it stopped.
+ */
+export function startFlinkJob(options: FlinkJobOptions): FlinkJob {
+  const dir = resolve(options.dir);
+  mkdirSync(join(dir, 'checkpoints'), { recursive: true });
+  const segmentsFile = join(dir, 'segments.json');
+  writeFileSync(segmentsFile, JSON.stringify(options.segments));
+  const child = spawn('java', [`-Xmx${options.heap ?? '1g'}`, '-jar', FLINK_JAR], {
+    env: {
+      ...process.env,
+      KAFKA_BROKERS: options.brokers.join(','),
+      PULSE_SEGMENTS_FILE: segmentsFile,
+      PULSE_FLINK_CHECKPOINT_MS: String(options.checkpointMs ?? 500),
+      PULSE_FLINK_PARALLELISM: String(options.parallelism ?? 1),
+      PULSE_TICK_MS: String(options.tickMs ?? 1000),
+      PULSE_FLINK_GROUP: options.group ?? 'pulse-flink',
+      PULSE_FLINK_CHECKPOINT_DIR: pathToFileURL(join(dir, 'checkpoints')).href,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  const keep = (chunk: Buffer) => (log = (log + chunk.toString()).slice(-16_000));
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const exited = new Promise<number | null>((done) => {
+    child.once('exit', (code) => done(code));
+    child.once('error', (error) => {
+      log += `\n${error.message}`;
+      done(null);
+    });
+  });
+  const running = () => child.exitCode == null && child.signalCode == null;
+  return {
+    log: () => log,
+    exited,
+    running,
+    async stop() {
+      if (!running()) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
