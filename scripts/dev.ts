@@ -3,10 +3,12 @@
  * the warehouse in chdb and the state in LMDB under .pulse/ (Kafka, Redis and a ClickHouse
  * server instead when KAFKA_BROKERS, REDIS_URL, CLICKHOUSE_URL are set); the edge runs under
  * `wrangler dev`; the playground demo site is instrumented with the snippet. No Kafka, Redis
- * or Java needed.
+ * or Java needed. With `PULSE_ENGINE=flink` (and KAFKA_BROKERS) the Flink job does the
+ * processing in a local MiniCluster (a JVM of its own) and the backend loads its outputs.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { buildFlinkJar, segmentsOf, startFlinkJob, type FlinkJob } from '@pulse/backend/flink/job';
 import { startBackend } from '@pulse/backend/start';
 import { createTriggerStore } from '@pulse/backend/triggers';
 import { startPlayground } from '@pulse/playground/server';
@@ -30,11 +32,22 @@ const DEMO_CONFIG = {
   routing: 'new',
 };
 
+const ENGINE = process.env.PULSE_ENGINE === 'flink' ? 'flink' : 'ts';
+if (ENGINE === 'flink' && !process.env.KAFKA_BROKERS) {
+  throw new Error('PULSE_ENGINE=flink needs Kafka: set KAFKA_BROKERS (and REDIS_URL)');
+}
+
 const children: ChildProcess[] = [];
+let flinkJob: FlinkJob | undefined;
+let stopping = false;
 const shutdown = () => {
+  if (stopping) return;
+  stopping = true;
   // wrangler runs workerd and esbuild under npx: stop the whole process group, not only npx.
   for (const child of children) if (child.pid) process.kill(-child.pid, 'SIGTERM');
-  void backend.stop().finally(() => process.exit(0));
+  void Promise.resolve(flinkJob?.stop())
+    .then(() => backend.stop())
+    .finally(() => process.exit(0));
 };
 process.on('SIGINT', shutdown);
 process.on('SIGTERM', shutdown);
@@ -48,6 +61,7 @@ const backend = await startBackend({
   clickhouseUrl: process.env.CLICKHOUSE_URL || undefined,
   apiKeys: { [DEMO_SECRET_KEY]: DEMO_CONFIG.customer_id },
   allowPrivateWebhooks: process.env.PULSE_WEBHOOKS_ALLOW_PRIVATE === '1',
+  engine: ENGINE,
 });
 const ingestUrl = backend.url ?? '';
 // The demo customer's segment: "viewed /pricing 3+ times in 7 days".
@@ -71,7 +85,22 @@ await createTriggerStore(backend.store).put(DEMO_CONFIG.customer_id, {
   created_at: seededAt,
   updated_at: seededAt,
 });
+if (ENGINE === 'flink') {
+  // The job reads the definitions at its start (a segment defined later needs a restart).
+  await buildFlinkJar();
+  flinkJob = startFlinkJob({
+    brokers: process.env.KAFKA_BROKERS?.split(',') ?? [],
+    segments: await segmentsOf(backend.store),
+    dir: `${root}.pulse/flink`,
+  });
+  void flinkJob.exited.then((code) => {
+    if (stopping) return;
+    console.error(`the Flink job exited (${code}):\n${flinkJob?.log().slice(-4000)}`);
+    shutdown();
+  });
+}
 const where = [
+  ENGINE === 'flink' ? 'Flink job (local MiniCluster)' : 'TS processor',
   process.env.KAFKA_BROKERS ? `Kafka ${process.env.KAFKA_BROKERS}` : 'in-process (no Kafka)',
   process.env.REDIS_URL ? `Redis ${process.env.REDIS_URL}` : 'state in .pulse/state',
   process.env.CLICKHOUSE_URL
@@ -129,7 +158,7 @@ const site = await startPlayground({
 });
 
 console.log(`
-Pulse is running (embedded mode)
+Pulse is running (${ENGINE === 'flink' ? 'Flink engine' : process.env.KAFKA_BROKERS ? 'Kafka' : 'embedded mode'})
   demo site   ${site.url}            (instrumented with the snippet, key ${DEMO_KEY})
   dashboard   ${site.url}/dashboard  (ranges, breakdowns, funnels, segments, profiles; live)
   edge        ${edgeUrl}/v1/events   (wrangler dev; Segment API at /v1/batch, /v1/track, …)
