@@ -2,71 +2,34 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { IdentityLink, PulseEvent, SegmentChange, SegmentDefinition } from '@pulse/contract';
+import type { IdentityLink, SegmentChange } from '@pulse/contract';
 import { setUpTopics, TOPICS } from '../../backend/src/kafka/topics';
 import { createKafkaSink, type KafkaSink } from '../../backend/src/sinks/kafka-sink';
 import { missingService, waitUntil } from '../services/free-port';
 import {
   buildFlinkJob,
   watchInFlightOffsets,
-  readCommitted,
-  runFlinkMain,
   startFlinkMain,
   type FlinkProcess,
 } from '../services/flink-job';
 import { kafkaToolsAvailable, startKafka, type KafkaBroker } from '../services/kafka/broker';
+import {
+  changesByProfile,
+  committedOutputs,
+  DEFINITIONS,
+  identitiesOf,
+  produceRange,
+  referenceRun,
+  restartStream,
+  type ReferenceRun,
+} from './restart-stream';
 
 const why = await kafkaToolsAvailable();
 const skip = why
   ? missingService('Java and Maven (Kafka and the Flink job)', why) === 'skip'
   : false;
 
-const CUSTOMERS = ['fr_c0', 'fr_c1', 'fr_c2', 'fr_c3'];
-const SEGMENTS: SegmentDefinition[] = [
-  {
-    id: 'pricing_minute',
-    rule: {
-      event_type: 'page_view',
-      where: { 'properties.path': '/pricing' },
-      min_count: 3,
-      window: '1m',
-    },
-  },
-  { id: 'active', rule: { event_type: 'page_view', min_count: 1, window: '1m' } },
-];
 const EVENTS = 2000;
-const BASE = Date.parse('2025-03-01T00:00:00.000Z');
-
-/**
- * A stream with enters, window exits (1-minute windows on event time), links and merges: four
- * customers, five visitors each, some of whom log in as one of three users after the first third.
- * Page views only, so every event is in one topic; the topics have one partition, so the job
- * reads the events in exactly the order they were produced.
- */
-function stream(): PulseEvent[] {
-  return Array.from({ length: EVENTS }, (_, i) => {
-    const visitor = (i * 7) % 10;
-    // Half a second apart, with a five-minute pause every 250 events: every window empties.
-    const timestamp = new Date(BASE + i * 500 + Math.floor(i / 250) * 300_000).toISOString();
-    const path = i % 3 === 0 ? '/docs' : '/pricing';
-    return {
-      event_id: `fr-${i}`,
-      customer_id: CUSTOMERS[i % CUSTOMERS.length]!,
-      visitor_id: `v${visitor}`,
-      user_id: i > EVENTS / 3 && visitor < 5 ? `u${visitor % 3}` : null,
-      session_id: `s${visitor}`,
-      event_type: 'page_view',
-      event_name: path,
-      properties: { path },
-      previous_id: null,
-      context: {},
-      timestamp,
-      original_timestamp: timestamp,
-      sent_at: timestamp,
-      received_at: timestamp,
-    };
-  });
-}
 
 /**
  * Exactly once across a crash: the Kafka job (parallelism 2, 1 s checkpoints kept in a local
@@ -79,16 +42,13 @@ function stream(): PulseEvent[] {
  */
 describe.skipIf(skip)('the Flink Kafka job killed with SIGKILL and started again', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pulse-flink-restart-'));
-  const events = stream();
+  const events = restartStream(EVENTS);
   let broker: KafkaBroker;
   let job: FlinkProcess | undefined;
   let sink: KafkaSink;
   let segments: SegmentChange[] = [];
   let links: IdentityLink[] = [];
-  let reference: {
-    changes: Record<string, SegmentChange[]>;
-    identities: Record<string, Record<string, string>>;
-  };
+  let reference: ReferenceRun;
 
   const env = (segmentsFile: string) => ({
     KAFKA_BROKERS: broker.brokers,
@@ -98,24 +58,10 @@ describe.skipIf(skip)('the Flink Kafka job killed with SIGKILL and started again
     PULSE_SEGMENTS_FILE: segmentsFile,
     PULSE_TICK_MS: '0',
   });
-  /** What read_committed readers see now (Kafka's own consumer: see ReadCommitted.java). */
   const readOutputs = async () => {
-    const records = await readCommitted(broker.brokers, [TOPICS.segments, TOPICS.identity]);
-    segments = records
-      .filter((r) => r.topic === TOPICS.segments)
-      .map((r) => r.value as SegmentChange);
-    links = records.filter((r) => r.topic === TOPICS.identity).map((r) => r.value as IdentityLink);
+    ({ changes: segments, links } = await committedOutputs(broker.brokers));
   };
-  const produce = async (from: number, to: number) => {
-    for (let i = from; i < to; i += 100) {
-      const batch = events.slice(i, Math.min(i + 100, to));
-      for (const customer of CUSTOMERS) {
-        const mine = batch.filter((event) => event.customer_id === customer);
-        if (mine.length)
-          await sink.write({ customer_id: customer, events: mine, dead_letters: [] });
-      }
-    }
-  };
+  const produce = (from: number, to: number) => produceRange(sink, events, from, to);
 
   beforeAll(async () => {
     [broker] = await Promise.all([startKafka(), buildFlinkJob()]);
@@ -127,29 +73,9 @@ describe.skipIf(skip)('the Flink Kafka job killed with SIGKILL and started again
       retentionMs: 3600_000,
     });
     const segmentsFile = join(dir, 'segments.json');
-    const definitions = Object.fromEntries(CUSTOMERS.map((c) => [c, SEGMENTS]));
-    writeFileSync(segmentsFile, JSON.stringify(definitions));
-
+    writeFileSync(segmentsFile, JSON.stringify(DEFINITIONS));
     // The reference: the same stream, uninterrupted, through the vector runner.
-    const inputFile = join(dir, 'reference.json');
-    writeFileSync(
-      inputFile,
-      JSON.stringify({ segments: definitions, items: events.map((event) => ({ event })) }),
-    );
-    const { stdout } = await runFlinkMain(
-      'dev.pulse.flink.vectors.VectorRunner',
-      [inputFile, '1'],
-      { timeoutMs: 240_000 },
-    );
-    const result = JSON.parse(stdout) as {
-      changes: Record<string, SegmentChange[]>;
-      identities: Record<string, Record<string, string>>;
-    };
-    reference = { changes: {}, identities: result.identities };
-    for (const change of Object.values(result.changes).flat()) {
-      const key = `${change.customer_id}:${change.id}`;
-      (reference.changes[key] ??= []).push(change);
-    }
+    reference = await referenceRun(dir, events);
 
     sink = createKafkaSink({ brokers: [broker.brokers] });
 
@@ -200,9 +126,7 @@ describe.skipIf(skip)('the Flink Kafka job killed with SIGKILL and started again
   });
 
   it('announces every change of an uninterrupted run once, in order per profile', () => {
-    const byKey: Record<string, SegmentChange[]> = {};
-    for (const change of segments)
-      (byKey[`${change.customer_id}:${change.id}`] ??= []).push(change);
+    const byKey = changesByProfile(segments);
     expect(Object.keys(reference.changes).length).toBeGreaterThan(20);
     const reasons = new Set(segments.map((change) => change.reason));
     expect([...reasons].sort()).toEqual(['merged', 'rule', 'window']);
@@ -213,8 +137,6 @@ describe.skipIf(skip)('the Flink Kafka job killed with SIGKILL and started again
     const keys = links.map((link) => `${link.customer_id}:${link.source_id}:${link.user_id}`);
     expect(keys.length).toBeGreaterThan(0);
     expect(new Set(keys).size).toBe(keys.length);
-    const identities: Record<string, Record<string, string>> = {};
-    for (const link of links) (identities[link.customer_id] ??= {})[link.source_id] = link.user_id;
-    expect(identities).toEqual(reference.identities);
+    expect(identitiesOf(links)).toEqual(reference.identities);
   });
 });

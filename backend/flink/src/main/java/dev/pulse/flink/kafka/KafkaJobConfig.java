@@ -19,6 +19,9 @@ import java.util.Map;
  *   <li>{@code PULSE_FLINK_CHECKPOINT_DIR}: where checkpoints are kept (a {@code file://} or
  *       {@code s3://} URI); unset keeps them in the JobManager's memory. A local directory is also where a new start
  *       resumes from: the newest completed checkpoint in it
+ *   <li>{@code PULSE_FLINK_CLUSTER}: {@code host:port} of a Flink session cluster's REST endpoint;
+ *       the job is submitted there (its classes must be on the cluster's class path) instead of
+ *       running in a local MiniCluster, and the cluster restarts it after a failure
  *   <li>{@code PULSE_FLINK_UNTIL_LATEST=1}: read the topics up to their end offsets at start, then
  *       finish (a replay, or the benchmark), printing the job's run time
  * </ul>
@@ -31,6 +34,7 @@ public record KafkaJobConfig(
     long tickMs,
     String group,
     String checkpointDir,
+    String cluster,
     boolean untilLatest) {
 
   public static KafkaJobConfig fromEnv(Map<String, String> env) {
@@ -45,6 +49,7 @@ public record KafkaJobConfig(
         positive(env, "PULSE_TICK_MS", 1000, true),
         env.getOrDefault("PULSE_FLINK_GROUP", "pulse-flink"),
         env.get("PULSE_FLINK_CHECKPOINT_DIR"),
+        env.get("PULSE_FLINK_CLUSTER"),
         "1".equals(env.get("PULSE_FLINK_UNTIL_LATEST")));
   }
 

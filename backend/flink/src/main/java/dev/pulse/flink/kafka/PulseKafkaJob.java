@@ -15,9 +15,12 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import org.apache.flink.api.common.JobExecutionResult;
+import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.DeploymentOptions;
+import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.ExternalizedCheckpointRetention;
 import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
@@ -59,6 +62,12 @@ public final class PulseKafkaJob {
 
   public static void main(String[] args) throws Exception {
     KafkaJobConfig config = KafkaJobConfig.fromEnv(System.getenv());
+    if (config.cluster() != null) {
+      // Submitted to the session cluster, which runs it from here on; this process exits.
+      JobClient job = build(config).executeAsync("pulse processing (Kafka)");
+      System.out.println("{\"job_id\":\"" + job.getJobID() + "\"}");
+      return;
+    }
     JobExecutionResult result = build(config).execute("pulse processing (Kafka)");
     if (config.untilLatest())
       System.out.println("{\"finished\":true,\"net_runtime_ms\":" + result.getNetRuntime() + "}");
@@ -67,18 +76,32 @@ public final class PulseKafkaJob {
   /** The job, ready to execute. */
   public static StreamExecutionEnvironment build(KafkaJobConfig config) throws Exception {
     Configuration flink = new Configuration();
+    if (config.cluster() != null) {
+      // A session cluster (a JobManager and TaskManagers in JVMs of their own): it keeps the job
+      // running and restarts it from its last checkpoint when a TaskManager is lost.
+      int colon = config.cluster().lastIndexOf(':');
+      flink.set(DeploymentOptions.TARGET, "remote");
+      flink.set(RestOptions.ADDRESS, config.cluster().substring(0, colon));
+      flink.set(RestOptions.PORT, Integer.parseInt(config.cluster().substring(colon + 1)));
+    }
     if (config.checkpointDir() != null) {
       flink.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, config.checkpointDir());
       // Kept when the job stops or its process dies, so the next start resumes from it.
       flink.set(
           CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
           ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
-      Optional<String> latest = LatestCheckpoint.in(config.checkpointDir());
+      // A MiniCluster dies with its process: a new start resumes from the newest checkpoint.
+      Optional<String> latest =
+          config.cluster() == null ? LatestCheckpoint.in(config.checkpointDir()) : Optional.empty();
       latest.ifPresent(path -> flink.set(StateRecoveryOptions.SAVEPOINT_PATH, path));
       System.out.println(
           "{\"resuming_from\":" + latest.map(path -> '"' + path + '"').orElse("null") + "}");
     }
-    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
+    // getExecutionEnvironment would start a local MiniCluster whatever the target says.
+    StreamExecutionEnvironment env =
+        config.cluster() != null
+            ? new StreamExecutionEnvironment(flink)
+            : StreamExecutionEnvironment.getExecutionEnvironment(flink);
     env.setParallelism(config.parallelism());
     env.enableCheckpointing(config.checkpointInterval().toMillis(), CheckpointingMode.EXACTLY_ONCE);
 
