@@ -5,13 +5,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IdentityLink, SegmentChange } from '@pulse/contract';
 import { setUpTopics, TOPICS } from '../../backend/src/kafka/topics';
 import { createKafkaSink, type KafkaSink } from '../../backend/src/sinks/kafka-sink';
+import { startBackend, type Backend } from '../../backend/src/start-backend';
+import { allMembers } from '../fixtures/processing';
 import { startFlinkCluster, type FlinkCluster } from '../services/flink-cluster';
 import { missingService, waitUntil } from '../services/free-port';
 import { buildFlinkJob, runFlinkMain, watchInFlightOffsets } from '../services/flink-job';
 import { kafkaToolsAvailable, startKafka, type KafkaBroker } from '../services/kafka/broker';
+import { redisUnavailable, startRedis, type RedisServer } from '../services/redis';
 import {
   changesByProfile,
   committedOutputs,
+  CUSTOMERS,
+  SEGMENTS,
   DEFINITIONS,
   identitiesOf,
   produceRange,
@@ -20,9 +25,9 @@ import {
   type ReferenceRun,
 } from './restart-stream';
 
-const why = await kafkaToolsAvailable();
+const why = (await kafkaToolsAvailable()) ?? redisUnavailable();
 const skip = why
-  ? missingService('Java and Maven (Kafka and the Flink cluster)', why) === 'skip'
+  ? missingService('Java, Maven and Redis (Kafka, the Flink cluster, the state)', why) === 'skip'
   : false;
 
 const EVENTS = 100_000;
@@ -34,12 +39,16 @@ const EVENTS = 100_000;
  * that runs the job's tasks is killed with SIGKILL. The JobManager notices, restarts the job
  * from its last checkpoint on the slots left, and what read_committed readers see on
  * pulse.segments and pulse.identity equals an uninterrupted run of the same stream: nothing lost,
- * no enter or exit announced twice, no link written twice.
+ * no enter or exit announced twice, no link written twice. Then the backend's loader
+ * (`engine: 'flink'`) puts the outputs into Redis and chdb: the memberships and each customer's
+ * event count equal the uninterrupted run's.
  */
 describe.skipIf(skip)('the Flink job on a cluster of three JVMs, one TaskManager killed', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pulse-flink-cluster-'));
   const events = restartStream(EVENTS);
   let broker: KafkaBroker;
+  let redis: RedisServer;
+  let backend: Backend | undefined;
   let cluster: FlinkCluster | undefined;
   let sink: KafkaSink;
   let reference: ReferenceRun;
@@ -47,11 +56,22 @@ describe.skipIf(skip)('the Flink job on a cluster of three JVMs, one TaskManager
   let killed = -1;
   let changes: SegmentChange[] = [];
   let links: IdentityLink[] = [];
+  /** Each customer's members per segment in the state store, sorted. */
+  const loadedMemberships = async () => {
+    const memberships: Record<string, Record<string, string[]>> = {};
+    for (const customer of CUSTOMERS) {
+      for (const { id } of SEGMENTS) {
+        const members = await allMembers(backend!.store, customer, id);
+        (memberships[customer] ??= {})[id] = [...members].sort();
+      }
+    }
+    return memberships;
+  };
   const produce = (from: number, to: number) => produceRange(sink, events, from, to);
   const read = async () => ({ changes, links } = await committedOutputs(broker.brokers));
 
   beforeAll(async () => {
-    [broker] = await Promise.all([startKafka(), buildFlinkJob()]);
+    [broker, redis] = await Promise.all([startKafka(), startRedis(), buildFlinkJob()]);
     // One partition each: the stream order is the topic order, and so is the output order.
     await setUpTopics([broker.brokers], {
       partitions: 1,
@@ -108,8 +128,40 @@ describe.skipIf(skip)('the Flink job on a cluster of three JVMs, one TaskManager
       async () => (await read(), changes.length >= total),
       300_000,
     );
+
+    // The loader, as `PULSE_ENGINE=flink` runs it: Redis and chdb from the job's outputs.
+    backend = await startBackend({
+      dataDir: join(dir, 'backend'),
+      port: 0,
+      ingestSecret: 'cluster-failover',
+      kafkaBrokers: [broker.brokers],
+      redisUrl: redis.url,
+      engine: 'flink',
+      ttl: false,
+    });
+    const loaded = backend;
+    await waitUntil(
+      'every event in the warehouse',
+      async () => {
+        const counts = await Promise.all(
+          CUSTOMERS.map((customer) => loaded.warehouse.eventCount(customer)),
+        );
+        return counts.reduce((a, b) => a + b, 0) === EVENTS;
+      },
+      180_000,
+    );
+    // The outputs' topics load beside the events: wait for the memberships too; if they never
+    // match, the test below shows the difference.
+    await waitUntil(
+      'the memberships of the uninterrupted run in Redis',
+      async () =>
+        JSON.stringify(await loadedMemberships()) === JSON.stringify(reference.memberships),
+      60_000,
+    ).catch(() => undefined);
   });
   afterAll(async () => {
+    await backend?.stop();
+    await redis?.stop();
     await sink?.close();
     await cluster?.stop();
     await broker?.stop();
@@ -136,5 +188,13 @@ describe.skipIf(skip)('the Flink job on a cluster of three JVMs, one TaskManager
     expect(keys.length).toBeGreaterThan(0);
     expect(new Set(keys).size).toBe(keys.length);
     expect(identitiesOf(links)).toEqual(reference.identities);
+  });
+
+  it('loads into Redis and chdb the memberships and counts of an uninterrupted run', async () => {
+    const counts: Record<string, number> = {};
+    for (const customer of CUSTOMERS)
+      counts[customer] = await backend!.warehouse.eventCount(customer);
+    expect(counts).toEqual(reference.event_counts);
+    expect(await loadedMemberships()).toEqual(reference.memberships);
   });
 });
