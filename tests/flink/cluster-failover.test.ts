@@ -7,7 +7,11 @@ import { setUpTopics, TOPICS } from '../../backend/src/kafka/topics';
 import { createKafkaSink, type KafkaSink } from '../../backend/src/sinks/kafka-sink';
 import { startBackend, type Backend } from '../../backend/src/start-backend';
 import { allMembers } from '../fixtures/processing';
-import { startFlinkCluster, type FlinkCluster } from '../services/flink-cluster';
+import {
+  CLUSTER_JAR_CLASS_PATH,
+  startFlinkCluster,
+  type FlinkCluster,
+} from '../services/flink-cluster';
 import { missingService, waitUntil } from '../services/free-port';
 import { buildFlinkJob, runFlinkMain, watchInFlightOffsets } from '../services/flink-job';
 import { kafkaToolsAvailable, startKafka, type KafkaBroker } from '../services/kafka/broker';
@@ -34,7 +38,8 @@ const EVENTS = 100_000;
 
 /**
  * Distribution and failover: the Kafka job on a session cluster of three JVMs (a JobManager and
- * two TaskManagers with two slots each, started from the Maven jars), parallelism 2. In the
+ * two TaskManagers with two slots each, started from the Maven jars with Flink's classes only),
+ * submitted as the one jar built for clusters (`-Pcluster-jar`), parallelism 2. In the
  * middle of a stream of 100,000 events, while its sinks hold uncommitted outputs, a TaskManager
  * that runs the job's tasks is killed with SIGKILL. The JobManager notices, restarts the job
  * from its last checkpoint on the slots left, and what read_committed readers see on
@@ -71,7 +76,11 @@ describe.skipIf(skip)('the Flink job on a cluster of three JVMs, one TaskManager
   const read = async () => ({ changes, links } = await committedOutputs(broker.brokers));
 
   beforeAll(async () => {
-    [broker, redis] = await Promise.all([startKafka(), startRedis(), buildFlinkJob()]);
+    [broker, redis] = await Promise.all([
+      startKafka(),
+      startRedis(),
+      buildFlinkJob({ clusterJar: true }),
+    ]);
     // One partition each: the stream order is the topic order, and so is the output order.
     await setUpTopics([broker.brokers], {
       partitions: 1,
@@ -87,8 +96,10 @@ describe.skipIf(skip)('the Flink job on a cluster of three JVMs, one TaskManager
     cluster = await startFlinkCluster({ dir: join(dir, 'cluster'), taskManagers: 2, slots: 2 });
     sink = createKafkaSink({ brokers: [broker.brokers] });
     await produce(0, 40_000);
+    // Submitted from the cluster jar, which goes with the job: the cluster has only Flink.
     const submitted = await runFlinkMain('dev.pulse.flink.kafka.PulseKafkaJob', [], {
       timeoutMs: 120_000,
+      classPath: CLUSTER_JAR_CLASS_PATH,
       env: {
         KAFKA_BROKERS: broker.brokers,
         PULSE_FLINK_CLUSTER: cluster.rest,

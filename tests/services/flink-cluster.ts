@@ -1,11 +1,23 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { FLINK_DIR } from './flink-job';
 import { freePort, waitUntil } from './free-port';
 
-const CLASS_PATH = `${FLINK_DIR}target/lib/*:${FLINK_DIR}target/pulse-flink.jar`;
+/**
+ * What a cluster's Flink provides (flink-dist's part of the job's runtime jars): everything in
+ * target/lib but the job's own (the connector, kafka-clients, Jackson), which travel with the
+ * job in target/pulse-flink-cluster.jar (`mvn package -Pcluster-jar`).
+ */
+const JOB_OWN = /^(flink-connector-(kafka|base)|kafka-clients|jackson-)/;
+const LIB = `${FLINK_DIR}target/lib/`;
+const CLASS_PATH = readdirSync(LIB)
+  .filter((jar) => jar.endsWith('.jar') && !JOB_OWN.test(jar))
+  .map((jar) => LIB + jar)
+  .join(':');
+/** The job's cluster jar, and the Flink client to submit it with. */
+export const CLUSTER_JAR_CLASS_PATH = `${FLINK_DIR}target/pulse-flink-cluster.jar:${CLASS_PATH}`;
 
 /** A JVM of the cluster (the JobManager or a TaskManager). */
 export interface ClusterProcess {
@@ -65,8 +77,8 @@ function startJvm(
 
 /**
  * Starts a JobManager (`StandaloneSessionClusterEntrypoint`) and `taskManagers` TaskManagers
- * (`TaskManagerRunner`) from the job's Maven jars (`flink-dist` is not served here), with the
- * job's classes on every class path. The memory settings Flink's scripts would compute come from
+ * (`TaskManagerRunner`) from the job's Maven jars (`flink-dist` is not served here), with only
+ * Flink's own classes on their class paths: a job brings the rest in its jar. The memory settings Flink's scripts would compute come from
  * its own `BashJavaUtils`. Heartbeats are short, so a killed TaskManager is noticed in seconds.
  */
 export async function startFlinkCluster(options: {

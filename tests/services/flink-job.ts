@@ -9,13 +9,17 @@ export const FLINK_DIR = fileURLToPath(new URL('../../backend/flink/', import.me
 const JAR = `${FLINK_DIR}target/pulse-flink.jar`;
 
 /**
- * Builds the Flink job (`target/pulse-flink.jar`, its runtime jars in `target/lib`) offline:
+ * Builds the Flink job (`target/pulse-flink.jar`, its runtime jars in `target/lib`; with
+ * `clusterJar`, also the one jar for a cluster, `target/pulse-flink-cluster.jar`) offline:
  * `.ci/run` resolves the dependencies beforehand, as it does for the Kafka broker.
  */
-export async function buildFlinkJob(): Promise<void> {
-  await run('mvn', ['-q', '-B', '-o', '-f', `${FLINK_DIR}pom.xml`, 'package', '-DskipTests'], {
-    maxBuffer: 16 * 1024 * 1024,
-  });
+export async function buildFlinkJob(options: { clusterJar?: boolean } = {}): Promise<void> {
+  const profile = options.clusterJar ? ['-Pcluster-jar'] : [];
+  await run(
+    'mvn',
+    ['-q', '-B', '-o', '-f', `${FLINK_DIR}pom.xml`, 'package', '-DskipTests', ...profile],
+    { maxBuffer: 16 * 1024 * 1024 },
+  );
 }
 
 /** What a Java main of the job printed, once it exited 0. */
@@ -31,10 +35,10 @@ export interface JavaRun {
 export function runFlinkMain(
   mainClass: string,
   args: string[],
-  options: { timeoutMs: number; env?: Record<string, string> },
+  options: { timeoutMs: number; env?: Record<string, string>; classPath?: string },
 ): Promise<JavaRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn('java', ['-Xmx1g', '-cp', JAR, mainClass, ...args], {
+    const child = spawn('java', ['-Xmx1g', '-cp', options.classPath ?? JAR, mainClass, ...args], {
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

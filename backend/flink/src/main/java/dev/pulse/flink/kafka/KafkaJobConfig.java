@@ -1,10 +1,17 @@
 package dev.pulse.flink.kafka;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.pulse.flink.Json;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 
 /**
- * The Kafka job's configuration, from the environment.
+ * The Kafka job's configuration, from the environment or a runtime properties file ({@link
+ * #fromProcess}).
  *
  * <ul>
  *   <li>{@code KAFKA_BROKERS} (required): {@code host:port,…}
@@ -36,6 +43,36 @@ public record KafkaJobConfig(
     String checkpointDir,
     String cluster,
     boolean untilLatest) {
+
+  /**
+   * Where Amazon Managed Service for Apache Flink puts an application's runtime properties (it
+   * passes no environment variables): {@code [{"PropertyGroupId", "PropertyMap": {…}}]}.
+   */
+  static final String MANAGED_FLINK_PROPERTIES = "/etc/flink/application_properties.json";
+
+  /** The property group of that file this job reads; its keys are the variables above. */
+  static final String PROPERTY_GROUP = "PulseJob";
+
+  /**
+   * The configuration of this process: its environment, over which the {@code PulseJob} group of
+   * the runtime properties file ({@code PULSE_FLINK_PROPERTIES_FILE}, else Managed Flink's
+   * {@value #MANAGED_FLINK_PROPERTIES}) wins when that file exists.
+   */
+  public static KafkaJobConfig fromProcess() throws IOException {
+    Map<String, String> settings = new HashMap<>(System.getenv());
+    Path file =
+        Path.of(settings.getOrDefault("PULSE_FLINK_PROPERTIES_FILE", MANAGED_FLINK_PROPERTIES));
+    if (Files.exists(file)) {
+      for (JsonNode group : Json.MAPPER.readTree(file.toFile())) {
+        if (!PROPERTY_GROUP.equals(group.path("PropertyGroupId").asText())) continue;
+        group
+            .path("PropertyMap")
+            .fields()
+            .forEachRemaining(entry -> settings.put(entry.getKey(), entry.getValue().asText()));
+      }
+    }
+    return fromEnv(settings);
+  }
 
   public static KafkaJobConfig fromEnv(Map<String, String> env) {
     String brokers = env.get("KAFKA_BROKERS");

@@ -9,6 +9,7 @@ import dev.pulse.flink.engine.StreamItem;
 import dev.pulse.flink.segments.SegmentDefinition;
 import dev.pulse.flink.segments.SegmentDefinitions;
 import java.io.File;
+import java.net.URL;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -20,6 +21,7 @@ import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.DeploymentOptions;
+import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.ExternalizedCheckpointRetention;
 import org.apache.flink.configuration.StateRecoveryOptions;
@@ -61,7 +63,7 @@ public final class PulseKafkaJob {
   private PulseKafkaJob() {}
 
   public static void main(String[] args) throws Exception {
-    KafkaJobConfig config = KafkaJobConfig.fromEnv(System.getenv());
+    KafkaJobConfig config = KafkaJobConfig.fromProcess();
     if (config.cluster() != null) {
       // Submitted to the session cluster, which runs it from here on; this process exits.
       JobClient job = build(config).executeAsync("pulse processing (Kafka)");
@@ -83,6 +85,10 @@ public final class PulseKafkaJob {
       flink.set(DeploymentOptions.TARGET, "remote");
       flink.set(RestOptions.ADDRESS, config.cluster().substring(0, colon));
       flink.set(RestOptions.PORT, Integer.parseInt(config.cluster().substring(colon + 1)));
+      // The jar this class came from goes with the job: built with -Pcluster-jar it holds the
+      // connector and every other class the cluster's Flink does not provide.
+      URL jar = PulseKafkaJob.class.getProtectionDomain().getCodeSource().getLocation();
+      if (jar.getPath().endsWith(".jar")) flink.set(PipelineOptions.JARS, List.of(jar.toString()));
     }
     if (config.checkpointDir() != null) {
       flink.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, config.checkpointDir());
