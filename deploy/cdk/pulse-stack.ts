@@ -39,9 +39,12 @@ export interface PulseStackProps extends StackProps {
    * engine (docs/architecture.md, "Engines").
    */
   engine?: 'flink' | 'ts';
-  /** S3 key of the Flink job's jar in the artifacts bucket. @default pulse-flink.jar */
+  /**
+   * S3 key of the Flink job's jar in the artifacts bucket: `mvn -f backend/flink/pom.xml package
+   * -Pcluster-jar` builds it. @default pulse-flink-cluster.jar
+   */
   flinkJar?: string;
-  /** Managed Flink runtime; must match the Flink version the job is built for. @default FLINK-1_20 */
+  /** Managed Flink runtime; must match the Flink version the job is built for (2.2). @default FLINK-2_2 */
   flinkRuntime?: string;
   /** Alarm when the processing engine is this many records behind. @default 50000 */
   lagAlarmRecords?: number;
@@ -277,16 +280,17 @@ export class PulseStack extends Stack {
       targetGroup: ingest.targetGroup,
     });
 
-    // --- Processing.
-    if (engine === 'ts') {
-      // The single-node engine: exactly one task (docs/architecture.md, "Engines").
+    // --- Processing. With the TS engine, the processor itself: exactly one task, the single-node
+    // engine (docs/architecture.md, "Engines"). With Flink, the job on Managed Flink (below) and
+    // one task loading its outputs into Redis and ClickHouse (PULSE_ENGINE=flink).
+    {
       const task = new ecs.FargateTaskDefinition(this, 'ProcessorTask', {
         cpu: 2048,
         memoryLimitMiB: 4096,
       });
       task.addContainer('processor', {
         image: ecs.ContainerImage.fromRegistry(props.backendImage),
-        environment: { ...environment, PULSE_ROLES: 'processor' },
+        environment: { ...environment, PULSE_ROLES: 'processor', PULSE_ENGINE: engine },
         secrets: taskSecrets,
         portMappings: [{ containerPort: OPS_PORT }],
         healthCheck: {
@@ -314,7 +318,8 @@ export class PulseStack extends Stack {
         securityGroups: [servicesSg],
         circuitBreaker: { rollback: true },
       });
-    } else {
+    }
+    if (engine === 'flink') {
       const role = new iam.Role(this, 'FlinkRole', {
         assumedBy: new iam.ServicePrincipal('kinesisanalytics.amazonaws.com'),
       });
@@ -339,7 +344,7 @@ export class PulseStack extends Stack {
       );
       new flink.CfnApplication(this, 'Flink', {
         applicationName: `${id}-processing`,
-        runtimeEnvironment: props.flinkRuntime ?? 'FLINK-1_20',
+        runtimeEnvironment: props.flinkRuntime ?? 'FLINK-2_2',
         serviceExecutionRole: role.roleArn,
         applicationConfiguration: {
           applicationCodeConfiguration: {
@@ -347,7 +352,7 @@ export class PulseStack extends Stack {
             codeContent: {
               s3ContentLocation: {
                 bucketArn: artifacts.bucketArn,
-                fileKey: props.flinkJar ?? 'pulse-flink.jar',
+                fileKey: props.flinkJar ?? 'pulse-flink-cluster.jar',
               },
             },
           },
@@ -376,11 +381,9 @@ export class PulseStack extends Stack {
           environmentProperties: {
             propertyGroups: [
               {
-                propertyGroupId: 'pulse',
-                propertyMap: {
-                  KAFKA_BROKERS: environment.KAFKA_BROKERS,
-                  REDIS_CLUSTER_NODES: redisNodes,
-                },
+                // Read by the job as its environment (backend/flink, KafkaJobConfig).
+                propertyGroupId: 'PulseJob',
+                propertyMap: { KAFKA_BROKERS: environment.KAFKA_BROKERS },
               },
             ],
           },

@@ -101,7 +101,27 @@ describe('Pulse on AWS (cdk synth)', () => {
         }),
       }),
     });
-    template.resourceCountIs('AWS::ECS::Service', 1);
+    // The job reads its configuration from the PulseJob group; it is built for Flink 2.2.
+    template.hasResourceProperties('AWS::KinesisAnalyticsV2::Application', {
+      RuntimeEnvironment: 'FLINK-2_2',
+      ApplicationConfiguration: Match.objectLike({
+        EnvironmentProperties: {
+          PropertyGroups: [Match.objectLike({ PropertyGroupId: 'PulseJob' })],
+        },
+      }),
+    });
+    // Ingest, and one task loading the job's outputs into Redis and ClickHouse.
+    template.resourceCountIs('AWS::ECS::Service', 2);
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: Match.arrayWith([
+        Match.objectLike({
+          Environment: Match.arrayWith([
+            { Name: 'PULSE_ROLES', Value: 'processor' },
+            { Name: 'PULSE_ENGINE', Value: 'flink' },
+          ]),
+        }),
+      ]),
+    });
   });
 
   it('with the TS engine, runs exactly one processor task (the single-node engine)', () => {

@@ -52,5 +52,10 @@ describe.skipIf(skip)('the Flink job reads runtime properties', () => {
       'PULSE_TICK_MS must be a non-negative whole number, not -5',
     );
     expect(await run([], {})).toContain('KAFKA_BROKERS must name at least one broker');
+    // TLS listeners (ssl://, as Amazon MSK's) or plaintext, not both.
+    const mixed = [
+      { PropertyGroupId: 'PulseJob', PropertyMap: { KAFKA_BROKERS: 'ssl://a:9094,b:9092' } },
+    ];
+    expect(await run(mixed, {})).toContain('KAFKA_BROKERS mixes ssl:// and plaintext addresses');
   });
 });

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -88,6 +89,24 @@ public record KafkaJobConfig(
         env.get("PULSE_FLINK_CHECKPOINT_DIR"),
         env.get("PULSE_FLINK_CLUSTER"),
         "1".equals(env.get("PULSE_FLINK_UNTIL_LATEST")));
+  }
+
+  /**
+   * The bootstrap servers without their {@code ssl://} prefixes (Amazon MSK's TLS listener, as
+   * backend/src/kafka/brokers.ts reads KAFKA_BROKERS).
+   */
+  public String bootstrapServers() {
+    return brokers.replace("ssl://", "");
+  }
+
+  /** Whether the brokers are TLS listeners ({@code ssl://host:port}); a mix is refused. */
+  public boolean tls() {
+    String[] addresses = brokers.split(",");
+    long secure = Arrays.stream(addresses).filter(a -> a.trim().startsWith("ssl://")).count();
+    if (secure != 0 && secure != addresses.length)
+      throw new IllegalArgumentException(
+          "KAFKA_BROKERS mixes ssl:// and plaintext addresses; use one kind");
+    return secure > 0;
   }
 
   private static long positive(Map<String, String> env, String name, long fallback, boolean zero) {

@@ -113,11 +113,12 @@ public final class PulseKafkaJob {
 
     KafkaSourceBuilder<EventRecord> sourceBuilder =
         KafkaSource.<EventRecord>builder()
-            .setBootstrapServers(config.brokers())
+            .setBootstrapServers(config.bootstrapServers())
             .setTopics(EVENT_TOPICS)
             .setGroupId(config.group())
             .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
             .setDeserializer(new EventRecordDeserializer());
+    if (config.tls()) sourceBuilder.setProperty("security.protocol", "SSL");
     if (config.untilLatest()) sourceBuilder.setBounded(OffsetsInitializer.latest());
     KafkaSource<EventRecord> source = sourceBuilder.build();
     SingleOutputStreamOperator<StreamItem> items =
@@ -188,8 +189,9 @@ public final class PulseKafkaJob {
     producer.setProperty("transaction.timeout.ms", "600000");
     producer.setProperty("acks", "all");
     producer.setProperty("enable.idempotence", "true");
+    if (config.tls()) producer.setProperty("security.protocol", "SSL");
     return KafkaSink.<T>builder()
-        .setBootstrapServers(config.brokers())
+        .setBootstrapServers(config.bootstrapServers())
         .setRecordSerializer(records)
         .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
         .setTransactionalIdPrefix(config.group() + "-" + name)
