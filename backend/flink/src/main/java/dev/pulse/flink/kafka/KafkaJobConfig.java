@@ -16,7 +16,9 @@ import java.util.Map;
  *
  * <ul>
  *   <li>{@code KAFKA_BROKERS} (required): {@code host:port,…}
- *   <li>{@code PULSE_FLINK_PARALLELISM} (default 1): parallelism of every operator
+ *   <li>{@code PULSE_FLINK_PARALLELISM}: parallelism of every operator; unset, a cluster's own
+ *       setting (Managed Flink's parallelism and autoscaling, a deployment's) holds, and a local
+ *       MiniCluster runs at 1. {@link #parallelism} is 0 then
  *   <li>{@code PULSE_FLINK_CHECKPOINT_MS} (default 5000): checkpoint interval; outputs become
  *       visible to read_committed readers when a checkpoint completes
  *   <li>{@code PULSE_SEGMENTS_FILE}: JSON {@code {customer_id: [segment definition]}}
@@ -81,7 +83,7 @@ public record KafkaJobConfig(
       throw new IllegalArgumentException("KAFKA_BROKERS must name at least one broker (host:port)");
     return new KafkaJobConfig(
         brokers,
-        (int) positive(env, "PULSE_FLINK_PARALLELISM", 1, false),
+        (int) positive(env, "PULSE_FLINK_PARALLELISM", 0, false),
         Duration.ofMillis(positive(env, "PULSE_FLINK_CHECKPOINT_MS", 5000, false)),
         env.get("PULSE_SEGMENTS_FILE"),
         positive(env, "PULSE_TICK_MS", 1000, true),

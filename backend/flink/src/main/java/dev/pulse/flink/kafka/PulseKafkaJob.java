@@ -33,6 +33,7 @@ import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsIni
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
@@ -108,7 +109,8 @@ public final class PulseKafkaJob {
         config.cluster() != null
             ? new StreamExecutionEnvironment(flink)
             : StreamExecutionEnvironment.getExecutionEnvironment(flink);
-    env.setParallelism(config.parallelism());
+    if (config.parallelism() > 0) env.setParallelism(config.parallelism());
+    else if (env instanceof LocalStreamEnvironment) env.setParallelism(1);
     env.enableCheckpointing(config.checkpointInterval().toMillis(), CheckpointingMode.EXACTLY_ONCE);
 
     KafkaSourceBuilder<EventRecord> sourceBuilder =
