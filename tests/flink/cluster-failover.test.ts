@@ -14,7 +14,12 @@ import {
 } from '../services/flink-cluster';
 import { missingService, waitUntil } from '../services/free-port';
 import { buildFlinkJob, runFlinkMain, watchInFlightOffsets } from '../services/flink-job';
-import { kafkaToolsAvailable, startKafka, type KafkaBroker } from '../services/kafka/broker';
+import {
+  kafkaToolsAvailable,
+  ONE_PARTITION_TOPICS,
+  startKafka,
+  type KafkaBroker,
+} from '../services/kafka/broker';
 import { redisUnavailable, startRedis, type RedisServer } from '../services/redis';
 import {
   changesByProfile,
@@ -82,12 +87,7 @@ describe.skipIf(skip)('the Flink job on a cluster of three JVMs, one TaskManager
       buildFlinkJob({ clusterJar: true }),
     ]);
     // One partition each: the stream order is the topic order, and so is the output order.
-    await setUpTopics([broker.brokers], {
-      partitions: 1,
-      replicationFactor: 1,
-      minInsyncReplicas: 1,
-      retentionMs: 3600_000,
-    });
+    await setUpTopics([broker.brokers], ONE_PARTITION_TOPICS);
     const segmentsFile = join(dir, 'segments.json');
     writeFileSync(segmentsFile, JSON.stringify(DEFINITIONS));
     reference = await referenceRun(dir, events);

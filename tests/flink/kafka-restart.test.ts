@@ -12,7 +12,12 @@ import {
   startFlinkMain,
   type FlinkProcess,
 } from '../services/flink-job';
-import { kafkaToolsAvailable, startKafka, type KafkaBroker } from '../services/kafka/broker';
+import {
+  kafkaToolsAvailable,
+  ONE_PARTITION_TOPICS,
+  startKafka,
+  type KafkaBroker,
+} from '../services/kafka/broker';
 import {
   changesByProfile,
   committedOutputs,
@@ -66,12 +71,7 @@ describe.skipIf(skip)('the Flink Kafka job killed with SIGKILL and started again
   beforeAll(async () => {
     [broker] = await Promise.all([startKafka(), buildFlinkJob()]);
     // One partition each: the stream order is the topic order, and so is the output order.
-    await setUpTopics([broker.brokers], {
-      partitions: 1,
-      replicationFactor: 1,
-      minInsyncReplicas: 1,
-      retentionMs: 3600_000,
-    });
+    await setUpTopics([broker.brokers], ONE_PARTITION_TOPICS);
     const segmentsFile = join(dir, 'segments.json');
     writeFileSync(segmentsFile, JSON.stringify(DEFINITIONS));
     // The reference: the same stream, uninterrupted, through the vector runner.

@@ -14,7 +14,12 @@ import {
   type CommittedRecord,
   type FlinkProcess,
 } from '../services/flink-job';
-import { kafkaToolsAvailable, startKafka, type KafkaBroker } from '../services/kafka/broker';
+import {
+  kafkaToolsAvailable,
+  ONE_PARTITION_TOPICS,
+  startKafka,
+  type KafkaBroker,
+} from '../services/kafka/broker';
 
 const why = await kafkaToolsAvailable();
 const skip = why
@@ -42,12 +47,7 @@ describe.skipIf(skip)('the Flink Kafka job with the wall clock ticking', () => {
 
   beforeAll(async () => {
     [broker] = await Promise.all([startKafka(), buildFlinkJob()]);
-    await setUpTopics([broker.brokers], {
-      partitions: 1,
-      replicationFactor: 1,
-      minInsyncReplicas: 1,
-      retentionMs: 3600_000,
-    });
+    await setUpTopics([broker.brokers], ONE_PARTITION_TOPICS);
     const segmentsFile = join(dir, 'segments.json');
     writeFileSync(
       segmentsFile,

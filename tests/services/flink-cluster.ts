@@ -1,7 +1,8 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { startJava, type JavaProcess } from '../../backend/src/flink/flink-job';
 import { FLINK_DIR } from './flink-job';
 import { freePort, waitUntil } from './free-port';
 
@@ -19,19 +20,12 @@ const CLASS_PATH = readdirSync(LIB)
 /** The job's cluster jar, and the Flink client to submit it with. */
 export const CLUSTER_JAR_CLASS_PATH = `${FLINK_DIR}target/pulse-flink-cluster.jar:${CLASS_PATH}`;
 
-/** A JVM of the cluster (the JobManager or a TaskManager). */
-export interface ClusterProcess {
-  log(): string;
-  /** SIGKILL: gone at once, as a machine that dies. Resolves once it exited. */
-  kill9(): Promise<void>;
-}
-
 /** A Flink session cluster on this machine: a JobManager and TaskManagers, each its own JVM. */
 export interface FlinkCluster {
   /** `host:port` of the JobManager's REST endpoint (PULSE_FLINK_CLUSTER). */
   rest: string;
-  jobManager: ClusterProcess;
-  taskManagers: ClusterProcess[];
+  jobManager: JavaProcess;
+  taskManagers: JavaProcess[];
   /** `GET /overview` of the REST API. */
   overview(): Promise<{ taskmanagers: number; 'slots-total': number; 'jobs-running': number }>;
   /** `GET /jobs/:id` (status, and per vertex its state). */
@@ -43,37 +37,8 @@ export interface FlinkCluster {
   stop(): Promise<void>;
 }
 
-function startJvm(
-  mainClass: string,
-  jvm: string[],
-  args: string[],
-): ClusterProcess & {
-  stop(): Promise<void>;
-} {
-  const child = spawn('java', [...jvm, '-cp', CLASS_PATH, mainClass, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let log = '';
-  const keep = (chunk: Buffer) => (log = (log + chunk.toString()).slice(-16_000));
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const running = () => child.exitCode == null && child.signalCode == null;
-  return {
-    log: () => log,
-    async kill9() {
-      if (running()) child.kill('SIGKILL');
-      await exited;
-    },
-    async stop() {
-      if (!running()) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
+const startJvm = (mainClass: string, jvm: string[], args: string[]): JavaProcess =>
+  startJava([...jvm, '-cp', CLASS_PATH, mainClass, ...args]);
 
 /**
  * Starts a JobManager (`StandaloneSessionClusterEntrypoint`) and `taskManagers` TaskManagers
@@ -128,7 +93,7 @@ export async function startFlinkCluster(options: {
     return (await res.json()) as T;
   };
   const overview = () => get<Awaited<ReturnType<FlinkCluster['overview']>>>('/overview');
-  const taskManagers: Array<ReturnType<typeof startJvm>> = [];
+  const taskManagers: JavaProcess[] = [];
   try {
     await waitUntil(
       `the JobManager's REST endpoint (log:\n${jobManager.log().slice(-2000)})`,

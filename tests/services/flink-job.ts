@@ -1,6 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { startJava, type JavaProcess } from '../../backend/src/flink/flink-job';
 
 const run = promisify(execFile);
 
@@ -63,41 +64,11 @@ export function runFlinkMain(
 }
 
 /** A long-running main of the job jar (the Kafka job), owned by a test. */
-export interface FlinkProcess {
-  /** Everything it wrote to stderr so far (the tail), for failure messages. */
-  log(): string;
-  /** Stops it (SIGTERM, then SIGKILL after 10 s) and resolves once it exited. */
-  stop(): Promise<void>;
-  /** Kills it at once (SIGKILL: no shutdown, no cancelled job) and resolves once it exited. */
-  kill9(): Promise<void>;
-}
+export type FlinkProcess = JavaProcess;
 
 /** Starts a main class of the job jar that runs until stopped. */
 export function startFlinkMain(mainClass: string, env: Record<string, string>): FlinkProcess {
-  const child = spawn('java', ['-Xmx1g', '-cp', JAR, mainClass], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let log = '';
-  const keep = (chunk: Buffer) => (log = (log + chunk.toString()).slice(-16_000));
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const running = () => child.exitCode == null && child.signalCode == null;
-  return {
-    log: () => log,
-    async kill9() {
-      if (running()) child.kill('SIGKILL');
-      await exited;
-    },
-    async stop() {
-      if (!running()) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
+  return startJava(['-Xmx1g', '-cp', JAR, mainClass], env);
 }
 
 const READ_COMMITTED = fileURLToPath(new URL('./kafka/ReadCommitted.java', import.meta.url));

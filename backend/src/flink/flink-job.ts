@@ -28,16 +28,57 @@ export interface FlinkJobOptions {
   heap?: string;
 }
 
-/** The Flink job running in a local MiniCluster, in a JVM of its own. */
-export interface FlinkJob {
+/** A JVM this process started (the Flink job, or a part of a Flink cluster). */
+export interface JavaProcess {
   /** The tail of what it printed (stdout and stderr), for failure messages. */
   log(): string;
   /** Resolves with its exit code (or null when killed by a signal) once it exited. */
   exited: Promise<number | null>;
-  /** Whether its JVM is still running. */
+  /** Whether it is still running. */
   running(): boolean;
   /** Stops it (SIGTERM, then SIGKILL after 10 s); resolves once it exited. */
   stop(): Promise<void>;
+  /** Kills it at once (SIGKILL: no shutdown, as a machine that dies); resolves once it exited. */
+  kill9(): Promise<void>;
+}
+
+/** The Flink job running in a local MiniCluster, in a JVM of its own. */
+export type FlinkJob = JavaProcess;
+
+/** Starts `java` with `args` and `env` over this process's environment, keeping its log's tail. */
+export function startJava(args: string[], env: Record<string, string> = {}): JavaProcess {
+  const child = spawn('java', args, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  const keep = (chunk: Buffer) => (log = (log + chunk.toString()).slice(-16_000));
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const exited = new Promise<number | null>((done) => {
+    child.once('exit', (code) => done(code));
+    child.once('error', (error) => {
+      log += `\n${error.message}`;
+      done(null);
+    });
+  });
+  const running = () => child.exitCode == null && child.signalCode == null;
+  return {
+    log: () => log,
+    exited,
+    running,
+    async stop() {
+      if (!running()) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+    async kill9() {
+      if (running()) child.kill('SIGKILL');
+      await exited;
+    },
+  };
 }
 
 /** Every customer's segment definitions in the state store, as the job's segments file wants them. */
@@ -76,41 +117,13 @@ export function startFlinkJob(options: FlinkJobOptions): FlinkJob {
   mkdirSync(join(dir, 'checkpoints'), { recursive: true });
   const segmentsFile = join(dir, 'segments.json');
   writeFileSync(segmentsFile, JSON.stringify(options.segments));
-  const child = spawn('java', [`-Xmx${options.heap ?? '1g'}`, '-jar', FLINK_JAR], {
-    env: {
-      ...process.env,
-      KAFKA_BROKERS: options.brokers.join(','),
-      PULSE_SEGMENTS_FILE: segmentsFile,
-      PULSE_FLINK_CHECKPOINT_MS: String(options.checkpointMs ?? 500),
-      PULSE_FLINK_PARALLELISM: String(options.parallelism ?? 1),
-      PULSE_TICK_MS: String(options.tickMs ?? 1000),
-      PULSE_FLINK_GROUP: options.group ?? 'pulse-flink',
-      PULSE_FLINK_CHECKPOINT_DIR: pathToFileURL(join(dir, 'checkpoints')).href,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  return startJava([`-Xmx${options.heap ?? '1g'}`, '-jar', FLINK_JAR], {
+    KAFKA_BROKERS: options.brokers.join(','),
+    PULSE_SEGMENTS_FILE: segmentsFile,
+    PULSE_FLINK_CHECKPOINT_MS: String(options.checkpointMs ?? 500),
+    PULSE_FLINK_PARALLELISM: String(options.parallelism ?? 1),
+    PULSE_TICK_MS: String(options.tickMs ?? 1000),
+    PULSE_FLINK_GROUP: options.group ?? 'pulse-flink',
+    PULSE_FLINK_CHECKPOINT_DIR: pathToFileURL(join(dir, 'checkpoints')).href,
   });
-  let log = '';
-  const keep = (chunk: Buffer) => (log = (log + chunk.toString()).slice(-16_000));
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  const exited = new Promise<number | null>((done) => {
-    child.once('exit', (code) => done(code));
-    child.once('error', (error) => {
-      log += `\n${error.message}`;
-      done(null);
-    });
-  });
-  const running = () => child.exitCode == null && child.signalCode == null;
-  return {
-    log: () => log,
-    exited,
-    running,
-    async stop() {
-      if (!running()) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
 }

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import type { TopicSettings } from '../../../backend/src/kafka/topics';
 import { Kafka, logLevel } from 'kafkajs';
 import { freePort, waitUntil } from '../free-port';
 
@@ -162,3 +163,14 @@ export async function startKafka(): Promise<KafkaBroker> {
     },
   };
 }
+
+/**
+ * Topics of one partition on the test broker: a stream's order is the topic's order, and so is
+ * the order of what a job makes of it (the Flink tests compare outputs record by record).
+ */
+export const ONE_PARTITION_TOPICS: TopicSettings = {
+  partitions: 1,
+  replicationFactor: 1,
+  minInsyncReplicas: 1,
+  retentionMs: 3600_000,
+};
