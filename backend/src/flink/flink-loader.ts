@@ -210,10 +210,16 @@ export async function startFlinkLoader(options: FlinkLoaderOptions): Promise<Fli
       }));
       const parsed = <T>(schema: z.ZodType<T>) =>
         texts.flatMap(({ text, where }) => parse(schema, text, where) ?? []);
-      if (topic === TOPICS.segments) await loadChanges(parsed(changeSchema));
-      else if (topic === TOPICS.identity) await loadLinks(parsed(linkSchema));
-      else if (topic === TOPICS.memberships) await loadEnds(parsed(memberEndSchema));
-      else {
+      if (topic === TOPICS.segments) {
+        const changes = parsed(changeSchema);
+        if (changes.length) await loadChanges(changes);
+      } else if (topic === TOPICS.identity) {
+        const links = parsed(linkSchema);
+        if (links.length) await loadLinks(links);
+      } else if (topic === TOPICS.memberships) {
+        const ends = parsed(memberEndSchema);
+        if (ends.length) await loadEnds(ends);
+      } else {
         const events = texts.flatMap(({ text, key, offset }) => {
           const read = readEventRecord(text, key, { topic, partition, offset });
           // Flink quarantined this record to pulse.dlq itself; the warehouse leaves it out.
