@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startJava, type JavaProcess } from '../../backend/src/flink/flink-job';
 import { FLINK_DIR } from './flink-job';
-import { freePort, waitUntil } from './free-port';
+import { freePorts, waitUntil } from './free-port';
 
 /**
  * What a cluster's Flink provides (flink-dist's part of the job's runtime jars): everything in
@@ -53,7 +53,7 @@ export async function startFlinkCluster(options: {
 }): Promise<FlinkCluster> {
   const conf = join(options.dir, 'conf');
   mkdirSync(conf, { recursive: true });
-  const [rpcPort, restPort] = [await freePort(), await freePort()];
+  const [rpcPort, restPort] = (await freePorts(2)) as [number, number];
   writeFileSync(
     join(conf, 'config.yaml'),
     [

@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, waitUntil } from './free-port';
+import { freePorts, waitUntil } from './free-port';
 
 /** A real Redis Cluster of three masters on loopback, owned by a test suite. */
 export interface RedisCluster {
@@ -41,7 +41,7 @@ export async function startRedisCluster(): Promise<RedisCluster> {
   };
   try {
     for (let i = 0; i < 3; i++) {
-      const [port, bus] = [await freePort(), await freePort()];
+      const [port, bus] = (await freePorts(2)) as [number, number];
       ports.push(port);
       const child = spawn(
         'redis-server',

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, waitUntil } from './free-port';
+import { freePorts, waitUntil } from './free-port';
 
 /**
  * A real S3-compatible object store for tests: SeaweedFS (`weed server -s3`) on free loopback
@@ -67,8 +67,7 @@ async function startS3Once(): Promise<S3Server> {
       ],
     }),
   );
-  const ports: Record<string, number> = {};
-  for (const name of [
+  const names = [
     'master.port',
     'master.port.grpc',
     'volume.port',
@@ -77,9 +76,11 @@ async function startS3Once(): Promise<S3Server> {
     'filer.port.grpc',
     's3.port',
     's3.port.grpc',
-  ]) {
-    ports[name] = await freePort();
-  }
+  ];
+  const free = await freePorts(names.length);
+  const ports: Record<string, number> = Object.fromEntries(
+    names.map((name, i) => [name, free[i]!]),
+  );
   const child: ChildProcess = spawn(
     weedBinary(),
     [

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { TopicSettings } from '../../../backend/src/kafka/topics';
 import { Kafka, logLevel } from 'kafkajs';
-import { freePort, waitUntil } from '../free-port';
+import { freePorts, waitUntil } from '../free-port';
 
 const run = promisify(execFile);
 const pom = fileURLToPath(new URL('./pom.xml', import.meta.url));
@@ -67,7 +67,7 @@ export async function kafkaToolsAvailable(): Promise<string | undefined> {
 export async function startKafka(): Promise<KafkaBroker> {
   const cp = await kafkaClasspath();
   const dir = await mkdtemp(join(tmpdir(), 'pulse-kafka-'));
-  const [port, controllerPort] = [await freePort(), await freePort()];
+  const [port, controllerPort] = (await freePorts(2)) as [number, number];
   const props = join(dir, 'server.properties');
   writeFileSync(
     props,
