@@ -43,12 +43,16 @@ export interface ReadMessage {
   headers: Record<string, string>;
 }
 
-/** Reads `topics` from the beginning with a fresh consumer group until `done` or the time limit. */
+/**
+ * Reads `topics` from the beginning with a fresh consumer group until `done` or the time limit,
+ * read_committed unless `readUncommitted`.
+ */
 export async function readTopics(
   brokers: string,
   topics: string[],
   done: (messages: ReadMessage[]) => boolean,
   timeoutMs = 30_000,
+  readUncommitted = false,
 ): Promise<ReadMessage[]> {
   const kafka = new Kafka({
     clientId: 'pulse-test-reader',
@@ -58,6 +62,7 @@ export async function readTopics(
   const consumer: Consumer = kafka.consumer({
     groupId: `reader-${randomUUID()}`,
     sessionTimeout: 10_000,
+    readUncommitted,
   });
   const messages: ReadMessage[] = [];
   await consumer.connect();

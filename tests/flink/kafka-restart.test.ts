@@ -3,11 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IdentityLink, SegmentChange } from '@pulse/contract';
+import { readCommittedCorrectly } from '../../backend/src/kafka/committed-reads';
 import { setUpTopics, TOPICS } from '../../backend/src/kafka/topics';
 import { createKafkaSink, type KafkaSink } from '../../backend/src/sinks/kafka-sink';
+import { readTopics, type ReadMessage } from '../../backend/test/kafka-fixtures';
 import { missingService, waitUntil } from '../services/free-port';
 import {
   buildFlinkJob,
+  readCommitted,
   watchInFlightOffsets,
   startFlinkMain,
   type FlinkProcess,
@@ -42,8 +45,9 @@ const EVENTS = 2000;
  * it is down, and a new process resumes from its newest checkpoint. What read_committed readers
  * see on pulse.segments and pulse.identity must equal an uninterrupted run of the same stream
  * (the vector runner): nothing lost, no enter or exit announced twice, no link written twice.
- * The outputs are read with Kafka's own Java consumer: kafkajs 2.2.4, read_committed, was seen
- * here to deliver records of the transactions the crash left open and the restart aborted.
+ * The outputs are read with Kafka's own Java consumer; kafkajs 2.2.4, read_committed, was seen
+ * here to deliver records of the transactions the crash left open and the restart aborted, and
+ * with the loader's fix (backend/src/kafka/committed-reads.ts) must read what Java reads.
  */
 describe.skipIf(skip)('the Flink Kafka job killed with SIGKILL and started again', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pulse-flink-restart-'));
@@ -138,5 +142,41 @@ describe.skipIf(skip)('the Flink Kafka job killed with SIGKILL and started again
     expect(keys.length).toBeGreaterThan(0);
     expect(new Set(keys).size).toBe(keys.length);
     expect(identitiesOf(links)).toEqual(reference.identities);
+  });
+
+  it('reads through kafkajs, as the Flink loader does, exactly what Kafka’s Java consumer reads', async () => {
+    const topics = [TOPICS.segments, TOPICS.identity];
+    const java = (await readCommitted(broker.brokers, topics)).map(({ topic, key, value }) => ({
+      topic,
+      key,
+      value,
+    }));
+    const count = (records: Array<{ topic: string }>, topic: string) =>
+      records.filter((r) => r.topic === topic).length;
+    const enough = (records: ReadMessage[]) =>
+      topics.every((topic) => count(records, topic) >= count(java, topic));
+    // The crash left aborted transactions behind: read_uncommitted sees records Java does not.
+    const segmentsOf = (records: Array<{ topic: string }>) => count(records, TOPICS.segments);
+    const everything = await readTopics(
+      broker.brokers,
+      topics,
+      (records) => segmentsOf(records) > segmentsOf(java),
+      60_000,
+      true,
+    );
+    expect(segmentsOf(everything)).toBeGreaterThan(segmentsOf(java));
+
+    readCommittedCorrectly();
+    const read = await readTopics(broker.brokers, topics, enough, 60_000);
+    // Each topic has one partition, so both readers see each topic in offset order; the job
+    // may have committed more since Java read, so compare the first records of each topic.
+    const firstOf = (records: Array<{ topic: string; key: string | null; value: unknown }>) =>
+      topics.flatMap((topic) =>
+        records
+          .filter((r) => r.topic === topic)
+          .slice(0, count(java, topic))
+          .map(({ key, value }) => ({ topic, key, value })),
+      );
+    expect(firstOf(read)).toEqual(firstOf(java));
   });
 });

@@ -7,6 +7,7 @@ import {
   type PulseEvent,
   type SegmentChange,
 } from '@pulse/contract';
+import { readCommittedCorrectly } from '../kafka/committed-reads';
 import { kafkaBrokers } from '../kafka/brokers';
 import { TOPICS } from '../kafka/topics';
 import { log, logError } from '../log';
@@ -82,6 +83,7 @@ const OUTPUT_TOPICS = [TOPICS.segments, TOPICS.identity, TOPICS.memberships];
  */
 export async function startFlinkLoader(options: FlinkLoaderOptions): Promise<FlinkLoader> {
   const { store, warehouse } = options;
+  readCommittedCorrectly();
   const kafka = new Kafka({
     clientId: 'pulse-flink-loader',
     ...kafkaBrokers(options.brokers),
@@ -91,7 +93,8 @@ export async function startFlinkLoader(options: FlinkLoaderOptions): Promise<Fli
   const consumer: Consumer = kafka.consumer({
     groupId: options.groupId ?? 'pulse-flink-loader',
     maxWaitTimeInMs: 50,
-    // Flink's sinks write in transactions: read what their checkpoints committed.
+    // Flink's sinks write in transactions: read what their checkpoints committed (and only
+    // that: see kafka/committed-reads.ts).
     readUncommitted: false,
   });
   const status: KafkaConsumerStatus & { skipped: number } = {
