@@ -239,6 +239,9 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     metrics,
     exportTo: config.exportTo,
     exportDestinations: config.exportDestinations,
+    // The Flink job keeps each profile's state itself: a deleted profile must leave it too.
+    announceDeletion:
+      engine === 'flink' ? (deletion) => publisher!.publishDeletion(deletion) : undefined,
   });
 
   let kafkaSink: KafkaSink | undefined;

@@ -33,6 +33,7 @@ export type {
   SegmentChange,
   IdentityLink,
   MemberEnd,
+  ProfileDeletion,
   MinuteRollup,
 } from './segment';
 export { pagePath } from './page-path';

@@ -87,6 +87,16 @@ export interface MemberEnd {
   clock: string;
 }
 
+/**
+ * A profile deleted through the profile API (`pulse.deletions`, key `customer_id`), written by
+ * the backend with the Flink engine so that the job forgets the profile's state too.
+ */
+export interface ProfileDeletion {
+  customer_id: string;
+  /** The profile's canonical id (the job forgets it with every source linked to it). */
+  id: string;
+}
+
 /** Per customer and minute (event time): what dashboards read. Counts are of distinct event_ids. */
 export interface MinuteRollup {
   /** Start of the minute, ISO 8601 (`2025-01-21T10:30:00.000Z`). */

@@ -14,6 +14,8 @@ import { createHttpIngestSink } from '../../edge/src/sinks/http-ingest-sink';
 import { PRICING_FANS } from '../fixtures/processing';
 import { missingService } from '../services/free-port';
 import { buildFlinkJob } from '../services/flink-job';
+import { readTopics } from '../../backend/test/kafka-fixtures';
+import { TOPICS } from '../../backend/src/kafka/topics';
 import { kafkaToolsAvailable, startKafka, type KafkaBroker } from '../services/kafka/broker';
 import { redisUnavailable, startRedis, type RedisServer } from '../services/redis';
 
@@ -132,12 +134,12 @@ describe.skipIf(skip)('the Flink engine answers as the TypeScript processor does
     timestamp: at(offsetMs),
   });
   /**
-   * The same events (same ids and times) for both deployments, in three phases. The events of a
+   * The same events (same ids and times) for both deployments, in four phases. The events of a
    * phase share one time: Kafka orders only each visitor's events, and a change's time is the
    * customer's clock when it happens, so with times apart inside a phase the changes' times
    * would follow the interleaving of visitors, which differs between the engines and runs.
    */
-  const PHASES = [
+  const PHASES: Phase[] = [
     // Anonymous views: v1, v3 and v5 view /pricing three times (members), v2 twice.
     [
       ...['v1', 'v3', 'v5'].flatMap((visitor) =>
@@ -167,7 +169,16 @@ describe.skipIf(skip)('the Flink engine answers as the TypeScript processor does
         timestamp: at(20_000),
       },
     ],
-  ];
+  ].map((events) => ({ events }));
+  // user-42 is deleted through the profile API; then v1, its device, views /pricing once more.
+  // Both engines must have forgotten v1's three earlier views: v1 is a new visitor, no member.
+  PHASES.push({ deletes: 'user-42', events: [view('v1', '/pricing', 30_000)] });
+
+  interface Phase {
+    /** A profile deleted through the profile API before the phase's events are sent. */
+    deletes?: string;
+    events: Array<Record<string, unknown>>;
+  }
 
   const send = async ({ name, edge }: Deployment, events: Array<Record<string, unknown>>) => {
     const res = await fetch(`${edge.url}/v1/events?key=${KEY}`, {
@@ -210,6 +221,11 @@ describe.skipIf(skip)('the Flink engine answers as the TypeScript processor does
     return { status: res.status, body: (await res.json()) as unknown };
   };
 
+  const deleteProfile = async (d: Deployment, id: string) => {
+    const deleted = await api(d, `/v1/profiles/${id}`, { method: 'DELETE' });
+    expect(deleted, `${d.name}: DELETE /v1/profiles/${id}`).toMatchObject({ status: 200 });
+  };
+
   /** Every answer a user sees at the end, keyed by what was asked. */
   const answers = async (d: Deployment) => {
     const found: Record<string, unknown> = {};
@@ -239,11 +255,12 @@ describe.skipIf(skip)('the Flink engine answers as the TypeScript processor does
     return found;
   };
 
-  it('gives the same segments, profiles, decisions and dashboard after views, a login and a merge', async () => {
+  it('gives the same segments, profiles, decisions and dashboard after views, a login, a merge and a deletion', async () => {
     // The TypeScript processor (the embedded default): the reference, phase by phase.
     const ts = await deploy('ts', {});
     const expected: Snapshot[] = [];
-    for (const events of PHASES) {
+    for (const { deletes, events } of PHASES) {
+      if (deletes) await deleteProfile(ts, deletes);
       await send(ts, events);
       await ts.backend.processor.idle();
       expected.push(await snapshot(ts));
@@ -254,12 +271,16 @@ describe.skipIf(skip)('the Flink engine answers as the TypeScript processor does
       ['v1', 'v3', 'v5'],
       ['user-42', 'user-7', 'v3'],
       ['user-42', 'user-8', 'v3'],
+      ['user-8', 'v3'],
     ]);
     expect(expected[2]!.changes.filter((c) => c.includes(' merged '))).toHaveLength(3);
     expect(fromTs.dashboard).toMatchObject({
-      body: { data: { summary: { events: 18, pageViews: 15 } } },
+      // 18 events, less the 4 of user-42 (v1's three views and its login), plus v1's new view.
+      body: { data: { summary: { events: 15, pageViews: 13 } } },
     });
-    expect(JSON.stringify(fromTs['decide v1 user-42'])).toContain('show_offer');
+    expect(fromTs['profile user-42']).toMatchObject({ status: 404 });
+    expect(JSON.stringify(fromTs['decide v5 user-8'])).toContain('show_offer');
+    expect(fromTs['decide v1 user-42']).toMatchObject({ body: { segments: [], actions: [] } });
     expect(fromTs['profile v3']).toMatchObject({
       body: { segments: [{ id: 'pricing_fans', until: at(10_000 + 7 * 86_400_000) }] },
     });
@@ -279,7 +300,19 @@ describe.skipIf(skip)('the Flink engine answers as the TypeScript processor does
       parallelism: 2,
       tickMs: 0,
     });
-    for (const [i, events] of PHASES.entries()) {
+    for (const [i, { deletes, events }] of PHASES.entries()) {
+      if (deletes) {
+        await deleteProfile(flink, deletes);
+        // The job has forgotten it once it ends the profile's memberships: only then may the
+        // phase's events come (Kafka orders pulse.deletions and the events' topics apart).
+        const ended = await readTopics(broker.brokers, [TOPICS.memberships], (records) =>
+          records.some(({ value }) => value.id === deletes && value.until === null),
+        );
+        expect(
+          ended.filter(({ value }) => value.id === deletes).map(({ value }) => value.until),
+          `the job's membership ends of ${deletes}\n${job.log().slice(-3000)}`,
+        ).toContain(null);
+      }
       await send(flink, events);
       // The job commits its outputs at each checkpoint, and the loader reads them after.
       const deadline = Date.now() + 90_000;

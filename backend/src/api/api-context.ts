@@ -1,3 +1,4 @@
+import type { ProfileDeletion } from '@pulse/contract';
 import type { BackendMetrics } from '../metrics/backend-metrics';
 import type { Processor } from '../processor/processor';
 import type { StateStore } from '../state/state-store';
@@ -26,4 +27,9 @@ export interface ApiContext {
   exportDestinations?: ExportDestinations;
   /** Where the APIs report what operators watch (parity). @default none */
   metrics?: BackendMetrics;
+  /**
+   * Tells the processing engine that a profile was deleted, when the engine keeps state of its
+   * own (the Flink job: `pulse.deletions`). @default none: the state store is the engine's state
+   */
+  announceDeletion?: (deletion: ProfileDeletion) => Promise<void>;
 }

@@ -10,6 +10,8 @@ export const TOPICS = {
   segments: 'pulse.segments',
   /** Membership ends of the Flink engine (contract MemberEnd), for its loader. */
   memberships: 'pulse.memberships',
+  /** Profiles deleted through the profile API (contract ProfileDeletion), for the Flink job. */
+  deletions: 'pulse.deletions',
 } as const;
 
 export const ALL_TOPICS = [
@@ -18,6 +20,7 @@ export const ALL_TOPICS = [
   TOPICS.identity,
   TOPICS.segments,
   TOPICS.memberships,
+  TOPICS.deletions,
 ];
 
 export interface TopicSettings {

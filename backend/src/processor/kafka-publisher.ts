@@ -1,18 +1,22 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { createProducerLane } from '../kafka/producer-lane';
 import { TOPICS } from '../kafka/topics';
+import type { ProfileDeletion } from '@pulse/contract';
 import type { ProcessedBatch } from './processor';
 import { kafkaBrokers } from '../kafka/brokers';
 
 export interface KafkaPublisher {
   publish(batch: ProcessedBatch): Promise<void>;
+  /** Announces a profile deleted through the profile API on `pulse.deletions` (Flink engine). */
+  publishDeletion(deletion: ProfileDeletion): Promise<void>;
   close(): Promise<void>;
 }
 
 /**
  * Publishes the processor's outputs: segment changes to `pulse.segments` (key
  * `customer_id:id`, so one profile's changes stay in order) and identity links to
- * `pulse.identity` (key `customer_id:source_id`). Idempotent producer, acks=all.
+ * `pulse.identity` (key `customer_id:source_id`); and with the Flink engine, profiles deleted
+ * through the API to `pulse.deletions` (key `customer_id`). Idempotent producer, acks=all.
  */
 export function createKafkaPublisher(brokers: string[]): KafkaPublisher {
   const kafka = new Kafka({
@@ -41,6 +45,14 @@ export function createKafkaPublisher(brokers: string[]): KafkaPublisher {
         },
       ].filter((topic) => topic.messages.length > 0);
       if (topics.length) await lane.send(topics);
+    },
+    async publishDeletion(deletion) {
+      await lane.send([
+        {
+          topic: TOPICS.deletions,
+          messages: [{ key: deletion.customer_id, value: JSON.stringify(deletion) }],
+        },
+      ]);
     },
     close: () => lane.close(),
   };

@@ -68,8 +68,10 @@ export function createProfilesApp(context: ApiContext): OpenAPIHono<Env> {
     const profile = await findProfile(context, customer, id);
     if (!profile) throw notFound(id);
     const ids = [profile.id, ...profile.sources];
-    // The warehouse first: if the state store then fails, the profile is still found and a
-    // retry deletes both; the other order could leave events no retry would find.
+    // The engine's own state first (the Flink job), then the warehouse, then the state store:
+    // while the store still has the profile a failed step is retried by asking again, and the
+    // other orders could leave state or events that no retry would find.
+    await context.announceDeletion?.({ customer_id: customer, id: profile.id });
     const events = await context.warehouse.deleteProfile(customer, ids);
     await context.store.deleteProfile(customer, profile.id);
     return c.json({ deleted: { id: profile.id, ids, events } }, 200);

@@ -53,6 +53,11 @@ public final class CustomerOperator extends KeyedProcessFunction<String, StreamI
       emit(SegmentEngine.tick(customer, state, now), out, context);
       scheduleTick(context.timerService().currentProcessingTime(), context);
     }
+    if (item.forget() != null) {
+      SegmentEngine.forget(state, mine, item.forget());
+      emit(new SegmentEngine.Step(List.of(), List.of()), out, context);
+      return;
+    }
     SegmentEngine.Step step =
         item.event() != null
             ? SegmentEngine.event(state, mine, item.event())

@@ -25,9 +25,13 @@ public interface CustomerState {
 
   void clearSources(String user);
 
+  /** Removes a source's link (a deleted profile). */
+  void unlink(String source);
+
   /** event_id → event time of the evidence a source has for a segment (never null). */
   Map<String, Long> evidence(String segment, String source);
 
+  /** Sets a source's evidence for a segment; an empty map removes it. */
   void putEvidence(String segment, String source, Map<String, Long> evidence);
 
   /** When a member's membership ends, or null when the profile is not a member. */

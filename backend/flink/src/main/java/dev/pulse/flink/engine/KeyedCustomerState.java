@@ -88,6 +88,11 @@ final class KeyedCustomerState implements CustomerState {
   }
 
   @Override
+  public void unlink(String source) {
+    write(() -> links.remove(source));
+  }
+
+  @Override
   public Map<String, Long> evidence(String segment, String source) {
     Map<String, Long> found = read(() -> evidence.get(Tuple2.of(segment, source)));
     return found == null ? new HashMap<>() : found;
@@ -95,7 +100,11 @@ final class KeyedCustomerState implements CustomerState {
 
   @Override
   public void putEvidence(String segment, String source, Map<String, Long> times) {
-    write(() -> evidence.put(Tuple2.of(segment, source), times));
+    Tuple2<String, String> key = Tuple2.of(segment, source);
+    write(() -> {
+      if (times.isEmpty()) evidence.remove(key);
+      else evidence.put(key, times);
+    });
   }
 
   @Override

@@ -91,6 +91,11 @@ final class MemberLog implements CustomerState {
   }
 
   @Override
+  public void unlink(String source) {
+    state.unlink(source);
+  }
+
+  @Override
   public Map<String, Long> evidence(String segment, String source) {
     return state.evidence(segment, source);
   }

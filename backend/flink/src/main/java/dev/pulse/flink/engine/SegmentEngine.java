@@ -63,6 +63,27 @@ public final class SegmentEngine {
     return new Step(changes, links);
   }
 
+  /**
+   * A profile deleted through the profile API: forget its user and every source linked to it
+   * (links, sources, evidence, memberships), as the state store's {@code deleteProfile} does
+   * (backend/src/state/). Nothing is announced; the ends of its memberships go out as ended, so
+   * the loader clears what the API may not have seen yet. The clock and other profiles stay.
+   */
+  public static void forget(CustomerState state, List<SegmentDefinition> segments, String id) {
+    String user = state.linkOf(id);
+    List<String> ids = new ArrayList<>();
+    ids.add(user == null ? id : user);
+    ids.addAll(state.sourcesOf(ids.get(0)));
+    for (String one : ids) {
+      state.unlink(one);
+      state.clearSources(one);
+      for (SegmentDefinition segment : segments) {
+        state.putEvidence(segment.id(), one, Map.of());
+        state.setMember(segment.id(), one, null);
+      }
+    }
+  }
+
   private static long advanceClock(CustomerState state, long to) {
     long now = Math.max(state.clock(), to);
     if (now != state.clock()) state.setClock(now);

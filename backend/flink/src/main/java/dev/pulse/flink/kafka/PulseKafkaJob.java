@@ -42,7 +42,8 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
  * (key {@code customer_id:id}) and identity links to `pulse.identity` (key
  * {@code customer_id:source_id}), membership ends to `pulse.memberships` (key
  * {@code customer_id:id}, like the changes, so a profile's records keep their order), records
- * that are not events to `pulse.dlq`. Exactly once:
+ * that are not events to `pulse.dlq`. It also reads `pulse.deletions`, the profiles the profile API
+ * deleted, and forgets them. Exactly once:
  * every sink writes in Kafka transactions committed when a checkpoint completes, so readers with
  * {@code isolation.level=read_committed} see each output once, also after a restart from a
  * checkpoint (backend/flink/README.md). Run with {@code java -jar pulse-flink.jar} (a local
@@ -60,6 +61,8 @@ public final class PulseKafkaJob {
   public static final String IDENTITY_TOPIC = "pulse.identity";
   public static final String MEMBERSHIPS_TOPIC = "pulse.memberships";
   public static final String DLQ_TOPIC = "pulse.dlq";
+  /** Profiles deleted through the profile API, for the operator to forget. */
+  public static final String DELETIONS_TOPIC = "pulse.deletions";
 
   private PulseKafkaJob() {}
 
@@ -113,22 +116,22 @@ public final class PulseKafkaJob {
     else if (env instanceof LocalStreamEnvironment) env.setParallelism(1);
     env.enableCheckpointing(config.checkpointInterval().toMillis(), CheckpointingMode.EXACTLY_ONCE);
 
-    KafkaSourceBuilder<EventRecord> sourceBuilder =
-        KafkaSource.<EventRecord>builder()
-            .setBootstrapServers(config.bootstrapServers())
-            .setTopics(EVENT_TOPICS)
-            .setGroupId(config.group())
-            .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
-            .setDeserializer(new EventRecordDeserializer());
-    if (config.tls()) sourceBuilder.setProperty("security.protocol", "SSL");
-    if (config.untilLatest()) sourceBuilder.setBounded(OffsetsInitializer.latest());
-    KafkaSource<EventRecord> source = sourceBuilder.build();
-    SingleOutputStreamOperator<StreamItem> items =
-        env.fromSource(source, WatermarkStrategy.noWatermarks(), "pulse.events.*")
+    SingleOutputStreamOperator<StreamItem> events =
+        env.fromSource(source(config, EVENT_TOPICS), WatermarkStrategy.noWatermarks(), "pulse.events.*")
             .uid("events-source")
             .process(new ReadEvents())
             .name("read events (bad records to pulse.dlq)")
             .uid("read-events");
+    DataStream<StreamItem> deletions =
+        env.fromSource(
+                source(config, List.of(DELETIONS_TOPIC)),
+                WatermarkStrategy.noWatermarks(),
+                DELETIONS_TOPIC)
+            .uid("deletions-source")
+            .flatMap(new ReadDeletions())
+            .name("read deletions")
+            .uid("read-deletions");
+    DataStream<StreamItem> items = events.union(deletions);
 
     PulseTopology.Outputs outputs =
         PulseTopology.build(items, segments(config), config.tickMs(), Duration.ofDays(7));
@@ -162,7 +165,7 @@ public final class PulseKafkaJob {
                     MEMBERSHIPS_TOPIC, m -> m.customerId() + ":" + m.id(), m -> Map.of())))
         .name(MEMBERSHIPS_TOPIC)
         .uid("memberships-sink");
-    DataStream<DeadLetter> letters = items.getSideOutput(ReadEvents.DEAD_LETTERS);
+    DataStream<DeadLetter> letters = events.getSideOutput(ReadEvents.DEAD_LETTERS);
     letters
         .sinkTo(
             sink(
@@ -175,6 +178,20 @@ public final class PulseKafkaJob {
         .name(DLQ_TOPIC)
         .uid("dlq-sink");
     return env;
+  }
+
+  /** Raw records of {@code topics}, from the group's committed offsets (the earliest at first). */
+  private static KafkaSource<EventRecord> source(KafkaJobConfig config, List<String> topics) {
+    KafkaSourceBuilder<EventRecord> builder =
+        KafkaSource.<EventRecord>builder()
+            .setBootstrapServers(config.bootstrapServers())
+            .setTopics(topics)
+            .setGroupId(config.group())
+            .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+            .setDeserializer(new EventRecordDeserializer());
+    if (config.tls()) builder.setProperty("security.protocol", "SSL");
+    if (config.untilLatest()) builder.setBounded(OffsetsInitializer.latest());
+    return builder.build();
   }
 
   private static Map<String, List<SegmentDefinition>> segments(KafkaJobConfig config)
