@@ -137,7 +137,8 @@ export interface BackendConfig {
 
 export interface BackendStatus {
   processor: ReturnType<Processor['status']>;
-  consumer?: ReturnType<KafkaProcessor['status']>;
+  /** The processor's Kafka consumer, or with the Flink engine its loader (`skipped` records). */
+  consumer?: ReturnType<KafkaProcessor['status']> | ReturnType<FlinkLoader['status']>;
 }
 
 export interface Backend {

@@ -1,3 +1,5 @@
+import { LIMITS } from './limits';
+
 /**
  * What an id may look like (docs/architecture.md, "Trust"): ids are opaque strings, but no id,
  * however shaped, may address another key in any store. Every store encodes the id parts of
@@ -27,6 +29,17 @@ export const LONE_SURROGATE = /\p{Cs}/u;
 
 /** Whether `value` has a lone surrogate (see LONE_SURROGATE). */
 export const hasLoneSurrogate = (value: string): boolean => LONE_SURROGATE.test(value);
+
+/**
+ * Whether `value` is an id a client may send (visitor, user, session, event ids): 1 to `max`
+ * characters, no control character, no lone surrogate.
+ */
+export const isOpaqueId = (value: unknown, max: number = LIMITS.maxIdLength): value is string =>
+  typeof value === 'string' &&
+  value.length >= 1 &&
+  value.length <= max &&
+  !hasControlCharacter(value) &&
+  !hasLoneSurrogate(value);
 
 /** Whether `value` is a valid customer id (see CUSTOMER_ID_PATTERN). */
 export const isCustomerId = (value: unknown): value is string =>

@@ -45,6 +45,7 @@ export {
   hasControlCharacter,
   hasLoneSurrogate,
   isCustomerId,
+  isOpaqueId,
 } from './ids';
 export { jsonShapeIssue, type JsonShapeLimits } from './json-shape';
 export { userHashOf, verifyUserHash } from './identity-proof';

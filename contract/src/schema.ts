@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { util } from 'zod/v4/core';
 import { EVENT_TYPES } from './event';
-import { CUSTOMER_ID_PATTERN, hasControlCharacter, hasLoneSurrogate } from './ids';
+import { CUSTOMER_ID_PATTERN, hasControlCharacter, hasLoneSurrogate, isOpaqueId } from './ids';
 import { jsonShapeIssue } from './json-shape';
 import { LIMITS } from './limits';
 import type { SegmentDefinition } from './segment';
@@ -137,12 +137,8 @@ function isString(value: unknown, min: number, max: number): value is string {
   return typeof value === 'string' && value.length >= min && value.length <= max;
 }
 
-function isId(value: unknown, max: number): boolean {
-  return isString(value, 1, max) && !hasControlCharacter(value) && !hasLoneSurrogate(value);
-}
-
 function isOptionalId(value: unknown): boolean {
-  return value === undefined || value === null || isId(value, LIMITS.maxIdLength);
+  return value === undefined || value === null || isOpaqueId(value, LIMITS.maxIdLength);
 }
 
 function isContext(value: unknown): boolean {
@@ -168,8 +164,8 @@ export function isClientEvent(value: unknown): value is ClientEventInput {
   if (!util.isObject(value)) return false;
   const e = value as Record<string, unknown>;
   return (
-    isId(e.event_id, LIMITS.maxEventIdLength) &&
-    isId(e.visitor_id, LIMITS.maxIdLength) &&
+    isOpaqueId(e.event_id, LIMITS.maxEventIdLength) &&
+    isOpaqueId(e.visitor_id, LIMITS.maxIdLength) &&
     isOptionalId(e.user_id) &&
     isOptionalId(e.session_id) &&
     TYPES.has(e.event_type) &&

@@ -2,11 +2,14 @@ import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { z } from 'zod';
 import {
   EVENT_TYPES,
+  isCustomerId,
+  isOpaqueId,
   type IdentityLink,
   type MemberEnd,
   type PulseEvent,
   type SegmentChange,
 } from '@pulse/contract';
+import { SEGMENT_ID_PATTERN } from '@pulse/contract/schema';
 import { readCommittedCorrectly } from '../kafka/committed-reads';
 import { kafkaBrokers } from '../kafka/brokers';
 import { TOPICS } from '../kafka/topics';
@@ -39,25 +42,29 @@ export interface FlinkLoader {
 }
 
 const isoTime = z.string().refine((text) => Number.isFinite(Date.parse(text)), 'an ISO time');
-const id = z.string().min(1);
+// The contract's bounds, as every other reader of Kafka holds them: the job only writes what it
+// validated, but these records go into store keys, so nothing unbounded passes.
+const customerId = z.string().refine(isCustomerId, 'not a customer id');
+const segmentId = z.string().regex(SEGMENT_ID_PATTERN, 'not a segment id');
+const id = z.string().refine((value) => isOpaqueId(value), 'not an id');
 const changeSchema = z.object({
-  customer_id: id,
-  segment_id: id,
+  customer_id: customerId,
+  segment_id: segmentId,
   id,
   change: z.enum(['enter', 'exit']),
   at: isoTime,
   reason: z.enum(['rule', 'window', 'merged', 'redefined']),
 });
 const linkSchema = z.object({
-  customer_id: id,
+  customer_id: customerId,
   source_id: id,
   user_id: id,
   at: z.string(),
   event_id: z.string(),
 });
 const memberEndSchema = z.object({
-  customer_id: id,
-  segment_id: id,
+  customer_id: customerId,
+  segment_id: segmentId,
   id,
   until: isoTime.nullable(),
   clock: isoTime,
