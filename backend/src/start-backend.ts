@@ -137,8 +137,8 @@ export interface BackendConfig {
 
 export interface BackendStatus {
   processor: ReturnType<Processor['status']>;
-  /** The processor's Kafka consumer, or with the Flink engine its loader (`skipped` records). */
-  consumer?: ReturnType<KafkaProcessor['status']> | ReturnType<FlinkLoader['status']>;
+  /** The processor's Kafka consumer, or with the Flink engine its loader. */
+  consumer?: ReturnType<KafkaProcessor['status']>;
 }
 
 export interface Backend {

@@ -1,11 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
+import type { DeadLetter } from '@pulse/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOPICS } from '../../backend/src/kafka/topics';
 import { startBackend, type Backend } from '../../backend/src/start-backend';
-import { pulseEvent } from '../../backend/test/kafka-fixtures';
+import { pulseEvent, readTopics } from '../../backend/test/kafka-fixtures';
 import { missingService, waitUntil } from '../services/free-port';
 import { kafkaToolsAvailable, startKafka, type KafkaBroker } from '../services/kafka/broker';
 import { redisUnavailable, startRedis, type RedisServer } from '../services/redis';
@@ -18,8 +20,9 @@ const CUSTOMER = 'cust_loader';
 /**
  * The Flink engine's loader (backend/src/flink/flink-loader.ts) reads what the job wrote, but a
  * record of another shape on its topics (a bug, a tool writing by hand, an id past the
- * contract's bounds) is skipped and counted, and the records beside it are loaded: it never
- * stops loading, and nothing unbounded reaches a store key.
+ * contract's bounds), or one whose load fails every time, goes to pulse.dlq with its reason
+ * and position, and the records beside it are loaded: poison never stops the loading, and
+ * nothing unbounded reaches a store key.
  */
 describe.skipIf(skip)('the Flink loader with records it cannot load', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pulse-flink-loader-'));
@@ -54,7 +57,12 @@ describe.skipIf(skip)('the Flink loader with records it cannot load', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('skips what is not its topic’s shape and loads the records beside it', async () => {
+  it('quarantines what is not its topic’s shape, and what fails alone, and loads the rest', async () => {
+    // State no loader could have written: u_poison's set of sources is a string, so loading
+    // any link to u_poison fails (WRONGTYPE) however often it is tried.
+    const client = new Redis(redis.url);
+    await client.set(`identity-sources:{${CUSTOMER}}:u_poison`, 'corrupt');
+    await client.quit();
     const at = new Date().toISOString();
     const until = new Date(Date.now() + 86_400_000).toISOString();
     const end = (id: string, extra: Record<string, unknown> = {}) =>
@@ -94,8 +102,17 @@ describe.skipIf(skip)('the Flink loader with records it cannot load', () => {
         reason: 'rule',
       }),
     ]);
+    const link = (source: string, user: string) =>
+      JSON.stringify({
+        customer_id: CUSTOMER,
+        source_id: source,
+        user_id: user,
+        at,
+        event_id: 'e',
+      });
     await send(TOPICS.identity, `${CUSTOMER}:v-2`, [
       ...bad[TOPICS.identity],
+      link('v-3', 'u_poison'),
       JSON.stringify({
         customer_id: CUSTOMER,
         source_id: 'v-2',
@@ -110,25 +127,41 @@ describe.skipIf(skip)('the Flink loader with records it cannot load', () => {
       JSON.stringify(event),
     ]);
 
-    const skipped = () => {
-      const status = backend.status().consumer;
-      return status && 'skipped' in status ? status.skipped : 0;
-    };
-    const expected = Object.values(bad).flat().length;
+    const quarantined = () => backend.status().consumer?.quarantined ?? 0;
+    const expected = Object.values(bad).flat().length + 1;
     await waitUntil(
-      `the loader to load the good records and skip ${expected} (skipped so far: ${skipped()})`,
+      `the loader to load the good records and quarantine ${expected} (so far ${quarantined()})`,
       async () =>
-        skipped() >= expected &&
+        quarantined() >= expected &&
         (await backend.warehouse.eventCount(CUSTOMER)) === 1 &&
         (await backend.warehouse.segmentChanges(CUSTOMER)).length === 1 &&
         (await backend.store.links([{ customer: CUSTOMER, id: 'v-2' }]))[0] === 'u-2' &&
         (await backend.store.members(CUSTOMER, 'fans', null, 10)).ids.length === 1,
       60_000,
     );
-    expect(skipped()).toBe(expected);
+    expect(quarantined()).toBe(expected);
     expect((await backend.store.members(CUSTOMER, 'fans', null, 10)).ids).toEqual(['v-1']);
     expect(await backend.warehouse.segmentChanges(CUSTOMER)).toMatchObject([
       { id: 'v-1', change: 'enter', reason: 'rule' },
     ]);
+    // Each with its reason and position, durable in pulse.dlq before the offsets moved on.
+    const letters = (
+      await readTopics(broker.brokers, [TOPICS.dlq], (m) => m.length >= expected)
+    ).map(({ value }) => value as unknown as DeadLetter);
+    const reasons = letters.map((l) => `${l.source?.topic} ${l.message.split(':')[0]}`).sort();
+    expect(reasons).toEqual(
+      [
+        ...Array(4).fill(`${TOPICS.memberships} the record is not a valid membership end`),
+        `${TOPICS.memberships} the record is not JSON`,
+        `${TOPICS.segments} the record is not a valid segment change`,
+        `${TOPICS.identity} the record is not a valid identity link`,
+        `${TOPICS.identity} processing failed deterministically`,
+      ].sort(),
+    );
+    expect(letters.find((l) => l.raw === link('v-3', 'u_poison'))).toMatchObject({
+      customer_id: CUSTOMER,
+      code: 'quarantined',
+      source: { topic: TOPICS.identity },
+    });
   });
 });

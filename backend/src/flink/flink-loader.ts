@@ -1,24 +1,33 @@
-import { Kafka, logLevel, type Consumer } from 'kafkajs';
-import { z } from 'zod';
+import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import {
   EVENT_TYPES,
-  isCustomerId,
-  isOpaqueId,
+  type DeadLetter,
   type IdentityLink,
   type MemberEnd,
   type PulseEvent,
   type SegmentChange,
 } from '@pulse/contract';
-import { SEGMENT_ID_PATTERN } from '@pulse/contract/schema';
 import { readCommittedCorrectly } from '../kafka/committed-reads';
 import { kafkaBrokers } from '../kafka/brokers';
 import { TOPICS } from '../kafka/topics';
 import { log, logError } from '../log';
 import type { KafkaConsumerStatus } from '../processor/kafka-processor';
 import type { ProcessedBatch } from '../processor/processor';
-import { readEventRecord } from '../processor/quarantine';
+import { isolatePoison } from '../processor/isolate-poison';
+import {
+  failureReason,
+  quarantined,
+  readEventRecord,
+  type RecordSource,
+} from '../processor/quarantine';
 import { emptyStateChanges, type StateStore } from '../state/state-store';
 import type { Warehouse } from '../warehouse/warehouse';
+import {
+  OUTPUT_RECORDS,
+  OUTPUT_TOPICS,
+  readOutputRecord,
+  type OutputRecord,
+} from './output-records';
 
 export interface FlinkLoaderOptions {
   brokers: string[];
@@ -37,40 +46,17 @@ export interface FlinkLoaderOptions {
 
 export interface FlinkLoader {
   ready: Promise<void>;
-  status(): KafkaConsumerStatus & { skipped: number };
+  status(): KafkaConsumerStatus;
   stop(): Promise<void>;
 }
 
-const isoTime = z.string().refine((text) => Number.isFinite(Date.parse(text)), 'an ISO time');
-// The contract's bounds, as every other reader of Kafka holds them: the job only writes what it
-// validated, but these records go into store keys, so nothing unbounded passes.
-const customerId = z.string().refine(isCustomerId, 'not a customer id');
-const segmentId = z.string().regex(SEGMENT_ID_PATTERN, 'not a segment id');
-const id = z.string().refine((value) => isOpaqueId(value), 'not an id');
-const changeSchema = z.object({
-  customer_id: customerId,
-  segment_id: segmentId,
-  id,
-  change: z.enum(['enter', 'exit']),
-  at: isoTime,
-  reason: z.enum(['rule', 'window', 'merged', 'redefined']),
-});
-const linkSchema = z.object({
-  customer_id: customerId,
-  source_id: id,
-  user_id: id,
-  at: z.string(),
-  event_id: z.string(),
-});
-const memberEndSchema = z.object({
-  customer_id: customerId,
-  segment_id: segmentId,
-  id,
-  until: isoTime.nullable(),
-  clock: isoTime,
-});
-
-const OUTPUT_TOPICS = [TOPICS.segments, TOPICS.identity, TOPICS.memberships];
+/** A record read from Kafka, with where it came from (for its dead letter, should it fail). */
+interface Loadable<T> {
+  value: T;
+  text: string;
+  key: string | null;
+  source: RecordSource;
+}
 
 /**
  * Loads what the Flink engine produced into the state store and the warehouse, so the dashboard
@@ -85,8 +71,11 @@ const OUTPUT_TOPICS = [TOPICS.segments, TOPICS.identity, TOPICS.memberships];
  *
  * Every write is idempotent (events and changes by key, links and ends set to the record's
  * value, clocks only forward), and offsets are committed after the writes, so a crash loads a
- * batch again with the same result. A record of another shape is skipped and logged: Flink
- * already quarantined the records that are not events, and its outputs are its own.
+ * batch again with the same result. Poison never blocks a partition (docs/architecture.md,
+ * "Kafka"): an output record of another shape (output-records.ts), or one whose load fails
+ * deterministically (found by `isolatePoison`), goes to `pulse.dlq` with its reason before the
+ * offsets move on; the records beside it are loaded. An outage is retried, never quarantined.
+ * Event records that are not events are left out: Flink quarantined them itself.
  */
 export async function startFlinkLoader(options: FlinkLoaderOptions): Promise<FlinkLoader> {
   const { store, warehouse } = options;
@@ -104,12 +93,13 @@ export async function startFlinkLoader(options: FlinkLoaderOptions): Promise<Fli
     // that: see kafka/committed-reads.ts).
     readUncommitted: false,
   });
-  const status: KafkaConsumerStatus & { skipped: number } = {
+  // Quarantined records are durable in pulse.dlq (acks=all) before their offsets move on.
+  const dlq: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const status: KafkaConsumerStatus = {
     joined: false,
     lastCommitAt: 0,
     crashes: 0,
     quarantined: 0,
-    skipped: 0,
   };
   const publish = options.publish ?? (async () => undefined);
   const batchOf = (part: Partial<ProcessedBatch>): ProcessedBatch => ({
@@ -164,25 +154,27 @@ export async function startFlinkLoader(options: FlinkLoaderOptions): Promise<Fli
     await publish(batchOf({ changes }));
   };
 
-  const skip = (where: string, reason: string) => {
-    status.skipped += 1;
-    log.warn({ source: where }, `flink loader: skipped ${where}: ${reason}`);
-  };
-  const parse = <T>(schema: z.ZodType<T>, text: string, where: string): T | undefined => {
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      skip(where, 'not JSON');
-      return undefined;
+  const quarantine = async (letters: DeadLetter[]) => {
+    if (!letters.length) return;
+    await dlq.send({
+      topic: TOPICS.dlq,
+      acks: -1,
+      messages: letters.map((letter) => ({
+        key: letter.customer_id,
+        value: JSON.stringify(letter),
+        headers: { customer_id: letter.customer_id, code: letter.code },
+      })),
+    });
+    status.quarantined += letters.length;
+    for (const letter of letters) {
+      log.warn(
+        { customer_id: letter.customer_id, source: letter.source },
+        `flink loader: quarantined a record to ${TOPICS.dlq}: ${letter.message}`,
+      );
     }
-    const parsed = schema.safeParse(json);
-    if (parsed.success) return parsed.data;
-    skip(where, parsed.error.issues[0]?.message ?? 'not of its topic’s shape');
-    return undefined;
   };
 
-  await consumer.connect();
+  await Promise.all([consumer.connect(), dlq.connect()]);
   await consumer.subscribe({
     topics: [...EVENT_TYPES.map(TOPICS.events), ...OUTPUT_TOPICS],
     fromBeginning: true,
@@ -212,31 +204,42 @@ export async function startFlinkLoader(options: FlinkLoaderOptions): Promise<Fli
       const last = batch.messages.at(-1);
       if (!last) return;
       const { topic, partition } = batch;
-      const texts = batch.messages.map((message) => ({
+      const letters: DeadLetter[] = [];
+      const records = batch.messages.map((message) => ({
         text: message.value?.toString() ?? '',
         key: message.key?.toString() ?? null,
-        where: `${topic}/${partition}@${message.offset}`,
-        offset: message.offset,
+        source: { topic, partition, offset: message.offset },
       }));
-      const parsed = <T>(schema: z.ZodType<T>) =>
-        texts.flatMap(({ text, where }) => parse(schema, text, where) ?? []);
-      if (topic === TOPICS.segments) {
-        const changes = parsed(changeSchema);
-        if (changes.length) await loadChanges(changes);
-      } else if (topic === TOPICS.identity) {
-        const links = parsed(linkSchema);
-        if (links.length) await loadLinks(links);
-      } else if (topic === TOPICS.memberships) {
-        const ends = parsed(memberEndSchema);
-        if (ends.length) await loadEnds(ends);
-      } else {
-        const events = texts.flatMap(({ text, key, offset }) => {
-          const read = readEventRecord(text, key, { topic, partition, offset });
-          // Flink quarantined this record to pulse.dlq itself; the warehouse leaves it out.
-          return 'event' in read ? [read.event] : [];
+      /** The records of an output topic that read; the others go to the dead letters. */
+      const readAll = <T>(shape: OutputRecord<T>) =>
+        records.flatMap((record) => {
+          const read = readOutputRecord(shape, record.text, record.key, record.source);
+          if ('quarantine' in read) letters.push(read.quarantine);
+          return 'value' in read ? [{ ...record, value: read.value }] : [];
         });
-        if (events.length) await loadEvents(events);
+      /** Loads them, and quarantines each one whose load fails deterministically alone. */
+      const loadAll = async <T>(read: Array<Loadable<T>>, load: (values: T[]) => Promise<void>) => {
+        if (!read.length) return;
+        const poison = await isolatePoison(read, (part) => load(part.map((r) => r.value)));
+        for (const { item, error } of poison) {
+          letters.push(quarantined(item.text, item.key, item.source, failureReason(error)));
+        }
+      };
+      if (topic === TOPICS.segments) {
+        await loadAll(readAll(OUTPUT_RECORDS[TOPICS.segments]), loadChanges);
+      } else if (topic === TOPICS.identity) {
+        await loadAll(readAll(OUTPUT_RECORDS[TOPICS.identity]), loadLinks);
+      } else if (topic === TOPICS.memberships) {
+        await loadAll(readAll(OUTPUT_RECORDS[TOPICS.memberships]), loadEnds);
+      } else {
+        // Flink quarantined the records that are not events itself: the warehouse leaves them out.
+        const events = records.flatMap((record) => {
+          const read = readEventRecord(record.text, record.key, record.source);
+          return 'event' in read ? [{ ...record, value: read.event }] : [];
+        });
+        await loadAll(events, loadEvents);
       }
+      await quarantine(letters);
       resolveOffset(last.offset);
       await consumer.commitOffsets([
         { topic, partition, offset: String(BigInt(last.offset) + 1n) },
@@ -249,6 +252,9 @@ export async function startFlinkLoader(options: FlinkLoaderOptions): Promise<Fli
   return {
     ready,
     status: () => ({ ...status }),
-    stop: () => consumer.disconnect(),
+    stop: async () => {
+      await consumer.disconnect();
+      await dlq.disconnect();
+    },
   };
 }
