@@ -8,7 +8,12 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { buildFlinkJar, segmentsOf, startFlinkJob, type FlinkJob } from '@pulse/backend/flink/job';
+import {
+  buildFlinkJar,
+  segmentsOf,
+  startFlinkJob,
+  type JavaProcess,
+} from '@pulse/backend/flink/job';
 import { startBackend } from '@pulse/backend/start';
 import { createTriggerStore } from '@pulse/backend/triggers';
 import { startPlayground } from '@pulse/playground/server';
@@ -38,7 +43,7 @@ if (ENGINE === 'flink' && !process.env.KAFKA_BROKERS) {
 }
 
 const children: ChildProcess[] = [];
-let flinkJob: FlinkJob | undefined;
+let flinkJob: JavaProcess | undefined;
 let stopping = false;
 const shutdown = () => {
   if (stopping) return;
@@ -87,7 +92,7 @@ await createTriggerStore(backend.store).put(DEMO_CONFIG.customer_id, {
 });
 if (ENGINE === 'flink') {
   // The job reads the definitions at its start (a segment defined later needs a restart).
-  await buildFlinkJar();
+  await buildFlinkJar({ whenStale: true });
   flinkJob = startFlinkJob({
     brokers: process.env.KAFKA_BROKERS?.split(',') ?? [],
     segments: await segmentsOf(backend.store),

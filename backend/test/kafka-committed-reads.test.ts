@@ -74,7 +74,7 @@ describe.skipIf(skip)('read_committed consumers of a real Kafka broker', () => {
     });
     try {
       await waitUntil(
-        `the record "end" (read so far: ${read.join(', ')})`,
+        () => `the record "end" (read so far: ${read.join(', ')})`,
         async () => read.some((r) => r.endsWith(':end')),
         60_000,
       );

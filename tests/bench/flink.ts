@@ -6,11 +6,12 @@ import type { PulseEvent } from '@pulse/contract';
 import { setUpTopics, TOPICS } from '../../backend/src/kafka/topics';
 import { BENCH_TOPICS } from './bench-topics';
 import { createKafkaSink } from '../../backend/src/sinks/kafka-sink';
-import { buildFlinkJob, runFlinkMain, startFlinkMain } from '../services/flink-job';
+import { runFlinkMain, startFlinkMain } from '../services/flink-job';
 import { startKafka } from '../services/kafka/broker';
 import { asPulseEvents, BENCH_SEGMENTS, eventMix } from './event-mix';
 import { benchProcessor } from './processor';
 import { percentile, printTable } from './table';
+import { buildFlinkJar } from '../../backend/src/flink/flink-job';
 
 const CUSTOMER = 'cust_bench';
 const EVENTS = 100_000;
@@ -27,7 +28,7 @@ const VISITORS = 10_000;
 export async function benchFlink(): Promise<Record<string, unknown>> {
   const ts = (await benchProcessor()) as { kafka?: { eventsPerSecond: number } };
   const events = asPulseEvents(eventMix(EVENTS, VISITORS), CUSTOMER);
-  const [broker] = await Promise.all([startKafka(), buildFlinkJob()]);
+  const [broker] = await Promise.all([startKafka(), buildFlinkJar({ offline: true })]);
   const dir = mkdtempSync(join(tmpdir(), 'pulse-bench-flink-'));
   const results: Record<string, unknown> = { ts };
   const rows: Array<Array<string | number>> = [['engine', 'events', 'seconds', 'events/s']];

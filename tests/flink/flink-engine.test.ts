@@ -4,7 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { userHashOf } from '@pulse/contract';
-import { segmentsOf, startFlinkJob, type FlinkJob } from '../../backend/src/flink/flink-job';
+import {
+  segmentsOf,
+  startFlinkJob,
+  type JavaProcess,
+  buildFlinkJar,
+} from '../../backend/src/flink/flink-job';
 import { startBackend, type Backend } from '../../backend/src/start-backend';
 import { createTriggerStore } from '../../backend/src/triggers/trigger-store';
 import { startNodeEdge, type NodeEdge } from '../../edge/src/adapters/node';
@@ -13,7 +18,6 @@ import { createHttpDecideBackend } from '../../edge/src/routes/decide-backend';
 import { createHttpIngestSink } from '../../edge/src/sinks/http-ingest-sink';
 import { PRICING_FANS } from '../fixtures/processing';
 import { missingService } from '../services/free-port';
-import { buildFlinkJob } from '../services/flink-job';
 import { readTopics } from '../../backend/test/kafka-fixtures';
 import { TOPICS } from '../../backend/src/kafka/topics';
 import { kafkaToolsAvailable, startKafka, type KafkaBroker } from '../services/kafka/broker';
@@ -51,7 +55,7 @@ describe.skipIf(skip)('the Flink engine answers as the TypeScript processor does
   const dir = mkdtempSync(join(tmpdir(), 'pulse-engines-'));
   let broker: KafkaBroker;
   let redis: RedisServer;
-  let job: FlinkJob | undefined;
+  let job: JavaProcess | undefined;
   let running: Deployment | undefined;
 
   const deploy = async (
@@ -104,7 +108,7 @@ describe.skipIf(skip)('the Flink engine answers as the TypeScript processor does
   };
 
   beforeAll(async () => {
-    await buildFlinkJob();
+    await buildFlinkJar({ offline: true });
     [broker, redis] = await Promise.all([startKafka(), startRedis()]);
   });
 

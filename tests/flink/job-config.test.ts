@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { missingService } from '../services/free-port';
-import { buildFlinkJob, runFlinkMain } from '../services/flink-job';
+import { runFlinkMain } from '../services/flink-job';
 import { kafkaToolsAvailable } from '../services/kafka/broker';
+import { buildFlinkJar } from '../../backend/src/flink/flink-job';
 
 const why = await kafkaToolsAvailable();
 const skip = why ? missingService('Java and Maven (the Flink job)', why) === 'skip' : false;
@@ -17,7 +18,7 @@ const skip = why ? missingService('Java and Maven (the Flink job)', why) === 'sk
  */
 describe.skipIf(skip)('the Flink job reads runtime properties', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pulse-flink-config-'));
-  beforeAll(() => buildFlinkJob());
+  beforeAll(() => buildFlinkJar({ offline: true }));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   const run = async (groups: unknown, env: Record<string, string>) => {

@@ -8,9 +8,10 @@ import { SINGLE_BROKER_TOPICS, setUpTopics, TOPICS } from '../../backend/src/kaf
 import { createKafkaSink, type KafkaSink } from '../../backend/src/sinks/kafka-sink';
 import { scopeVector, vectorCustomers } from '../processing/check-vector';
 import { missingService, waitUntil } from '../services/free-port';
-import { buildFlinkJob, startFlinkMain, type FlinkProcess } from '../services/flink-job';
+import { startFlinkMain } from '../services/flink-job';
 import { kafkaToolsAvailable, startKafka, type KafkaBroker } from '../services/kafka/broker';
 import { loadVectors, type Vector } from '../vectors/load';
+import { buildFlinkJar, type JavaProcess } from '../../backend/src/flink/flink-job';
 
 const why = await kafkaToolsAvailable();
 const skip = why
@@ -68,7 +69,7 @@ async function readTopic(consumer: Consumer, topics: string[]): Promise<Map<stri
 describe.skipIf(skip)('the Flink Kafka job', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pulse-flink-kafka-'));
   let broker: KafkaBroker;
-  let job: FlinkProcess;
+  let job: JavaProcess;
   let sink: KafkaSink;
   let producer: Producer;
   let consumer: Consumer;
@@ -76,7 +77,7 @@ describe.skipIf(skip)('the Flink Kafka job', () => {
   const probes: string[] = [];
 
   beforeAll(async () => {
-    [broker] = await Promise.all([startKafka(), buildFlinkJob()]);
+    [broker] = await Promise.all([startKafka(), buildFlinkJar({ offline: true })]);
     await setUpTopics([broker.brokers], SINGLE_BROKER_TOPICS);
     const segmentsFile = join(dir, 'segments.json');
     writeFileSync(
@@ -125,7 +126,7 @@ describe.skipIf(skip)('the Flink Kafka job', () => {
     });
     const letters = () => readers.get(TOPICS.dlq)!.byKey.get(event.customer_id) ?? [];
     await waitUntil(
-      `the dead letter of "${probe}" (job log:\n${job.log().slice(-3000)})`,
+      () => `the dead letter of "${probe}" (job log:\n${job.log().slice(-3000)})`,
       async () => letters().some((text) => (JSON.parse(text) as DeadLetter).raw === probe),
       60_000,
     );

@@ -7,19 +7,14 @@ import type { DeadLetter, PulseEvent, SegmentChange } from '@pulse/contract';
 import { setUpTopics, TOPICS } from '../../backend/src/kafka/topics';
 import { createKafkaSink, type KafkaSink } from '../../backend/src/sinks/kafka-sink';
 import { missingService, waitUntil } from '../services/free-port';
-import {
-  buildFlinkJob,
-  readCommitted,
-  startFlinkMain,
-  type CommittedRecord,
-  type FlinkProcess,
-} from '../services/flink-job';
+import { readCommitted, startFlinkMain, type CommittedRecord } from '../services/flink-job';
 import {
   kafkaToolsAvailable,
   ONE_PARTITION_TOPICS,
   startKafka,
   type KafkaBroker,
 } from '../services/kafka/broker';
+import { buildFlinkJar, type JavaProcess } from '../../backend/src/flink/flink-job';
 
 const why = await kafkaToolsAvailable();
 const skip = why
@@ -39,14 +34,14 @@ const WINDOW_MS = 60_000;
 describe.skipIf(skip)('the Flink Kafka job with the wall clock ticking', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pulse-flink-ticks-'));
   let broker: KafkaBroker;
-  let job: FlinkProcess;
+  let job: JavaProcess;
   let sink: KafkaSink;
   let producer: Producer;
   let event: PulseEvent;
   let records: CommittedRecord[] = [];
 
   beforeAll(async () => {
-    [broker] = await Promise.all([startKafka(), buildFlinkJob()]);
+    [broker] = await Promise.all([startKafka(), buildFlinkJar({ offline: true })]);
     await setUpTopics([broker.brokers], ONE_PARTITION_TOPICS);
     const segmentsFile = join(dir, 'segments.json');
     writeFileSync(
@@ -75,7 +70,7 @@ describe.skipIf(skip)('the Flink Kafka job with the wall clock ticking', () => {
       messages: [{ key: `${CUSTOMER}:probe`, value: 'not an event' }],
     });
     await waitUntil(
-      `the job to start (log:\n${job.log().slice(-3000)})`,
+      () => `the job to start (log:\n${job.log().slice(-3000)})`,
       async () => {
         records = await readCommitted(broker.brokers, [TOPICS.dlq]);
         return records.some((r) => (r.value as DeadLetter).raw === 'not an event');
@@ -102,7 +97,7 @@ describe.skipIf(skip)('the Flink Kafka job with the wall clock ticking', () => {
     };
     await sink.write({ customer_id: CUSTOMER, events: [event], dead_letters: [] });
     await waitUntil(
-      `an enter and an exit on ${TOPICS.segments} (log:\n${job.log().slice(-3000)})`,
+      () => `an enter and an exit on ${TOPICS.segments} (log:\n${job.log().slice(-3000)})`,
       async () => {
         records = await readCommitted(broker.brokers, [TOPICS.segments]);
         return records.length >= 2;

@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { expect } from 'vitest';
 import { join } from 'node:path';
 import type { IdentityLink, PulseEvent, SegmentChange, SegmentDefinition } from '@pulse/contract';
 import { TOPICS } from '../../backend/src/kafka/topics';
@@ -122,4 +123,18 @@ export function identitiesOf(links: IdentityLink[]): Record<string, Record<strin
   const identities: Record<string, Record<string, string>> = {};
   for (const link of links) (identities[link.customer_id] ??= {})[link.source_id] = link.user_id;
   return identities;
+}
+
+/** The committed changes are the reference run's: each once, in order per profile. */
+export function expectReferenceChanges(changes: SegmentChange[], reference: ReferenceRun): void {
+  expect(Object.keys(reference.changes).length).toBeGreaterThan(20);
+  expect(changesByProfile(changes)).toEqual(reference.changes);
+}
+
+/** The committed links are written once each and add up to the reference run's identities. */
+export function expectReferenceLinks(links: IdentityLink[], reference: ReferenceRun): void {
+  const keys = links.map((link) => `${link.customer_id}:${link.source_id}:${link.user_id}`);
+  expect(keys.length).toBeGreaterThan(0);
+  expect(new Set(keys).size).toBe(keys.length);
+  expect(identitiesOf(links)).toEqual(reference.identities);
 }

@@ -5,10 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MinuteRollup, SegmentChange } from '@pulse/contract';
 import { vectorCustomers } from '../processing/check-vector';
 import { missingService } from '../services/free-port';
-import { buildFlinkJob, runFlinkMain } from '../services/flink-job';
+import { runFlinkMain } from '../services/flink-job';
 import { kafkaToolsAvailable } from '../services/kafka/broker';
 import { loadVectors } from '../vectors/load';
 import { runnerInput } from './vector-input';
+import { buildFlinkJar } from '../../backend/src/flink/flink-job';
 
 /** What `VectorRunner` prints: the job's outputs folded as a reader of its topics would. */
 interface RunnerResult {
@@ -37,7 +38,7 @@ describe.skipIf(skip)('processing vectors through the Flink job', () => {
   const results = new Map<number, RunnerResult>();
 
   beforeAll(async () => {
-    await buildFlinkJob();
+    await buildFlinkJar({ offline: true });
     const file = join(dir, 'input.json');
     writeFileSync(file, JSON.stringify(input));
     // One MiniCluster at a time: the machine has two cores.

@@ -130,7 +130,8 @@ describe.skipIf(skip)('the Flink loader with records it cannot load', () => {
     const quarantined = () => backend.status().consumer?.quarantined ?? 0;
     const expected = Object.values(bad).flat().length + 1;
     await waitUntil(
-      `the loader to load the good records and quarantine ${expected} (so far ${quarantined()})`,
+      () =>
+        `the loader to load the good records and quarantine ${expected} (so far ${quarantined()})`,
       async () =>
         quarantined() >= expected &&
         (await backend.warehouse.eventCount(CUSTOMER)) === 1 &&

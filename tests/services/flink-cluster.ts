@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startJava, type JavaProcess } from '../../backend/src/flink/flink-job';
-import { FLINK_DIR } from './flink-job';
+import { FLINK_MODULE } from '../../backend/src/flink/flink-job';
 import { freePorts, waitUntil } from './free-port';
 
 /**
@@ -12,13 +12,13 @@ import { freePorts, waitUntil } from './free-port';
  * job in target/pulse-flink-cluster.jar (`mvn package -Pcluster-jar`).
  */
 const JOB_OWN = /^(flink-connector-(kafka|base)|kafka-clients|jackson-)/;
-const LIB = `${FLINK_DIR}target/lib/`;
+const LIB = `${FLINK_MODULE}target/lib/`;
 const CLASS_PATH = readdirSync(LIB)
   .filter((jar) => jar.endsWith('.jar') && !JOB_OWN.test(jar))
   .map((jar) => LIB + jar)
   .join(':');
 /** The job's cluster jar, and the Flink client to submit it with. */
-export const CLUSTER_JAR_CLASS_PATH = `${FLINK_DIR}target/pulse-flink-cluster.jar:${CLASS_PATH}`;
+export const CLUSTER_JAR_CLASS_PATH = `${FLINK_MODULE}target/pulse-flink-cluster.jar:${CLASS_PATH}`;
 
 /** A Flink session cluster on this machine: a JobManager and TaskManagers, each its own JVM. */
 export interface FlinkCluster {
@@ -96,7 +96,7 @@ export async function startFlinkCluster(options: {
   const taskManagers: JavaProcess[] = [];
   try {
     await waitUntil(
-      `the JobManager's REST endpoint (log:\n${jobManager.log().slice(-2000)})`,
+      () => `the JobManager's REST endpoint (log:\n${jobManager.log().slice(-2000)})`,
       async () => (await overview(), true),
       60_000,
     );
@@ -130,7 +130,8 @@ export async function startFlinkCluster(options: {
       );
     }
     await waitUntil(
-      `${options.taskManagers} TaskManagers registered (last log:\n${taskManagers.at(-1)?.log().slice(-2000)})`,
+      () =>
+        `${options.taskManagers} TaskManagers registered (last log:\n${taskManagers.at(-1)?.log().slice(-2000)})`,
       async () => (await overview()).taskmanagers === options.taskManagers,
       90_000,
     );

@@ -1,74 +1,52 @@
 import { execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { startJava, type JavaProcess } from '../../backend/src/flink/flink-job';
+import {
+  FLINK_JAR,
+  FLINK_MODULE,
+  startJava,
+  type JavaProcess,
+} from '../../backend/src/flink/flink-job';
 
 const run = promisify(execFile);
-
-/** backend/flink: the Flink job's Maven module. */
-export const FLINK_DIR = fileURLToPath(new URL('../../backend/flink/', import.meta.url));
-const JAR = `${FLINK_DIR}target/pulse-flink.jar`;
-
-/**
- * Builds the Flink job (`target/pulse-flink.jar`, its runtime jars in `target/lib`; with
- * `clusterJar`, also the one jar for a cluster, `target/pulse-flink-cluster.jar`) offline:
- * `.ci/run` resolves the dependencies beforehand, as it does for the Kafka broker.
- */
-export async function buildFlinkJob(options: { clusterJar?: boolean } = {}): Promise<void> {
-  const profile = options.clusterJar ? ['-Pcluster-jar'] : [];
-  await run(
-    'mvn',
-    ['-q', '-B', '-o', '-f', `${FLINK_DIR}pom.xml`, 'package', '-DskipTests', ...profile],
-    { maxBuffer: 16 * 1024 * 1024 },
-  );
-}
 
 /** What a Java main of the job printed, once it exited 0. */
 export interface JavaRun {
   stdout: string;
-  stderr: string;
+  log: string;
 }
 
 /**
  * Runs a main class of the Flink job jar (a local MiniCluster lives inside that JVM) and resolves
- * with its output when it exits 0; rejects with its stderr otherwise, or after `timeoutMs`.
+ * with its output when it exits 0; rejects with its log's tail otherwise, or after `timeoutMs`.
  */
-export function runFlinkMain(
+export async function runFlinkMain(
   mainClass: string,
   args: string[],
   options: { timeoutMs: number; env?: Record<string, string>; classPath?: string },
 ): Promise<JavaRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('java', ['-Xmx1g', '-cp', options.classPath ?? JAR, mainClass, ...args], {
-      env: { ...process.env, ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${mainClass} did not finish in ${options.timeoutMs} ms:\n${stderr}`));
-    }, options.timeoutMs);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve({ stdout, stderr });
-      else reject(new Error(`${mainClass} exited with ${code}:\n${stderr.slice(-4000)}`));
-    });
+  const java = startJava(
+    ['-Xmx1g', '-cp', options.classPath ?? FLINK_JAR, mainClass, ...args],
+    options.env,
+    { stdout: true },
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), options.timeoutMs);
   });
+  const code = await Promise.race([java.exited, timedOut]);
+  clearTimeout(timer);
+  if (code === 'timeout') {
+    await java.kill9();
+    throw new Error(`${mainClass} did not finish in ${options.timeoutMs} ms:\n${java.log()}`);
+  }
+  if (code !== 0) throw new Error(`${mainClass} exited with ${code}:\n${java.log().slice(-4000)}`);
+  return { stdout: java.stdout(), log: java.log() };
 }
 
-/** A long-running main of the job jar (the Kafka job), owned by a test. */
-export type FlinkProcess = JavaProcess;
-
 /** Starts a main class of the job jar that runs until stopped. */
-export function startFlinkMain(mainClass: string, env: Record<string, string>): FlinkProcess {
-  return startJava(['-Xmx1g', '-cp', JAR, mainClass], env);
+export function startFlinkMain(mainClass: string, env: Record<string, string>): JavaProcess {
+  return startJava(['-Xmx1g', '-cp', FLINK_JAR, mainClass], env);
 }
 
 const READ_COMMITTED = fileURLToPath(new URL('./kafka/ReadCommitted.java', import.meta.url));
@@ -88,7 +66,7 @@ export interface CommittedRecord {
 export async function readCommitted(brokers: string, topics: string[]): Promise<CommittedRecord[]> {
   const { stdout } = await run(
     'java',
-    ['-cp', `${FLINK_DIR}target/lib/*`, READ_COMMITTED, brokers, ...topics],
+    ['-cp', `${FLINK_MODULE}target/lib/*`, READ_COMMITTED, brokers, ...topics],
     { maxBuffer: 256 * 1024 * 1024, timeout: 120_000 },
   );
   return stdout
@@ -110,7 +88,7 @@ export function watchInFlightOffsets(
 ): { watching: Promise<void>; found: Promise<void> } {
   const proc = spawn(
     'java',
-    ['-cp', `${FLINK_DIR}target/lib/*`, READ_COMMITTED, brokers, '--await-in-flight', ...topics],
+    ['-cp', `${FLINK_MODULE}target/lib/*`, READ_COMMITTED, brokers, '--await-in-flight', ...topics],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stderr = '';

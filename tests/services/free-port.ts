@@ -35,9 +35,12 @@ export async function freePorts(count: number): Promise<number[]> {
   }
 }
 
-/** Resolves once `check` resolves true, polling until `timeoutMs`; rejects with `what` otherwise. */
+/**
+ * Resolves once `check` resolves true, polling until `timeoutMs`; rejects with `what` otherwise
+ * (a function is asked at the timeout, so a log or a count in it is the one of that moment).
+ */
 export async function waitUntil(
-  what: string,
+  what: string | (() => string),
   check: () => Promise<boolean>,
   timeoutMs: number,
 ): Promise<void> {
@@ -46,7 +49,8 @@ export async function waitUntil(
     if (await check().catch(() => false)) return;
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+  const waitedFor = typeof what === 'function' ? what() : what;
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${waitedFor}`);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -40,21 +40,29 @@ export interface JavaProcess {
   stop(): Promise<void>;
   /** Kills it at once (SIGKILL: no shutdown, as a machine that dies); resolves once it exited. */
   kill9(): Promise<void>;
+  /** All it wrote to stdout, when started with `{ stdout: true }` (else ''). */
+  stdout(): string;
 }
 
-/** The Flink job running in a local MiniCluster, in a JVM of its own. */
-export type FlinkJob = JavaProcess;
-
-/** Starts `java` with `args` and `env` over this process's environment, keeping its log's tail. */
-export function startJava(args: string[], env: Record<string, string> = {}): JavaProcess {
+/**
+ * Starts `java` with `args` and `env` over this process's environment, keeping its log's tail,
+ * and with `options.stdout` all it writes to stdout (a main that answers there).
+ */
+export function startJava(
+  args: string[],
+  env: Record<string, string> = {},
+  options: { stdout?: boolean } = {},
+): JavaProcess {
   const child = spawn('java', args, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
+  let stdout = '';
   const keep = (chunk: Buffer) => (log = (log + chunk.toString()).slice(-16_000));
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
+  if (options.stdout) child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   const exited = new Promise<number | null>((done) => {
     child.once('exit', (code) => done(code));
     child.once('error', (error) => {
@@ -65,6 +73,7 @@ export function startJava(args: string[], env: Record<string, string> = {}): Jav
   const running = () => child.exitCode == null && child.signalCode == null;
   return {
     log: () => log,
+    stdout: () => stdout,
     exited,
     running,
     async stop() {
@@ -89,21 +98,38 @@ export async function segmentsOf(store: StateStore): Promise<Record<string, Segm
 }
 
 /**
- * Builds the job's jar when it is missing (`mvn package`, which fetches its dependencies from
- * Maven Central the first time); rejects with Maven's output when that fails.
+ * Builds the job (`mvn package`): `target/pulse-flink.jar` with its runtime jars in `target/lib`,
+ * and with `clusterJar` the one jar for a cluster (`target/pulse-flink-cluster.jar`). `offline`
+ * builds from ~/.m2 alone (the tests: `.ci/run` resolves the dependencies first); `whenStale`
+ * builds only when a source or the pom is newer than the jar (`npm run dev`, so a pulled change
+ * is never run from an old jar). Rejects with Maven's output when the build fails.
  */
-export async function buildFlinkJar(options: { offline?: boolean } = {}): Promise<void> {
-  if (existsSync(FLINK_JAR)) return;
+export async function buildFlinkJar(
+  options: { offline?: boolean; clusterJar?: boolean; whenStale?: boolean } = {},
+): Promise<void> {
+  if (options.whenStale && !jarIsStale()) return;
   const args = [
     '-q',
     '-B',
     ...(options.offline ? ['-o'] : []),
     '-f',
     join(FLINK_MODULE, 'pom.xml'),
+    'package',
+    '-DskipTests',
+    ...(options.clusterJar ? ['-Pcluster-jar'] : []),
   ];
-  await promisify(execFile)('mvn', [...args, 'package', '-DskipTests'], {
-    maxBuffer: 16 * 1024 * 1024,
-  });
+  await promisify(execFile)('mvn', args, { maxBuffer: 16 * 1024 * 1024 });
+}
+
+/** Whether the jar is missing, or older than the pom or a file under `src/`. */
+function jarIsStale(): boolean {
+  if (!existsSync(FLINK_JAR)) return true;
+  const built = statSync(FLINK_JAR).mtimeMs;
+  const newer = (path: string): boolean =>
+    statSync(path).isDirectory()
+      ? readdirSync(path).some((name) => newer(join(path, name)))
+      : statSync(path).mtimeMs > built;
+  return newer(join(FLINK_MODULE, 'pom.xml')) || newer(join(FLINK_MODULE, 'src'));
 }
 
 /**
@@ -112,7 +138,7 @@ export async function buildFlinkJar(options: { offline?: boolean } = {}): Promis
  * outputs reach the state store and the warehouse through the backend's loader
  * (flink-loader.ts). Checkpoints are kept under `dir`, so a restart resumes where it stopped.
  */
-export function startFlinkJob(options: FlinkJobOptions): FlinkJob {
+export function startFlinkJob(options: FlinkJobOptions): JavaProcess {
   const dir = resolve(options.dir);
   mkdirSync(join(dir, 'checkpoints'), { recursive: true });
   const segmentsFile = join(dir, 'segments.json');

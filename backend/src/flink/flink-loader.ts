@@ -18,6 +18,7 @@ import {
   failureReason,
   quarantined,
   readEventRecord,
+  sendDeadLetters,
   type RecordSource,
 } from '../processor/quarantine';
 import { emptyStateChanges, type StateStore } from '../state/state-store';
@@ -155,16 +156,7 @@ export async function startFlinkLoader(options: FlinkLoaderOptions): Promise<Fli
   };
 
   const quarantine = async (letters: DeadLetter[]) => {
-    if (!letters.length) return;
-    await dlq.send({
-      topic: TOPICS.dlq,
-      acks: -1,
-      messages: letters.map((letter) => ({
-        key: letter.customer_id,
-        value: JSON.stringify(letter),
-        headers: { customer_id: letter.customer_id, code: letter.code },
-      })),
-    });
+    await sendDeadLetters(dlq, letters);
     status.quarantined += letters.length;
     for (const letter of letters) {
       log.warn(

@@ -3,7 +3,7 @@ import { EVENT_TYPES, traceIdOf, type DeadLetter, type PulseEvent } from '@pulse
 import { TOPICS } from '../kafka/topics';
 import { groupCommitIsolating } from './isolate-poison';
 import type { Processor } from './processor';
-import { failureReason, quarantined, readEventRecord } from './quarantine';
+import { failureReason, quarantined, readEventRecord, sendDeadLetters } from './quarantine';
 import { log, logError } from '../log';
 import { kafkaBrokers } from '../kafka/brokers';
 import { createTracing, type Tracing } from '../tracing/tracing';
@@ -89,16 +89,7 @@ export async function startKafkaProcessor(options: KafkaProcessorOptions): Promi
   const report = options.onQuarantine ?? reportQuarantine;
   const tracing = options.tracing ?? createTracing({ serviceName: 'pulse-processor' });
   const quarantine = async (letters: DeadLetter[]) => {
-    if (!letters.length) return;
-    await dlq.send({
-      topic: TOPICS.dlq,
-      acks: -1,
-      messages: letters.map((letter) => ({
-        key: letter.customer_id,
-        value: JSON.stringify(letter),
-        headers: { customer_id: letter.customer_id, code: letter.code },
-      })),
-    });
+    await sendDeadLetters(dlq, letters);
     status.quarantined += letters.length;
     letters.forEach(report);
   };

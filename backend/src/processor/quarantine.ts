@@ -1,5 +1,7 @@
 import type { DeadLetter, PulseEvent, SinkBatch } from '@pulse/contract';
 import { describeIssues, pulseEventSchema } from '@pulse/contract/schema';
+import type { Producer } from 'kafkajs';
+import { TOPICS } from '../kafka/topics';
 import type { OutboxEntry } from '../state/state-store';
 
 /** Where a consumer read a record. */
@@ -60,6 +62,27 @@ export function quarantined(
     received_at: new Date().toISOString(),
     ...(source ? { source } : {}),
   };
+}
+
+/**
+ * Writes dead letters to `pulse.dlq` (key and `customer_id` header the letter's customer, `code`
+ * header its code); resolves once they are durable there (acks=all), so a caller may then move
+ * its offsets past the records they quarantine.
+ */
+export async function sendDeadLetters(
+  producer: Pick<Producer, 'send'>,
+  letters: DeadLetter[],
+): Promise<void> {
+  if (!letters.length) return;
+  await producer.send({
+    topic: TOPICS.dlq,
+    acks: -1,
+    messages: letters.map((letter) => ({
+      key: letter.customer_id,
+      value: JSON.stringify(letter),
+      headers: { customer_id: letter.customer_id, code: letter.code },
+    })),
+  });
 }
 
 /** A processing error as a quarantine reason: its message, and its cause's. */
