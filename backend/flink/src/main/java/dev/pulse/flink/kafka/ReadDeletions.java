@@ -3,8 +3,6 @@ package dev.pulse.flink.kafka;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.pulse.flink.Json;
 import dev.pulse.flink.engine.StreamItem;
-import org.apache.flink.api.common.functions.FlatMapFunction;
-import org.apache.flink.util.Collector;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -14,13 +12,15 @@ import org.slf4j.LoggerFactory;
  * make the customer's operator forget the profile. The backend writes these records, not clients;
  * one of another shape is skipped and logged, never stopping the job.
  */
-final class ReadDeletions implements FlatMapFunction<EventRecord, StreamItem> {
+final class ReadDeletions {
   private static final Logger LOG = LoggerFactory.getLogger(ReadDeletions.class);
   /** The contract's longest id (contract/src/limits.ts, maxIdLength). */
   private static final int MAX_ID_LENGTH = 200;
 
-  @Override
-  public void flatMap(EventRecord record, Collector<StreamItem> out) {
+  private ReadDeletions() {}
+
+  /** The item that forgets the profile a record names, or null (skipped and logged). */
+  static StreamItem read(EventRecord record) {
     String customer = null;
     String id = null;
     try {
@@ -31,10 +31,14 @@ final class ReadDeletions implements FlatMapFunction<EventRecord, StreamItem> {
       // not JSON: skipped below
     }
     if (customer == null || id == null) {
-      LOG.warn("skipped a record of {} at {}/{}: not a deletion", record.topic(), record.partition(), record.offset());
-      return;
+      LOG.warn(
+          "skipped a record of {} at {}/{}: not a deletion",
+          record.topic(),
+          record.partition(),
+          record.offset());
+      return null;
     }
-    out.collect(StreamItem.forget(customer, id));
+    return StreamItem.forget(customer, id);
   }
 
   private static String text(JsonNode node, String field) {

@@ -9,7 +9,8 @@ import org.apache.flink.util.OutputTag;
 
 /**
  * Reads each record as an event; one that does not parse or validate becomes a dead letter on
- * {@link #DEAD_LETTERS} and the stream goes on (a poison record never stops the job).
+ * {@link #DEAD_LETTERS} and the stream goes on (a poison record never stops the job). Records of
+ * `pulse.deletions` are read as deletions ({@link ReadDeletions}).
  */
 final class ReadEvents extends ProcessFunction<EventRecord, StreamItem> {
   static final OutputTag<DeadLetter> DEAD_LETTERS = new OutputTag<>("dead-letters") {};
@@ -19,6 +20,11 @@ final class ReadEvents extends ProcessFunction<EventRecord, StreamItem> {
 
   @Override
   public void processElement(EventRecord record, Context context, Collector<StreamItem> out) {
+    if (PulseKafkaJob.DELETIONS_TOPIC.equals(record.topic())) {
+      StreamItem forget = ReadDeletions.read(record);
+      if (forget != null) out.collect(forget);
+      return;
+    }
     EventReader.Read read = EventReader.read(record.value());
     if (read.event() != null) {
       out.collect(StreamItem.of(read.event()));
