@@ -19,7 +19,9 @@ import { createRequire } from 'node:module';
  * switches it off; a transactional record of a producer that is on is aborted. Aborted
  * records are not removed but marked as control records, so kafkajs drops them from what it
  * hands the application and still counts them when it moves the fetch offset on.
- * `readCommittedCorrectly` applies it to every fetch response before kafkajs sees it.
+ * `readCommittedCorrectly` applies it to every fetch response before kafkajs sees it. It wraps
+ * a kafkajs internal (`src/broker`), so backend/package.json pins kafkajs exactly, and
+ * `backend/test/kafka-committed-reads.test.ts` fails if an upgrade moves it.
  */
 
 /** The part of a kafkajs fetched record this rule reads. */
