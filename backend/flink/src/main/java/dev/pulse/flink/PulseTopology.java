@@ -28,17 +28,28 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
  *   └─ events ─keyBy(customer, event_id)─► FirstSeen ─keyBy(customer, minute)─► MinuteRollupFunction
  * </pre>
  *
- * Items of one customer must arrive in stream order; keyBy keeps the order of each upstream
+ * The Kafka job builds only the segment part: the warehouse computes the dashboards' rollups from
+ * the events the loader writes. The vector runner builds both, since the vectors define rollups.
+ *
+ * <p>Items of one customer must arrive in stream order; keyBy keeps the order of each upstream
  * instance, so a source that reads one customer's records in order keeps them in order.
  */
 public final class PulseTopology {
-  /** What the job produces. */
-  public record Outputs(
+  /** What the segment part produces. */
+  public record SegmentOutputs(
       DataStream<SegmentChange> changes,
       DataStream<IdentityLink> links,
-      DataStream<MemberEnd> memberEnds,
-      DataStream<PulseEvent> firstSeen,
-      DataStream<MinuteRollup> rollups) {}
+      DataStream<MemberEnd> memberEnds) {}
+
+  /** What the rollup part produces. */
+  public record RollupOutputs(DataStream<PulseEvent> firstSeen, DataStream<MinuteRollup> rollups) {}
+
+  /**
+   * Chained operators hand their records on without a copy: no function here keeps or changes a
+   * record it was given (records are immutable; state holds copies of what it keeps). The vector
+   * runner runs with the same setting, so the vectors prove it.
+   */
+  public static final boolean OBJECT_REUSE = true;
 
   private static final TypeInformation<Tuple2<String, String>> EVENT_KEY =
       new TypeHint<Tuple2<String, String>>() {}.getTypeInfo();
@@ -48,22 +59,33 @@ public final class PulseTopology {
   private PulseTopology() {}
 
   /**
+   * Identity, clock and segments. The items' events must have been read with the same {@code
+   * segments} ({@link dev.pulse.flink.event.EventReader}: it says which rules each event meets).
+   *
    * @param segments customer_id → its segment definitions
    * @param tickMs how often the wall clock ticks each customer with segments; 0 for never (the
    *     vectors carry their ticks as items)
-   * @param dedupRetention how long an event_id is remembered for rollups
    */
-  public static Outputs build(
-      DataStream<StreamItem> items,
-      Map<String, List<SegmentDefinition>> segments,
-      long tickMs,
-      Duration dedupRetention) {
+  public static SegmentOutputs segments(
+      DataStream<StreamItem> items, Map<String, List<SegmentDefinition>> segments, long tickMs) {
     SingleOutputStreamOperator<SegmentChange> changes =
         items
             .keyBy(StreamItem::customerId)
             .process(new CustomerOperator(segments, tickMs))
             .name("identity, clock and segments (by customer)")
             .uid("customer-segments");
+    return new SegmentOutputs(
+        changes,
+        changes.getSideOutput(CustomerOperator.LINKS),
+        changes.getSideOutput(CustomerOperator.MEMBERS));
+  }
+
+  /**
+   * Per-minute rollups of first-seen events.
+   *
+   * @param dedupRetention how long an event_id is remembered for rollups
+   */
+  public static RollupOutputs rollups(DataStream<StreamItem> items, Duration dedupRetention) {
     DataStream<PulseEvent> events =
         items
             .filter(item -> item.event() != null)
@@ -82,11 +104,6 @@ public final class PulseTopology {
             .process(new MinuteRollupFunction())
             .name("rollups (by customer and minute)")
             .uid("minute-rollups");
-    return new Outputs(
-        changes,
-        changes.getSideOutput(CustomerOperator.LINKS),
-        changes.getSideOutput(CustomerOperator.MEMBERS),
-        firstSeen,
-        rollups);
+    return new RollupOutputs(firstSeen, rollups);
   }
 }

@@ -1,8 +1,6 @@
 package dev.pulse.flink.engine;
 
 import dev.pulse.flink.event.PulseEvent;
-import dev.pulse.flink.segments.EventDocument;
-import dev.pulse.flink.segments.RuleMatch;
 import dev.pulse.flink.segments.SegmentDefinition;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -52,10 +50,8 @@ public final class SegmentEngine {
 
     String source = event.source();
     long at = event.timeMs();
-    EventDocument document = new EventDocument(event.json());
     for (SegmentDefinition segment : segments) {
-      if (at <= now - segment.windowMs() || !RuleMatch.matches(segment.rule(), event, document))
-        continue;
+      if (at <= now - segment.windowMs() || !event.matches(segment.id())) continue;
       addEvidence(state, segment, source, event.eventId(), at);
       touched.add(Identity.canonical(state, source));
     }

@@ -1,6 +1,8 @@
 package dev.pulse.flink.event;
 
+import java.time.DateTimeException;
 import java.time.Instant;
+import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -15,16 +17,76 @@ public final class IsoTime {
 
   /** {@code new Date(ms).toISOString()} for the years the contract allows (1970–2100). */
   public static String format(long ms) {
-    return FORMAT.format(Instant.ofEpochMilli(ms));
+    LocalDateTime time =
+        LocalDateTime.ofEpochSecond(
+            Math.floorDiv(ms, 1000), (int) Math.floorMod(ms, 1000) * 1_000_000, ZoneOffset.UTC);
+    if (time.getYear() < 0 || time.getYear() > 9999) return FORMAT.format(Instant.ofEpochMilli(ms));
+    // Every segment change and membership end carries times: written field by field, as
+    // parse() reads them, since the general formatter cost a tenth of the customer's operator.
+    char[] text = "0000-00-00T00:00:00.000Z".toCharArray();
+    put(text, 0, 4, time.getYear());
+    put(text, 5, 7, time.getMonthValue());
+    put(text, 8, 10, time.getDayOfMonth());
+    put(text, 11, 13, time.getHour());
+    put(text, 14, 16, time.getMinute());
+    put(text, 17, 19, time.getSecond());
+    put(text, 20, 23, time.getNano() / 1_000_000);
+    return new String(text);
+  }
+
+  private static void put(char[] text, int from, int to, int value) {
+    for (int i = to - 1; i >= from; i--, value /= 10) text[i] = (char) ('0' + value % 10);
   }
 
   /** Milliseconds since the epoch, or null when the text is not an ISO 8601 time with a zone. */
   public static Long parse(String text) {
     if (text == null) return null;
+    // Every event carries two times in the form format() writes: read field by field, since the
+    // general parser was a fifth of reading an event.
+    if (text.length() == 24 && hasShapeOfFormat(text)) {
+      try {
+        LocalDateTime time =
+            LocalDateTime.of(
+                digits(text, 0, 4),
+                digits(text, 5, 7),
+                digits(text, 8, 10),
+                digits(text, 11, 13),
+                digits(text, 14, 16),
+                digits(text, 17, 19),
+                digits(text, 20, 23) * 1_000_000);
+        return time.toEpochSecond(ZoneOffset.UTC) * 1000 + time.getNano() / 1_000_000;
+      } catch (DateTimeException e) {
+        return null;
+      }
+    }
     try {
       return OffsetDateTime.parse(text).toInstant().toEpochMilli();
     } catch (DateTimeParseException e) {
       return null;
     }
+  }
+
+  /** `dddd-dd-ddTdd:dd:dd.dddZ` */
+  private static boolean hasShapeOfFormat(String text) {
+    for (int i = 0; i < 24; i++) {
+      char c = text.charAt(i);
+      boolean ok =
+          switch (i) {
+            case 4, 7 -> c == '-';
+            case 10 -> c == 'T';
+            case 13, 16 -> c == ':';
+            case 19 -> c == '.';
+            case 23 -> c == 'Z';
+            default -> c >= '0' && c <= '9';
+          };
+      if (!ok) return false;
+    }
+    return true;
+  }
+
+  private static int digits(String text, int from, int to) {
+    int n = 0;
+    for (int i = from; i < to; i++) n = n * 10 + (text.charAt(i) - '0');
+    return n;
   }
 }

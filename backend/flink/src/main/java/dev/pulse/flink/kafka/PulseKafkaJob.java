@@ -10,7 +10,6 @@ import dev.pulse.flink.segments.SegmentDefinition;
 import dev.pulse.flink.segments.SegmentDefinitions;
 import java.io.File;
 import java.net.URL;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -83,6 +82,7 @@ public final class PulseKafkaJob {
   /** The job, ready to execute. */
   public static StreamExecutionEnvironment build(KafkaJobConfig config) throws Exception {
     Configuration flink = new Configuration();
+    flink.set(PipelineOptions.OBJECT_REUSE, PulseTopology.OBJECT_REUSE);
     if (config.cluster() != null) {
       // A session cluster (a JobManager and TaskManagers in JVMs of their own): it keeps the job
       // running and restarts it from its last checkpoint when a TaskManager is lost.
@@ -122,15 +122,16 @@ public final class PulseKafkaJob {
     // a network buffer and every checkpoint wait for a barrier alignment (measured slower).
     List<String> topics = new ArrayList<>(EVENT_TOPICS);
     topics.add(DELETIONS_TOPIC);
+    Map<String, List<SegmentDefinition>> segments = segments(config);
     SingleOutputStreamOperator<StreamItem> items =
         env.fromSource(source(config, topics), WatermarkStrategy.noWatermarks(), "pulse.events.*")
             .uid("events-source")
-            .process(new ReadEvents())
+            .process(new ReadEvents(segments))
             .name("read events and deletions (bad records to pulse.dlq)")
             .uid("read-events");
 
-    PulseTopology.Outputs outputs =
-        PulseTopology.build(items, segments(config), config.tickMs(), Duration.ofDays(7));
+    PulseTopology.SegmentOutputs outputs =
+        PulseTopology.segments(items, segments, config.tickMs());
     outputs
         .changes()
         .sinkTo(

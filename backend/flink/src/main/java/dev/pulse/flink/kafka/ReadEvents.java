@@ -3,6 +3,9 @@ package dev.pulse.flink.kafka;
 import dev.pulse.flink.engine.StreamItem;
 import dev.pulse.flink.event.EventReader;
 import dev.pulse.flink.event.IsoTime;
+import dev.pulse.flink.segments.SegmentDefinition;
+import java.util.List;
+import java.util.Map;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
@@ -10,13 +13,20 @@ import org.apache.flink.util.OutputTag;
 /**
  * Reads each record as an event; one that does not parse or validate becomes a dead letter on
  * {@link #DEAD_LETTERS} and the stream goes on (a poison record never stops the job). Records of
- * `pulse.deletions` are read as deletions ({@link ReadDeletions}).
+ * `pulse.deletions` are read as deletions ({@link ReadDeletions}). Events are met with their
+ * customer's segment rules here ({@link EventReader}), where the records are read.
  */
 final class ReadEvents extends ProcessFunction<EventRecord, StreamItem> {
   static final OutputTag<DeadLetter> DEAD_LETTERS = new OutputTag<>("dead-letters") {};
 
   /** Longest record text a dead letter keeps (Kafka's default largest message). */
   private static final int MAX_RAW_CHARS = 1024 * 1024;
+
+  private final Map<String, List<SegmentDefinition>> segments;
+
+  ReadEvents(Map<String, List<SegmentDefinition>> segments) {
+    this.segments = segments;
+  }
 
   @Override
   public void processElement(EventRecord record, Context context, Collector<StreamItem> out) {
@@ -25,7 +35,7 @@ final class ReadEvents extends ProcessFunction<EventRecord, StreamItem> {
       if (forget != null) out.collect(forget);
       return;
     }
-    EventReader.Read read = EventReader.read(record.value());
+    EventReader.Read read = EventReader.read(record.value(), segments);
     if (read.event() != null) {
       out.collect(StreamItem.of(read.event()));
       return;

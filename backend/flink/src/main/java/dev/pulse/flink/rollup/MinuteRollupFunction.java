@@ -1,6 +1,5 @@
 package dev.pulse.flink.rollup;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pulse.flink.event.IsoTime;
 import dev.pulse.flink.event.PulseEvent;
 import java.util.HashMap;
@@ -22,7 +21,6 @@ import org.apache.flink.util.Collector;
  */
 public final class MinuteRollupFunction
     extends KeyedProcessFunction<Tuple2<String, Long>, PulseEvent, MinuteRollup> {
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   private transient MapState<String, Long> events;
   private transient MapState<String, Long> pages;
@@ -60,8 +58,7 @@ public final class MinuteRollupFunction
       sessionCount.update(count(sessionCount) + 1);
     }
     if (event.eventType().equals("page_view")) {
-      String page = PagePath.of(JSON.readTree(event.json()));
-      if (!page.isEmpty()) increment(pages, page);
+      if (!event.pagePath().isEmpty()) increment(pages, event.pagePath());
     }
     Tuple2<String, Long> key = context.getCurrentKey();
     out.collect(

@@ -3,7 +3,6 @@ package dev.pulse.flink.segments;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.IntNode;
 import com.fasterxml.jackson.databind.node.MissingNode;
-import dev.pulse.flink.event.PulseEvent;
 import java.util.Map;
 import java.util.regex.Pattern;
 
@@ -17,13 +16,13 @@ public final class RuleMatch {
 
   private RuleMatch() {}
 
-  /** {@code document} is the event as JSON; it is read only when the rule has conditions. */
-  public static boolean matches(SegmentRule rule, PulseEvent event, EventDocument document) {
-    if (rule.eventType() != null && !rule.eventType().equals(event.eventType())) return false;
-    if (rule.eventName() != null && !rule.eventName().equals(event.eventName())) return false;
+  /** Whether the event (its type, its name and the whole event as JSON) meets {@code rule}. */
+  public static boolean matches(SegmentRule rule, String eventType, String eventName, JsonNode event) {
+    if (rule.eventType() != null && !rule.eventType().equals(eventType)) return false;
+    if (rule.eventName() != null && !rule.eventName().equals(eventName)) return false;
     if (rule.where() == null) return true;
     for (Map.Entry<String, JsonNode> entry : rule.where().entrySet()) {
-      if (!conditionHolds(entry.getValue(), valueAt(document.root(), entry.getKey()))) return false;
+      if (!conditionHolds(entry.getValue(), valueAt(event, entry.getKey()))) return false;
     }
     return true;
   }

@@ -43,14 +43,16 @@ public final class VectorRunner {
     Map<String, List<SegmentDefinition>> segments =
         SegmentDefinitions.read(input.path("segments"));
     List<StreamItem> items = new ArrayList<>();
-    for (JsonNode item : input.path("items")) items.add(toItem(item));
+    for (JsonNode item : input.path("items")) items.add(toItem(item, segments));
 
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
     env.setParallelism(parallelism);
+    if (PulseTopology.OBJECT_REUSE) env.getConfig().enableObjectReuse();
     // One source instance reads the steps in order; keyBy keeps each customer's order from there.
     DataStream<StreamItem> stream =
         env.fromData(items, TypeInformation.of(StreamItem.class)).setParallelism(1);
-    PulseTopology.Outputs outputs = PulseTopology.build(stream, segments, 0, Duration.ofDays(7));
+    PulseTopology.SegmentOutputs outputs = PulseTopology.segments(stream, segments, 0);
+    PulseTopology.RollupOutputs rollups = PulseTopology.rollups(stream, Duration.ofDays(7));
 
     VectorResults results = new VectorResults(segments);
     DataStream<String> tagged =
@@ -60,21 +62,21 @@ public final class VectorRunner {
             .union(
                 outputs.links().map(link -> "link\t" + Json.write(link)),
                 outputs.memberEnds().map(end -> "member\t" + Json.write(end)),
-                outputs.firstSeen().map(event -> "event\t" + event.customerId()),
-                outputs.rollups().map(rollup -> "rollup\t" + Json.write(rollup)));
+                rollups.firstSeen().map(event -> "event\t" + event.customerId()),
+                rollups.rollups().map(rollup -> "rollup\t" + Json.write(rollup)));
     try (CloseableIterator<String> collected = tagged.executeAndCollect("pulse vectors")) {
       while (collected.hasNext()) results.add(collected.next());
     }
     System.out.println(Json.write(results.toJson()));
   }
 
-  private static StreamItem toItem(JsonNode item) {
+  private static StreamItem toItem(JsonNode item, Map<String, List<SegmentDefinition>> segments) {
     if (item.has("tick")) {
       Long at = IsoTime.parse(item.get("tick").asText());
       if (at == null) throw new IllegalArgumentException("bad tick " + item);
       return StreamItem.tick(item.path("customer_id").asText(), at);
     }
-    EventReader.Read read = EventReader.fromNode((ObjectNode) item.get("event"));
+    EventReader.Read read = EventReader.fromNode((ObjectNode) item.get("event"), segments);
     if (read.error() != null) throw new IllegalArgumentException(read.error() + ": " + item);
     return StreamItem.of(read.event());
   }
