@@ -22,9 +22,11 @@ export {
   SIGNATURE_HEADER,
   SIGNATURE_TOLERANCE_SECONDS,
   signBody,
+  signedBody,
   verifyBody,
   hmacHex,
   type SignatureCheck,
+  type SignedBody,
 } from './signature';
 export type {
   Condition,

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { hmacHex, signBody, verifyBody, SIGNATURE_TOLERANCE_SECONDS } from './signature';
+import {
+  hmacHex,
+  signBody,
+  signedBody,
+  verifyBody,
+  SIGNATURE_TOLERANCE_SECONDS,
+} from './signature';
 
 describe('batch signatures', () => {
   const secret = 'test-secret';
@@ -9,6 +15,15 @@ describe('batch signatures', () => {
   it('verifies a signature made with the same secret and body', async () => {
     const header = await signBody(secret, body, now);
     expect(await verifyBody(secret, header, body, now + 1)).toEqual({ ok: true });
+  });
+
+  it('signs and encodes a body in one pass, as signBody signs it', async () => {
+    const text = '{"events":[{"event_name":"café ☕ 𝄞"}]}';
+    const { signature, bytes } = await signedBody(secret, text, now);
+    expect(signature).toBe(await signBody(secret, text, now));
+    expect(new TextDecoder().decode(bytes)).toBe(text);
+    expect(bytes.byteLength).toBe(new TextEncoder().encode(text).byteLength);
+    expect(await verifyBody(secret, signature, text, now)).toEqual({ ok: true });
   });
 
   it('refuses a forged body, another secret, a missing or malformed header', async () => {

@@ -26,12 +26,20 @@ function hmacKey(secret: string): Promise<CryptoKey> {
   return key;
 }
 
-/** Lower-case hex HMAC-SHA256 of `message` under `secret` (WebCrypto; Workers and Node). */
-export async function hmacHex(secret: string, message: string): Promise<string> {
-  const mac = await crypto.subtle.sign('HMAC', await hmacKey(secret), encoder.encode(message));
+/** `text` as UTF-8; TextEncoder always returns a fresh, unshared ArrayBuffer. */
+const utf8 = (text: string) => encoder.encode(text) as Uint8Array<ArrayBuffer>;
+
+/** Lower-case hex HMAC-SHA256 of the UTF-8 bytes `message` under `secret`. */
+async function hmacHexOfBytes(secret: string, message: Uint8Array<ArrayBuffer>): Promise<string> {
+  const mac = await crypto.subtle.sign('HMAC', await hmacKey(secret), message);
   let hex = '';
   for (const byte of new Uint8Array(mac)) hex += byte.toString(16).padStart(2, '0');
   return hex;
+}
+
+/** Lower-case hex HMAC-SHA256 of `message` under `secret` (WebCrypto; Workers and Node). */
+export function hmacHex(secret: string, message: string): Promise<string> {
+  return hmacHexOfBytes(secret, utf8(message));
 }
 
 /** The signature header value for `body`, made at `nowSeconds`. */
@@ -40,7 +48,37 @@ export async function signBody(
   body: string,
   nowSeconds = Math.floor(Date.now() / 1000),
 ): Promise<string> {
-  return `t=${nowSeconds},v1=${await hmacHex(secret, `${nowSeconds}.${body}`)}`;
+  return (await signedBody(secret, body, nowSeconds)).signature;
+}
+
+/** A body ready to send: its UTF-8 bytes and its signature header value. */
+export interface SignedBody {
+  /** The `X-Pulse-Signature` header value, as `signBody` makes it. */
+  signature: string;
+  /** `body` as UTF-8, to send as it is. */
+  bytes: Uint8Array<ArrayBuffer>;
+}
+
+/**
+ * Signs `body` and encodes it for sending in one pass: the signed message is `<t>.<body>`, so
+ * its UTF-8 encoding ends with the body's, and the bytes sent are a view of it. A batch of
+ * tens of kilobytes is encoded once instead of twice (once to sign, once by `fetch`).
+ *
+ * @example
+ * const { signature, bytes } = await signedBody(secret, JSON.stringify(batch));
+ * await fetch(url, { method: 'POST', headers: { [SIGNATURE_HEADER]: signature }, body: bytes });
+ */
+export async function signedBody(
+  secret: string,
+  body: string,
+  nowSeconds = Math.floor(Date.now() / 1000),
+): Promise<SignedBody> {
+  const prefix = `${nowSeconds}.`; // ASCII: as many bytes as characters
+  const message = utf8(prefix + body);
+  return {
+    signature: `t=${nowSeconds},v1=${await hmacHexOfBytes(secret, message)}`,
+    bytes: message.subarray(prefix.length),
+  };
 }
 
 export type SignatureCheck =

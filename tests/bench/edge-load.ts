@@ -45,6 +45,9 @@ export function jsonLimit(bodies: string[], eventsPerBody: number, ms = 2000): n
 
 export interface LoadResult {
   eventsPerSecond: number;
+  /** Events answered 200, over `seconds` of wall time. */
+  events: number;
+  seconds: number;
   requests: number;
   failed: number;
   p50: number;
@@ -88,6 +91,8 @@ export async function load(
   const elapsed = (performance.now() - t0) / 1000;
   return {
     eventsPerSecond: (ok * eventsPerBody) / elapsed,
+    events: ok * eventsPerBody,
+    seconds: elapsed,
     requests: latencies.length,
     failed,
     p50: percentile(latencies, 50),

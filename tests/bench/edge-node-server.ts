@@ -1,14 +1,19 @@
 /**
  * The Node edge for the benchmark, in its own process: real app, real validation and
- * enrichment, with a sink that only counts, so the figure is the edge's own work. The parent
- * asks for the events counted and the CPU time spent between 'start' and 'stop'.
+ * enrichment. With INGEST_URL set its sink is the Workers edge's (`createHttpIngestSink`:
+ * serialise, sign, POST to ingest), so it does the same work per batch as the Worker; without,
+ * a sink that only counts, so the figure is the edge's work before the sink. Prints `{ url }`
+ * on stdout when listening; the parent reads this process's CPU time from `/proc`.
  */
+import type { Sink } from '@pulse/contract';
 import { startNodeEdge } from '../../edge/src/adapters/node';
 import { createMemoryConfigStore } from '../../edge/src/config/memory-config-store';
+import { createHttpIngestSink } from '../../edge/src/sinks/http-ingest-sink';
 
-let events = 0;
-let cpu = process.cpuUsage();
-let counted = 0;
+const ingestUrl = process.env.INGEST_URL;
+const sink: Sink = ingestUrl
+  ? createHttpIngestSink({ url: ingestUrl, secret: process.env.INGEST_SECRET ?? '' })
+  : { write: async () => {} };
 const edge = await startNodeEdge({
   port: 0,
   config: createMemoryConfigStore({
@@ -19,16 +24,7 @@ const edge = await startNodeEdge({
       routing: 'new',
     },
   }),
-  sink: { write: async (batch) => void (events += batch.events.length) },
+  sink,
   ipSaltSecret: 'bench-salt',
 });
 process.stdout.write(`${JSON.stringify({ url: edge.url })}\n`);
-process.on('message', (message) => {
-  if (message === 'start') {
-    cpu = process.cpuUsage();
-    counted = events;
-  } else {
-    const used = process.cpuUsage(cpu);
-    process.send?.({ events: events - counted, cpuSeconds: (used.user + used.system) / 1e6 });
-  }
-});

@@ -1,10 +1,10 @@
-import { SIGNATURE_HEADER, signBody, type Sink, type SinkBatch } from '@pulse/contract';
+import { SIGNATURE_HEADER, signedBody, type Sink, type SinkBatch } from '@pulse/contract';
 
 /** Options of {@link createHttpIngestSink}. */
 export interface HttpIngestSinkOptions {
   /** Backend ingest endpoint, e.g. `https://ingest.internal/internal/ingest`. */
   url: string;
-  /** Shared secret of the HMAC signature (contract `signBody`). */
+  /** Shared secret of the HMAC signature (contract `signedBody`). */
   secret: string;
   /** @default globalThis.fetch */
   fetch?: typeof fetch;
@@ -26,16 +26,14 @@ export function createHttpIngestSink(options: HttpIngestSinkOptions): Sink {
   const { url, secret, fetch: fetchImpl = globalThis.fetch, timeoutMs = 10_000 } = options;
   return {
     async write(batch: SinkBatch) {
-      const body = JSON.stringify(batch);
+      // The batch is encoded to UTF-8 once, for the signature and the request alike.
+      const { signature, bytes } = await signedBody(secret, JSON.stringify(batch));
       let response: Response;
       try {
         response = await fetchImpl(url, {
           method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            [SIGNATURE_HEADER]: await signBody(secret, body),
-          },
-          body,
+          headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signature },
+          body: bytes,
           signal: AbortSignal.timeout(timeoutMs),
         });
       } catch (error) {
