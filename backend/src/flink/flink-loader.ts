@@ -15,20 +15,17 @@ import type { KafkaConsumerStatus } from '../processor/kafka-processor';
 import type { ProcessedBatch } from '../processor/processor';
 import { isolatePoison } from '../processor/isolate-poison';
 import {
+  EVENT_RECORD,
   failureReason,
   quarantined,
-  readEventRecord,
+  readRecord,
   sendDeadLetters,
+  type RecordShape,
   type RecordSource,
 } from '../processor/quarantine';
 import { emptyStateChanges, type StateStore } from '../state/state-store';
 import type { Warehouse } from '../warehouse/warehouse';
-import {
-  OUTPUT_RECORDS,
-  OUTPUT_TOPICS,
-  readOutputRecord,
-  type OutputRecord,
-} from './output-records';
+import { OUTPUT_RECORDS, OUTPUT_TOPICS } from './output-records';
 
 export interface FlinkLoaderOptions {
   brokers: string[];
@@ -203,9 +200,9 @@ export async function startFlinkLoader(options: FlinkLoaderOptions): Promise<Fli
         source: { topic, partition, offset: message.offset },
       }));
       /** The records of an output topic that read; the others go to the dead letters. */
-      const readAll = <T>(shape: OutputRecord<T>) =>
+      const readAll = <T>(shape: RecordShape<T>) =>
         records.flatMap((record) => {
-          const read = readOutputRecord(shape, record.text, record.key, record.source);
+          const read = readRecord(shape, record.text, record.key, record.source);
           if ('quarantine' in read) letters.push(read.quarantine);
           return 'value' in read ? [{ ...record, value: read.value }] : [];
         });
@@ -226,8 +223,8 @@ export async function startFlinkLoader(options: FlinkLoaderOptions): Promise<Fli
       } else {
         // Flink quarantined the records that are not events itself: the warehouse leaves them out.
         const events = records.flatMap((record) => {
-          const read = readEventRecord(record.text, record.key, record.source);
-          return 'event' in read ? [{ ...record, value: read.event }] : [];
+          const read = readRecord(EVENT_RECORD, record.text, record.key, record.source);
+          return 'value' in read ? [{ ...record, value: read.value }] : [];
         });
         await loadAll(events, loadEvents);
       }

@@ -2,14 +2,13 @@ import { z } from 'zod';
 import {
   isCustomerId,
   isOpaqueId,
-  type DeadLetter,
   type IdentityLink,
   type MemberEnd,
   type SegmentChange,
 } from '@pulse/contract';
-import { describeIssues, SEGMENT_ID_PATTERN } from '@pulse/contract/schema';
+import { SEGMENT_ID_PATTERN } from '@pulse/contract/schema';
 import { TOPICS } from '../kafka/topics';
-import { quarantined, type RecordSource } from '../processor/quarantine';
+import type { RecordShape } from '../processor/quarantine';
 
 /**
  * The records the Flink job writes and its loader reads, each checked against its shape and
@@ -47,14 +46,8 @@ const memberEndSchema = z.object({
   clock: isoTime,
 });
 
-/** A record's shape, and its name in a dead letter's reason. */
-export interface OutputRecord<T> {
-  schema: z.ZodType<T>;
-  name: string;
-}
-
 /** The job's output topics, each with its record's shape. */
-const shape = <T>(schema: z.ZodType<T>, name: string): OutputRecord<T> => ({ schema, name });
+const shape = <T>(schema: z.ZodType<T>, name: string): RecordShape<T> => ({ schema, name });
 
 export const OUTPUT_RECORDS = {
   [TOPICS.segments]: shape<SegmentChange>(changeSchema, 'segment change'),
@@ -62,23 +55,4 @@ export const OUTPUT_RECORDS = {
   [TOPICS.memberships]: shape<MemberEnd>(memberEndSchema, 'membership end'),
 };
 
-export const OUTPUT_TOPICS = [TOPICS.segments, TOPICS.identity, TOPICS.memberships];
-
-/** A record of an output topic read against that topic's shape, or the dead letter of it. */
-export function readOutputRecord<T>(
-  record: OutputRecord<T>,
-  text: string,
-  key: string | null,
-  source: RecordSource,
-): { value: T } | { quarantine: DeadLetter } {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return { quarantine: quarantined(text, key, source, 'the record is not JSON') };
-  }
-  const parsed = record.schema.safeParse(json);
-  if (parsed.success) return { value: parsed.data };
-  const reason = `the record is not a valid ${record.name}: ${describeIssues(parsed.error)}`;
-  return { quarantine: quarantined(text, key, source, reason) };
-}
+export const OUTPUT_TOPICS = Object.keys(OUTPUT_RECORDS);

@@ -3,7 +3,7 @@ import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { EVENT_TYPES, type DeadLetter, type PulseEvent } from '@pulse/contract';
 import { TOPICS } from './topics';
 import { kafkaBrokers } from './brokers';
-import { readEventRecord } from '../processor/quarantine';
+import { EVENT_RECORD, readRecord } from '../processor/quarantine';
 import type { KafkaPosition, KafkaWitness } from '../warehouse/reconcile';
 import type { Warehouse, WitnessedRecord } from '../warehouse/warehouse';
 import { logError } from '../log';
@@ -101,9 +101,9 @@ function eventRecord(
   text: string,
   at: { topic: string; partition: number; offset: string },
 ): WitnessedRecord | null {
-  const read = readEventRecord(text, null, at);
-  if (!('event' in read)) return null;
-  const { customer_id, event_id, event_type, timestamp } = read.event;
+  const read = readRecord(EVENT_RECORD, text, null, at);
+  if (!('value' in read)) return null;
+  const { customer_id, event_id, event_type, timestamp } = read.value;
   return { customer_id, event_id, event_type, timestamp, ...at, quarantined: 0 };
 }
 
@@ -231,12 +231,12 @@ async function readAt(
           while (at < offsets.length && offsets[at]! < offset) at++;
           if (offsets[at] === offset) {
             at++;
-            const read = readEventRecord(message.value?.toString() ?? '', null, {
+            const read = readRecord(EVENT_RECORD, message.value?.toString() ?? '', null, {
               topic: batch.topic,
               partition: batch.partition,
               offset: message.offset,
             });
-            if ('event' in read) events.push(read.event);
+            if ('value' in read) events.push(read.value);
           }
           next.set(key, at);
           if (at === offsets.length) {

@@ -3,7 +3,13 @@ import { EVENT_TYPES, traceIdOf, type DeadLetter, type PulseEvent } from '@pulse
 import { TOPICS } from '../kafka/topics';
 import { groupCommitIsolating } from './isolate-poison';
 import type { Processor } from './processor';
-import { failureReason, quarantined, readEventRecord, sendDeadLetters } from './quarantine';
+import {
+  EVENT_RECORD,
+  failureReason,
+  quarantined,
+  readRecord,
+  sendDeadLetters,
+} from './quarantine';
 import { log, logError } from '../log';
 import { kafkaBrokers } from '../kafka/brokers';
 import { createTracing, type Tracing } from '../tracing/tracing';
@@ -139,13 +145,13 @@ export async function startKafkaProcessor(options: KafkaProcessorOptions): Promi
         if (traceparent && traceIdOf(traceparent)) parents.add(traceparent);
         const key = message.key?.toString() ?? null;
         const source = { topic: batch.topic, partition: batch.partition, offset: message.offset };
-        const read = readEventRecord(message.value?.toString() ?? '', key, source);
+        const read = readRecord(EVENT_RECORD, message.value?.toString() ?? '', key, source);
         if ('quarantine' in read) {
           letters.push(read.quarantine);
           continue;
         }
-        events.push(read.event);
-        sources.set(read.event, { key, offset: message.offset });
+        events.push(read.value);
+        sources.set(read.value, { key, offset: message.offset });
       }
       const attributes = {
         'messaging.destination.name': batch.topic,

@@ -1,6 +1,7 @@
 import type { DeadLetter, PulseEvent, SinkBatch } from '@pulse/contract';
 import { describeIssues, pulseEventSchema } from '@pulse/contract/schema';
 import type { Producer } from 'kafkajs';
+import type { z } from 'zod';
 import { TOPICS } from '../kafka/topics';
 import type { OutboxEntry } from '../state/state-store';
 
@@ -20,28 +21,39 @@ const customerOfKey = (key: string | null): string => {
   return customer || 'unknown';
 };
 
+/** What a consumed record must be: a schema, and the record's name in a dead letter's reason. */
+export interface RecordShape<T> {
+  schema: z.ZodType<T>;
+  name: string;
+}
+
+/** The records of `pulse.events.*`: the contract's event. */
+export const EVENT_RECORD: RecordShape<PulseEvent> = {
+  schema: pulseEventSchema as z.ZodType<PulseEvent>,
+  name: 'event',
+};
+
 /**
- * A consumed record read as an event: parsed and validated with the contract schema (the
- * consumer is a trust boundary too: whatever is in Kafka may not have come from ingest).
+ * A consumed record read as `shape` says: parsed and validated with its schema (a consumer is a
+ * trust boundary too: whatever is in Kafka may not have come from ingest or from the job).
  * Anything else is answered as the dead letter that quarantines it.
  */
-export function readEventRecord(
+export function readRecord<T>(
+  shape: RecordShape<T>,
   text: string,
   key: string | null,
   source: RecordSource,
-): { event: PulseEvent } | { quarantine: DeadLetter } {
+): { value: T } | { quarantine: DeadLetter } {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
     return { quarantine: quarantined(text, key, source, 'the record is not JSON') };
   }
-  const parsed = pulseEventSchema.safeParse(json);
-  if (!parsed.success) {
-    const reason = `the record is not a valid event: ${describeIssues(parsed.error)}`;
-    return { quarantine: quarantined(text, key, source, reason) };
-  }
-  return { event: parsed.data as PulseEvent };
+  const parsed = shape.schema.safeParse(json);
+  if (parsed.success) return { value: parsed.data };
+  const reason = `the record is not a valid ${shape.name}: ${describeIssues(parsed.error)}`;
+  return { quarantine: quarantined(text, key, source, reason) };
 }
 
 /** The dead letter of a record that failed: code `quarantined`, the reason, the raw record. */
