@@ -200,10 +200,13 @@ describe.skipIf(skip)('the Flink Kafka job', () => {
     },
   );
 
-  it('quarantines every record that is not an event to pulse.dlq, as the TS processor does, and goes on', () => {
-    const letters = [...readers.get(TOPICS.dlq)!.byKey.values()]
+  const lettersRead = () =>
+    [...readers.get(TOPICS.dlq)!.byKey.values()]
       .flat()
       .map((text) => JSON.parse(text) as DeadLetter);
+
+  it('quarantines every record that is not an event to pulse.dlq, as the TS processor does, and goes on', () => {
+    const letters = lettersRead().filter((letter) => letter.source?.topic !== TOPICS.deletions);
     expect(letters.map((letter) => letter.raw).sort()).toEqual([...probes].sort());
     for (const letter of letters) {
       expect(letter).toMatchObject({
@@ -216,5 +219,37 @@ describe.skipIf(skip)('the Flink Kafka job', () => {
       expect(letter.source?.offset).toMatch(/^\d+$/);
       expect(String(letter.raw)).toContain(letter.customer_id);
     }
+  });
+
+  it('quarantines a record of pulse.deletions that is not a deletion, with its reason', async () => {
+    const customer = 'fkafka_deletions';
+    const records = [
+      'not json {',
+      JSON.stringify({ customer_id: customer }),
+      JSON.stringify({ customer_id: customer, id: 'u'.repeat(201) }),
+      JSON.stringify({ customer_id: 42, id: 'u1' }),
+    ];
+    await producer.send({
+      topic: TOPICS.deletions,
+      messages: records.map((value) => ({ key: customer, value })),
+    });
+    const letters = () =>
+      lettersRead().filter((letter) => letter.source?.topic === TOPICS.deletions);
+    await waitUntil(
+      () => `4 dead letters of ${TOPICS.deletions} (job log:\n${job.log().slice(-3000)})`,
+      async () => letters().length >= 4,
+      60_000,
+    );
+    expect(letters().map((letter) => [letter.raw, letter.message])).toEqual([
+      [records[0], 'the record is not JSON'],
+      ...records
+        .slice(1)
+        .map((raw) => [
+          raw,
+          'the record is not a valid deletion: customer_id and id must be strings of 1 to 200 characters',
+        ]),
+    ]);
+    for (const letter of letters())
+      expect(letter).toMatchObject({ customer_id: customer, code: 'quarantined', event_id: null });
   });
 });

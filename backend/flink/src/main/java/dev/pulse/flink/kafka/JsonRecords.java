@@ -25,6 +25,15 @@ final class JsonRecords<T> implements KafkaRecordSerializationSchema<T> {
     this.headers = headers;
   }
 
+  String topic() {
+    return topic;
+  }
+
+  /** The record key of {@code value}. */
+  String keyOf(T value) {
+    return key.apply(value);
+  }
+
   @Override
   public ProducerRecord<byte[], byte[]> serialize(T value, KafkaSinkContext context, Long timestamp) {
     ProducerRecord<byte[], byte[]> record =

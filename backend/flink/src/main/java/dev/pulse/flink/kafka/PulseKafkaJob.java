@@ -18,6 +18,7 @@ import java.util.Properties;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.DeploymentOptions;
@@ -132,36 +133,30 @@ public final class PulseKafkaJob {
 
     PulseTopology.SegmentOutputs outputs =
         PulseTopology.segments(items, segments, config.tickMs());
-    outputs
-        .changes()
-        .sinkTo(
-            sink(
-                config,
-                "segments",
-                new JsonRecords<SegmentChange>(
-                    SEGMENTS_TOPIC, c -> c.customerId() + ":" + c.id(), c -> Map.of())))
-        .name(SEGMENTS_TOPIC)
-        .uid("segments-sink");
-    outputs
-        .links()
-        .sinkTo(
-            sink(
-                config,
-                "identity",
-                new JsonRecords<IdentityLink>(
-                    IDENTITY_TOPIC, l -> l.customerId() + ":" + l.sourceId(), l -> Map.of())))
-        .name(IDENTITY_TOPIC)
-        .uid("identity-sink");
-    outputs
-        .memberEnds()
-        .sinkTo(
-            sink(
-                config,
-                "memberships",
-                new JsonRecords<MemberEnd>(
-                    MEMBERSHIPS_TOPIC, m -> m.customerId() + ":" + m.id(), m -> Map.of())))
-        .name(MEMBERSHIPS_TOPIC)
-        .uid("memberships-sink");
+    // The outputs are written by sinks of their own, keyed by the record key: their JSON and the
+    // Kafka producer's work leave the customer's operator (one slot for a customer, however
+    // large) for every slot, and each key's records keep their order through one sink instance.
+    writeKeyed(
+        outputs.changes(),
+        config,
+        "segments",
+        new JsonRecords<SegmentChange>(
+            SEGMENTS_TOPIC, c -> c.customerId() + ":" + c.id(), c -> Map.of()),
+        "segments-sink");
+    writeKeyed(
+        outputs.links(),
+        config,
+        "identity",
+        new JsonRecords<IdentityLink>(
+            IDENTITY_TOPIC, l -> l.customerId() + ":" + l.sourceId(), l -> Map.of()),
+        "identity-sink");
+    writeKeyed(
+        outputs.memberEnds(),
+        config,
+        "memberships",
+        new JsonRecords<MemberEnd>(
+            MEMBERSHIPS_TOPIC, m -> m.customerId() + ":" + m.id(), m -> Map.of()),
+        "memberships-sink");
     DataStream<DeadLetter> letters = items.getSideOutput(ReadEvents.DEAD_LETTERS);
     letters
         .sinkTo(
@@ -198,6 +193,16 @@ public final class PulseKafkaJob {
   }
 
   /** A transactional sink: its writes commit with the checkpoint that covers them. */
+  /** Writes {@code stream} to its topic through a sink keyed by each record's Kafka key. */
+  private static <T> void writeKeyed(
+      DataStream<T> stream, KafkaJobConfig config, String name, JsonRecords<T> records, String uid) {
+    stream
+        .keyBy(records::keyOf, Types.STRING)
+        .sinkTo(sink(config, name, records))
+        .name(records.topic())
+        .uid(uid);
+  }
+
   private static <T> KafkaSink<T> sink(
       KafkaJobConfig config, String name, JsonRecords<T> records) {
     Properties producer = new Properties();

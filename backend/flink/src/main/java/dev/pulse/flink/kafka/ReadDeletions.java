@@ -3,42 +3,40 @@ package dev.pulse.flink.kafka;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.pulse.flink.Json;
 import dev.pulse.flink.engine.StreamItem;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Reads `pulse.deletions`, the profiles deleted through the profile API
  * ({@code {"customer_id", "id"}}, written by the backend with the Flink engine), as items that
  * make the customer's operator forget the profile. The backend writes these records, not clients;
- * one of another shape is skipped and logged, never stopping the job.
+ * one of another shape is quarantined to `pulse.dlq` with its reason, as a record of the events'
+ * topics that is not an event is ({@link ReadEvents}), never stopping the job.
  */
 final class ReadDeletions {
-  private static final Logger LOG = LoggerFactory.getLogger(ReadDeletions.class);
   /** The contract's longest id (contract/src/limits.ts, maxIdLength). */
   private static final int MAX_ID_LENGTH = 200;
 
+  /** The item that forgets a profile, or the reason a record is not a deletion. One is set. */
+  record Read(StreamItem item, String error) {}
+
   private ReadDeletions() {}
 
-  /** The item that forgets the profile a record names, or null (skipped and logged). */
-  static StreamItem read(EventRecord record) {
-    String customer = null;
-    String id = null;
+  static Read read(EventRecord record) {
+    JsonNode node;
     try {
-      JsonNode node = Json.MAPPER.readTree(record.value());
-      customer = text(node, "customer_id");
-      id = text(node, "id");
+      node = Json.MAPPER.readTree(record.value());
     } catch (Exception e) {
-      // not JSON: skipped below
+      return new Read(null, "the record is not JSON");
     }
+    String customer = text(node, "customer_id");
+    String id = text(node, "id");
     if (customer == null || id == null) {
-      LOG.warn(
-          "skipped a record of {} at {}/{}: not a deletion",
-          record.topic(),
-          record.partition(),
-          record.offset());
-      return null;
+      return new Read(
+          null,
+          "the record is not a valid deletion: customer_id and id must be strings of 1 to "
+              + MAX_ID_LENGTH
+              + " characters");
     }
-    return StreamItem.forget(customer, id);
+    return new Read(StreamItem.forget(customer, id), null);
   }
 
   private static String text(JsonNode node, String field) {

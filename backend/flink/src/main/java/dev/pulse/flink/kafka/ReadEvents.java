@@ -11,10 +11,10 @@ import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
 /**
- * Reads each record as an event; one that does not parse or validate becomes a dead letter on
- * {@link #DEAD_LETTERS} and the stream goes on (a poison record never stops the job). Records of
- * `pulse.deletions` are read as deletions ({@link ReadDeletions}). Events are met with their
- * customer's segment rules here ({@link EventReader}), where the records are read.
+ * Reads each record as an event, and records of `pulse.deletions` as deletions ({@link
+ * ReadDeletions}); one that does not parse or validate becomes a dead letter on {@link
+ * #DEAD_LETTERS} and the stream goes on (a poison record never stops the job). Events are met
+ * with their customer's segment rules here ({@link EventReader}), where the records are read.
  */
 final class ReadEvents extends ProcessFunction<EventRecord, StreamItem> {
   static final OutputTag<DeadLetter> DEAD_LETTERS = new OutputTag<>("dead-letters") {};
@@ -31,15 +31,17 @@ final class ReadEvents extends ProcessFunction<EventRecord, StreamItem> {
   @Override
   public void processElement(EventRecord record, Context context, Collector<StreamItem> out) {
     if (PulseKafkaJob.DELETIONS_TOPIC.equals(record.topic())) {
-      StreamItem forget = ReadDeletions.read(record);
-      if (forget != null) out.collect(forget);
+      ReadDeletions.Read read = ReadDeletions.read(record);
+      if (read.item() != null) out.collect(read.item());
+      else quarantine(record, read.error(), context);
       return;
     }
     EventReader.Read read = EventReader.read(record.value(), segments);
-    if (read.event() != null) {
-      out.collect(StreamItem.of(read.event()));
-      return;
-    }
+    if (read.event() != null) out.collect(StreamItem.of(read.event()));
+    else quarantine(record, read.error(), context);
+  }
+
+  private static void quarantine(EventRecord record, String reason, Context context) {
     String raw = record.value();
     context.output(
         DEAD_LETTERS,
@@ -48,7 +50,7 @@ final class ReadEvents extends ProcessFunction<EventRecord, StreamItem> {
             -1,
             null,
             "quarantined",
-            read.error(),
+            reason,
             raw.length() > MAX_RAW_CHARS ? raw.substring(0, MAX_RAW_CHARS) : raw,
             IsoTime.format(System.currentTimeMillis()),
             new DeadLetter.Source(
