@@ -209,6 +209,11 @@ export const NODE_EDGE_ENV = {
     .url()
     .optional()
     .describe('Base URL of the backend’s decide; default: INGEST_URL’s origin'),
+  DECIDE_CACHE_MS: wholeNumber
+    .default(0)
+    .describe(
+      'Serve decide from the edge’s memory for answers younger than this (the staleness bound); a visitor’s own events reset it. `0`: ask the backend every time',
+    ),
   PORT: port.default(8787).describe('Port of the edge'),
   HOST: z.string().min(1).default('127.0.0.1').describe('Address the edge binds'),
   TRUST_PROXY: TRUE_FALSE.default('0').describe(

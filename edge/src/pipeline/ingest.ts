@@ -55,6 +55,9 @@ export function createIngestPipeline(deps: EdgeDeps): IngestPipeline {
           retryAfterSeconds,
         );
       }
+      if (deps.decide?.visitorsActed && events.length) {
+        deps.decide.visitorsActed(facts.customerId, new Set(events.map((e) => e.visitor_id)));
+      }
       if (options.unload && deps.receipts) {
         // After the durable write: a receipt must never name an event that is not durable.
         const ids = [

@@ -14,6 +14,11 @@ export interface DecideBackend {
    * when the page proved who the user is; an `unavailable` EdgeError when it cannot tell.
    */
   decide(customerId: string, visitorId: string, provenUserId?: string): Promise<DecideResponse>;
+  /**
+   * Heard once a batch with events of these visitors is durable: what was known about them may
+   * be out of date (a cache forgets them, see decide-cache.ts).
+   */
+  visitorsActed?(customerId: string, visitorIds: Iterable<string>): void;
 }
 
 /** Options of {@link createHttpDecideBackend}. */

@@ -21,7 +21,8 @@ const MAX_VISITOR_ID_LENGTH = 200;
  * 400 `invalid_request` without a visitor id, with only one of user_id and user_hash, or with
  * a proof for a key that has no identity secret; 403 `invalid_proof` for a hash that does not
  * prove the user id; 503 `unavailable` + `Retry-After` when the backend cannot answer. The
- * answer changes as the visitor acts, so it is never cached.
+ * answer changes as the visitor acts: browsers never keep it (`no-store`); the edge keeps it
+ * only as `DECIDE_CACHE_MS` says (decide-cache.ts).
  *
  * @example
  * GET /v1/decide?key=pk_live_…&visitor_id=0193… → 200

@@ -7,6 +7,7 @@ import { createKafkaSink } from '@pulse/backend/sinks/kafka';
 import { createTracing, SpanKind } from '@pulse/backend/tracing';
 import { createMemoryConfigStore } from '../../config/memory-config-store';
 import { createHttpDecideBackend, decideBaseUrl } from '../../routes/decide-backend';
+import { withDecideCache } from '../../routes/decide-cache';
 import { createHttpIngestSink } from '../../sinks/http-ingest-sink';
 import { createFileConfigStore, createPrometheusObserver, startNodeEdge } from '.';
 
@@ -76,7 +77,10 @@ const edge = await startNodeEdge({
   // Decide is signed with the ingest secret; without one the edge answers decide with 503.
   decide:
     decideUrl && env.INGEST_SECRET
-      ? createHttpDecideBackend({ baseUrl: decideUrl, secret: env.INGEST_SECRET, log })
+      ? withDecideCache(
+          createHttpDecideBackend({ baseUrl: decideUrl, secret: env.INGEST_SECRET, log }),
+          env.DECIDE_CACHE_MS,
+        )
       : undefined,
 });
 

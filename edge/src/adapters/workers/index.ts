@@ -4,6 +4,7 @@ import { createCachedConfigStore } from '../../config/cached-config-store';
 import type { EdgeEnv } from '../../deps';
 import { createDailySalt } from '../../enrich/ip-hash';
 import { createHttpDecideBackend, decideBaseUrl } from '../../routes/decide-backend';
+import { withDecideCache } from '../../routes/decide-cache';
 import { createHttpIngestSink } from '../../sinks/http-ingest-sink';
 import { createHttpLegacyForwarder } from '../../sinks/legacy-forwarder';
 import { createDurableRateLimiter } from './durable-rate-limiter';
@@ -39,10 +40,13 @@ function buildApp(env: Env): Hono<EdgeEnv> {
       secret: required(env, 'INGEST_SECRET'),
     }),
     // Decide is served by the backend beside ingest, signed with the same secret.
-    decide: createHttpDecideBackend({
-      baseUrl: decideBaseUrl(required(env, 'INGEST_URL')),
-      secret: required(env, 'INGEST_SECRET'),
-    }),
+    decide: withDecideCache(
+      createHttpDecideBackend({
+        baseUrl: decideBaseUrl(required(env, 'INGEST_URL')),
+        secret: required(env, 'INGEST_SECRET'),
+      }),
+      Number(env.DECIDE_CACHE_MS || 0),
+    ),
     legacy: createHttpLegacyForwarder(),
     receipts: createDurableReceiptStore(env.RECEIPTS as DurableObjectNamespace<ReceiptsObject>),
     ipSalt: createDailySalt(required(env, 'IP_SALT_SECRET')),
