@@ -4,6 +4,7 @@ import terser from '@rollup/plugin-terser';
 import type { RollupOptions } from 'rollup';
 import dts from 'rollup-plugin-dts';
 import esbuild from 'rollup-plugin-esbuild';
+import { INTERNAL_PROPERTIES } from './sdk/internal-properties';
 
 /**
  * Builds @pulse/sdk from sdk/src into sdk/dist: ESM and CJS for bundlers (idb-keyval stays a
@@ -17,8 +18,10 @@ const target = 'es2020';
 
 const minify = terser({
   ecma: 2020,
-  compress: { passes: 3, pure_getters: true, unsafe_arrows: true, unsafe_methods: true },
+  compress: { passes: 3, inline: 1, pure_getters: true, unsafe_arrows: true, unsafe_methods: true },
   format: { comments: false },
+  // Internal-only property names (never wire, storage or public API ones) are shortened too.
+  mangle: { properties: { regex: INTERNAL_PROPERTIES } },
 });
 
 const config: RollupOptions[] = [

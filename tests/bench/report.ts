@@ -232,7 +232,10 @@ export function reportRows(results: BenchResults): ReportRow[] {
         figure: `decide through the edge, ${String(run.concurrency)} concurrent${cached}`,
         value: `p99 ${p99.toFixed(1)} ms`,
         goal: 'p99 ≤ 20 ms (at 8)',
-        beside: `${String(run.backendCalls ?? '?')} of ${String(run.requests)} to the backend`,
+        beside:
+          num(run.backendCalls) === undefined
+            ? ''
+            : `${String(run.backendCalls)} of ${String(run.requests)} to the backend`,
         met: run.concurrency === 8 ? p99 <= 20 : null,
       });
     }
