@@ -35,7 +35,7 @@ const skip = why
 const EVENTS = 2000;
 
 /**
- * Exactly once across a crash: the Kafka job (parallelism 2, 1 s checkpoints kept in a local
+ * Exactly once across a crash: the Kafka job (parallelism 2, 5 s checkpoints kept in a local
  * directory) is killed with SIGKILL while its sinks hold uncommitted outputs, events keep arriving while
  * it is down, and a new process resumes from its newest checkpoint. What read_committed readers
  * see on pulse.segments and pulse.identity must equal an uninterrupted run of the same stream
@@ -57,7 +57,12 @@ describe.skipIf(skip)('the Flink Kafka job killed with SIGKILL and started again
   const env = (segmentsFile: string) => ({
     KAFKA_BROKERS: broker.brokers,
     PULSE_FLINK_PARALLELISM: '2',
-    PULSE_FLINK_CHECKPOINT_MS: '1000',
+    // Long enough that the watcher almost always finds records of the open transaction, which
+    // the restart aborts. Between a checkpoint's barrier and its completion the records seen in
+    // flight may instead be the pre-committed transaction, which the restart commits; with 1 s
+    // checkpoints and the sinks keyed apart from the segment operator a run (ci34, Node 24) left
+    // no aborted record on pulse.segments.
+    PULSE_FLINK_CHECKPOINT_MS: '5000',
     PULSE_FLINK_CHECKPOINT_DIR: `file://${join(dir, 'checkpoints')}`,
     PULSE_SEGMENTS_FILE: segmentsFile,
     PULSE_TICK_MS: '0',
