@@ -18,8 +18,8 @@ export interface DecideCacheOptions {
 interface VisitorEntry {
   /** Answers by proven user id ('' for the anonymous profile), with when they were asked for. */
   answers: Map<string, { answer: DecideResponse; askedAt: number }>;
-  /** Questions to the backend in flight, by proven user id, with when they were asked. */
-  inFlight: Map<string, { answer: Promise<DecideResponse>; askedAt: number }>;
+  /** Questions to the backend in flight, by proven user id. */
+  inFlight: Map<string, Promise<DecideResponse>>;
   /** When the visitor last sent events here: answers asked for before then are not kept. */
   actedAt: number;
 }
@@ -62,11 +62,11 @@ export function cachedDecide(inner: DecideBackend, options: DecideCacheOptions):
       const kept = entry.answers.get(user);
       if (kept && at - kept.askedAt < maxAgeMs) return Promise.resolve(kept.answer);
       const asked = entry.inFlight.get(user);
-      if (asked) return asked.answer;
+      if (asked) return asked;
       const answer = inner.decide(customerId, visitorId, provenUserId);
-      entry.inFlight.set(user, { answer, askedAt: at });
+      entry.inFlight.set(user, answer);
       const settle = () => {
-        if (entry.inFlight.get(user)?.answer === answer) entry.inFlight.delete(user);
+        if (entry.inFlight.get(user) === answer) entry.inFlight.delete(user);
       };
       answer.then((value) => {
         settle();
