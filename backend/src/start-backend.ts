@@ -30,6 +30,7 @@ import type { StateStore } from './state/state-store';
 import { runReconciliation } from './ops/reconcile-job';
 import { kafkaWitness, startWitness, type Witness } from './kafka/witness';
 import { startFlinkLoader, type FlinkLoader } from './flink/flink-loader';
+import { FLINK_DEFINITIONS_FIXED } from './flink/flink-job';
 import { createWarehouse } from './warehouse/create-warehouse';
 import type { Warehouse } from './warehouse/warehouse';
 import { fileStore, type FileStore } from './warehouse/file-store';
@@ -243,6 +244,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     // The Flink job keeps each profile's state itself: a deleted profile must leave it too.
     announceDeletion:
       engine === 'flink' ? (deletion) => publisher!.publishDeletion(deletion) : undefined,
+    definitionsFixedBecause: engine === 'flink' ? FLINK_DEFINITIONS_FIXED : undefined,
   });
 
   let kafkaSink: KafkaSink | undefined;

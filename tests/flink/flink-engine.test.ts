@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { userHashOf } from '@pulse/contract';
 import {
+  FLINK_DEFINITIONS_FIXED,
   segmentsOf,
   startFlinkJob,
   type JavaProcess,
@@ -333,5 +334,25 @@ describe.skipIf(skip)('the Flink engine answers as the TypeScript processor does
       }
     }
     expect(await answers(flink)).toEqual(fromTs);
+
+    // The job read the definitions at its start: a segment written through the API now would
+    // never reach its state, so the API refuses it with its reason (a same-rule write passes).
+    const write = (method: string, path: string, body?: unknown) =>
+      api(flink, path, { method, body: body === undefined ? undefined : JSON.stringify(body) });
+    const refused = {
+      status: 409,
+      body: { error: { code: 'definitions_fixed', message: FLINK_DEFINITIONS_FIXED } },
+    };
+    const newRule = { ...PRICING_FANS.rule, min_count: 2 };
+    expect(await write('POST', '/v1/segments', { ...PRICING_FANS, id: 'other' })).toEqual(refused);
+    expect(
+      await write('PUT', '/v1/segments/pricing_fans', { ...PRICING_FANS, rule: newRule }),
+    ).toEqual(refused);
+    expect(await write('DELETE', '/v1/segments/pricing_fans')).toEqual(refused);
+    expect(await write('PUT', '/v1/segments/pricing_fans', PRICING_FANS)).toMatchObject({
+      status: 200,
+      body: { segment: PRICING_FANS, backfill: null },
+    });
+    expect(await flink.backend.store.definitions([CUSTOMER])).toEqual([[PRICING_FANS]]);
   });
 });

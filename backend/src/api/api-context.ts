@@ -32,4 +32,10 @@ export interface ApiContext {
    * own (the Flink job: `pulse.deletions`). @default none: the state store is the engine's state
    */
   announceDeletion?: (deletion: ProfileDeletion) => Promise<void>;
+  /**
+   * Set when the processing engine reads segment definitions only at its start (the Flink
+   * job): why creating, redefining or deleting a segment through the API is refused, since the
+   * engine's state would never follow it. @default none: the API's writes take effect at once
+   */
+  definitionsFixedBecause?: string;
 }

@@ -54,6 +54,12 @@ export function createSegmentsApp(context: ApiContext): OpenAPIHono<Env> {
   };
   // Writes of one customer's segments run in order, each with its backfill.
   const serially = oneAtATime();
+  /** Refuses a write the engine's state would never follow (see definitionsFixedBecause). */
+  const requireLiveDefinitions = () => {
+    if (context.definitionsFixedBecause) {
+      throw new ApiError('definitions_fixed', context.definitionsFixedBecause);
+    }
+  };
   app.on(['POST', 'PUT'], ['/v1/segments', '/v1/segments/*'], requireJsonBody);
 
   app.openapi(routes.list, async (c) => {
@@ -64,6 +70,7 @@ export function createSegmentsApp(context: ApiContext): OpenAPIHono<Env> {
   app.openapi(routes.create, async (c) => {
     const customer = c.var.customer;
     const definition = c.req.valid('json');
+    requireLiveDefinitions();
     return serially(customer, async () => {
       const [existing = []] = await store.definitions([customer]);
       if (existing.some((d) => d.id === definition.id)) {
@@ -113,6 +120,7 @@ export function createSegmentsApp(context: ApiContext): OpenAPIHono<Env> {
         await store.putDefinition(customer, definition);
         return c.json({ segment: definition, backfill: null }, 200);
       }
+      requireLiveDefinitions();
       // A new rule makes the old evidence meaningless: start the segment over, then fill it.
       // The members announced so far are kept aside: who stays does not enter again, who
       // does not exits.
@@ -127,6 +135,7 @@ export function createSegmentsApp(context: ApiContext): OpenAPIHono<Env> {
 
   app.openapi(routes.delete, async (c) => {
     const { id } = c.req.valid('param');
+    requireLiveDefinitions();
     return serially(c.var.customer, async () => {
       // Batches already handed in commit first: one planned with the segment and committed
       // after the delete would leave members of a segment that no longer exists.
