@@ -246,7 +246,7 @@ describe.skipIf(skip)('the Flink Kafka job', () => {
         .slice(1)
         .map((raw) => [
           raw,
-          'the record is not a valid deletion: customer_id and id must be strings of 1 to 200 characters',
+          'the record is not a valid deletion: customer_id and id must be ids of 1 to 200 characters',
         ]),
     ]);
     for (const letter of letters())

@@ -3,13 +3,25 @@ package dev.pulse.flink.event;
 import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.LocalDateTime;
-import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
-/** ISO 8601 times as the TypeScript side writes them: `2025-01-21T10:30:00.000Z`. */
+/**
+ * ISO 8601 times as the TypeScript side writes them ({@code 2025-01-21T10:30:00.000Z}) and in the
+ * other forms the contract accepts.
+ */
 public final class IsoTime {
+  /**
+   * The forms of time the contract accepts (zod's {@code z.iso.datetime({ offset: true })}): a
+   * date, hours and minutes, optional seconds with an optional fraction of any length, then
+   * {@code Z} or an offset {@code ±hh:mm}. ASCII digits only, {@code T} and {@code Z} in capitals.
+   */
+  private static final Pattern CONTRACT_FORM =
+      Pattern.compile(
+          "^(\\d{4})-(\\d{2})-(\\d{2})T(\\d{2}):(\\d{2})(?::(\\d{2})(?:\\.(\\d+))?)?(?:Z|([+-])(\\d{2}):(\\d{2}))$");
+
   private static final DateTimeFormatter FORMAT =
       DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
 
@@ -38,7 +50,11 @@ public final class IsoTime {
     for (int i = to - 1; i >= from; i--, value /= 10) text[i] = (char) ('0' + value % 10);
   }
 
-  /** Milliseconds since the epoch, or null when the text is not an ISO 8601 time with a zone. */
+  /**
+   * Milliseconds since the epoch, as JavaScript's {@code Date.parse} reads the text, or null when
+   * it is not a time of a form the contract accepts or not a real date and time (a 30 February, a
+   * 24:00, a leap second).
+   */
   public static Long parse(String text) {
     if (text == null) return null;
     // Every event carries two times in the form format() writes: read field by field, since the
@@ -59,9 +75,32 @@ public final class IsoTime {
         return null;
       }
     }
+    return parseAnyForm(text);
+  }
+
+  /** {@link #parse} without its fast path for the form {@link #format} writes. */
+  public static Long parseAnyForm(String text) {
+    Matcher form = CONTRACT_FORM.matcher(text);
+    if (!form.matches()) return null;
+    int offsetHours = form.group(8) == null ? 0 : Integer.parseInt(form.group(9));
+    int offsetMinutes = form.group(8) == null ? 0 : Integer.parseInt(form.group(10));
+    if (offsetHours > 23 || offsetMinutes > 59) return null;
     try {
-      return OffsetDateTime.parse(text).toInstant().toEpochMilli();
-    } catch (DateTimeParseException e) {
+      LocalDateTime time =
+          LocalDateTime.of(
+              Integer.parseInt(form.group(1)),
+              Integer.parseInt(form.group(2)),
+              Integer.parseInt(form.group(3)),
+              Integer.parseInt(form.group(4)),
+              Integer.parseInt(form.group(5)),
+              form.group(6) == null ? 0 : Integer.parseInt(form.group(6)));
+      // Milliseconds from the fraction's first three digits, the rest cut off (as Date.parse).
+      String fraction = form.group(7) == null ? "" : form.group(7);
+      int ms = Integer.parseInt((fraction + "000").substring(0, 3));
+      long offsetMs = (offsetHours * 3_600_000L + offsetMinutes * 60_000L);
+      if ("+".equals(form.group(8))) offsetMs = -offsetMs;
+      return time.toEpochSecond(ZoneOffset.UTC) * 1000 + ms + offsetMs;
+    } catch (DateTimeException e) {
       return null;
     }
   }

@@ -3,6 +3,7 @@ package dev.pulse.flink.kafka;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.pulse.flink.Json;
 import dev.pulse.flink.engine.StreamItem;
+import dev.pulse.flink.event.EventContract;
 
 /**
  * Reads `pulse.deletions`, the profiles deleted through the profile API
@@ -12,9 +13,6 @@ import dev.pulse.flink.engine.StreamItem;
  * topics that is not an event is ({@link ReadEvents}), never stopping the job.
  */
 final class ReadDeletions {
-  /** The contract's longest id (contract/src/limits.ts, maxIdLength). */
-  private static final int MAX_ID_LENGTH = 200;
-
   /** The item that forgets a profile, or the reason a record is not a deletion. One is set. */
   record Read(StreamItem item, String error) {}
 
@@ -32,8 +30,8 @@ final class ReadDeletions {
     if (customer == null || id == null) {
       return new Read(
           null,
-          "the record is not a valid deletion: customer_id and id must be strings of 1 to "
-              + MAX_ID_LENGTH
+          "the record is not a valid deletion: customer_id and id must be ids of 1 to "
+              + EventContract.MAX_ID_LENGTH
               + " characters");
     }
     return new Read(StreamItem.forget(customer, id), null);
@@ -43,6 +41,6 @@ final class ReadDeletions {
     JsonNode value = node == null ? null : node.get(field);
     if (value == null || !value.isTextual()) return null;
     String text = value.asText();
-    return text.isEmpty() || text.length() > MAX_ID_LENGTH ? null : text;
+    return EventContract.isOpaqueId(text, EventContract.MAX_ID_LENGTH) ? text : null;
   }
 }
