@@ -2,10 +2,8 @@ package dev.pulse.flink.event;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 /**
  * The wire contract's event as the backend reads it from Kafka ({@code pulseEventSchema} of
@@ -36,8 +34,6 @@ public final class EventContract {
 
   public static final long MAX_EVENT_TIME_MS = 4_102_444_800_000L;
 
-  /** contract/src/ids.ts, CUSTOMER_ID_PATTERN. */
-  private static final Pattern CUSTOMER_ID = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$");
 
   /** contract/src/event.ts, EVENT_TYPES. */
   public static final Set<String> EVENT_TYPES =
@@ -109,8 +105,18 @@ public final class EventContract {
     return value != null && value.isTextual() && isOpaqueId(value.asText(), max);
   }
 
+  /** contract/src/ids.ts, CUSTOMER_ID_PATTERN: {@code ^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$}. */
   private static boolean isCustomerId(JsonNode value) {
-    return value != null && value.isTextual() && CUSTOMER_ID.matcher(value.asText()).matches();
+    if (value == null || !value.isTextual()) return false;
+    String text = value.asText();
+    if (text.isEmpty() || text.length() > 64) return false;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      boolean alphanumeric =
+          (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+      if (!alphanumeric && (i == 0 || (c != '_' && c != '-'))) return false;
+    }
+    return true;
   }
 
   private static String idRule(int max) {
@@ -137,24 +143,25 @@ public final class EventContract {
 
   /** contract/src/json-shape.ts: nesting, keys (over every nested object) and array lengths. */
   private static String shapeIssue(JsonNode value) {
-    ArrayDeque<JsonNode> pending = new ArrayDeque<>();
-    ArrayDeque<Integer> depths = new ArrayDeque<>();
-    pending.push(value);
-    depths.push(0);
-    int keys = 0;
-    while (!pending.isEmpty()) {
-      JsonNode item = pending.pop();
-      int depth = depths.pop();
-      if (!item.isContainerNode()) continue;
-      if (depth + 1 > MAX_JSON_DEPTH) return "nests deeper than " + MAX_JSON_DEPTH + " levels";
-      if (item.isArray() && item.size() > MAX_ARRAY_LENGTH)
-        return "has an array of over " + MAX_ARRAY_LENGTH + " items";
-      if (item.isObject() && (keys += item.size()) > MAX_JSON_KEYS)
-        return "has over " + MAX_JSON_KEYS + " keys";
-      for (Iterator<JsonNode> children = item.elements(); children.hasNext(); ) {
-        pending.push(children.next());
-        depths.push(depth + 1);
-      }
+    int[] keys = {0};
+    return shapeIssue(value, 1, keys);
+  }
+
+  /**
+   * Recursive, but never deeper than {@link #MAX_JSON_DEPTH} + 1 calls: a container past the
+   * bound is refused before its children are visited (and Jackson refuses to parse a document
+   * nested deeper than its own bound of 1,000).
+   */
+  private static String shapeIssue(JsonNode item, int depth, int[] keys) {
+    if (!item.isContainerNode()) return null;
+    if (depth > MAX_JSON_DEPTH) return "nests deeper than " + MAX_JSON_DEPTH + " levels";
+    if (item.isArray() && item.size() > MAX_ARRAY_LENGTH)
+      return "has an array of over " + MAX_ARRAY_LENGTH + " items";
+    if (item.isObject() && (keys[0] += item.size()) > MAX_JSON_KEYS)
+      return "has over " + MAX_JSON_KEYS + " keys";
+    for (Iterator<JsonNode> children = item.elements(); children.hasNext(); ) {
+      String issue = shapeIssue(children.next(), depth + 1, keys);
+      if (issue != null) return issue;
     }
     return null;
   }
