@@ -34,6 +34,12 @@ import java.util.Map;
  *       running in a local MiniCluster, and the cluster restarts it after a failure
  *   <li>{@code PULSE_FLINK_UNTIL_LATEST=1}: read the topics up to their end offsets at start, then
  *       finish (a replay, or the benchmark), printing the job's run time
+ *   <li>{@code PULSE_FLINK_ALLOW_NON_RESTORED_STATE=1}: resume from a checkpoint that holds state of
+ *       operators this job no longer has (Flink's {@code
+ *       execution.state-recovery.ignore-unclaimed-state}; Managed Flink: {@code
+ *       AllowNonRestoredState}), dropping that state; without it such a start fails and names the
+ *       operator. Needed once when upgrading from a checkpoint of a build whose Kafka job still ran
+ *       the rollup operators (before commit d1a7ff1)
  * </ul>
  */
 public record KafkaJobConfig(
@@ -45,7 +51,8 @@ public record KafkaJobConfig(
     String group,
     String checkpointDir,
     String cluster,
-    boolean untilLatest) {
+    boolean untilLatest,
+    boolean allowNonRestoredState) {
 
   /**
    * Where Amazon Managed Service for Apache Flink puts an application's runtime properties (it
@@ -90,7 +97,8 @@ public record KafkaJobConfig(
         env.getOrDefault("PULSE_FLINK_GROUP", "pulse-flink"),
         env.get("PULSE_FLINK_CHECKPOINT_DIR"),
         env.get("PULSE_FLINK_CLUSTER"),
-        "1".equals(env.get("PULSE_FLINK_UNTIL_LATEST")));
+        "1".equals(env.get("PULSE_FLINK_UNTIL_LATEST")),
+        "1".equals(env.get("PULSE_FLINK_ALLOW_NON_RESTORED_STATE")));
   }
 
   /**

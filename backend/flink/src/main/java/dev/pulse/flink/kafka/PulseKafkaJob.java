@@ -106,6 +106,8 @@ public final class PulseKafkaJob {
       Optional<String> latest =
           config.cluster() == null ? LatestCheckpoint.in(config.checkpointDir()) : Optional.empty();
       latest.ifPresent(path -> flink.set(StateRecoveryOptions.SAVEPOINT_PATH, path));
+      if (config.allowNonRestoredState())
+        flink.set(StateRecoveryOptions.SAVEPOINT_IGNORE_UNCLAIMED_STATE, true);
       System.out.println(
           "{\"resuming_from\":" + latest.map(path -> '"' + path + '"').orElse("null") + "}");
     }
