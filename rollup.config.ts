@@ -20,8 +20,10 @@ const minify = terser({
   ecma: 2020,
   compress: { passes: 3, inline: 1, pure_getters: true, unsafe_arrows: true, unsafe_methods: true },
   format: { comments: false },
-  // Internal-only property names (never wire, storage or public API ones) are shortened too.
-  mangle: { properties: { regex: INTERNAL_PROPERTIES } },
+  // Internal-only property names (never wire, storage or public API ones) are shortened too;
+  // `builtins` lets terser shorten names of its DOM list too (hide, session), which is safe as
+  // none of them is a built-in's member in a browser (tests/browser/internal-properties.test.ts).
+  mangle: { properties: { regex: INTERNAL_PROPERTIES, builtins: true } },
 });
 
 const config: RollupOptions[] = [
