@@ -4,11 +4,11 @@ import { INTERNAL_PROPERTIES } from '../../sdk/internal-properties';
 import { launchChromium } from './harness';
 
 /**
- * The IIFE's minifier shortens the names of sdk/internal-properties.ts everywhere, also where a
- * name is a built-in's member. That is safe only while no listed name is a member of anything
- * the browser provides: `ids.at(-1)` would become `ids.x(-1)` if `at` were listed. So no listed
- * name may be a property of a global, of a global's prototype, or of a global constructor's
- * prototype in Chromium.
+ * The IIFE's minifier (swc) may shorten the names of sdk/internal-properties.ts everywhere,
+ * also where a name is a built-in's member. That is safe only while no listed name is a member
+ * of anything the browser provides: `ids.at(-1)` would become `ids.x(-1)` if `at` were listed.
+ * So no listed name may be a property of a global, of a global's prototype, or of a global
+ * constructor's prototype in Chromium.
  */
 const listed = INTERNAL_PROPERTIES.source.replace(/^\^\(|\)\$$/g, '').split('|');
 
