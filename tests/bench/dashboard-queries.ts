@@ -13,7 +13,8 @@ const DAY = 24 * HOUR;
 const EVENTS = Number(process.env.PULSE_BENCH_DASHBOARD_EVENTS ?? 10_000_000);
 const DAYS = Number(process.env.PULSE_BENCH_DASHBOARD_DAYS ?? 7);
 const VISITORS = 200_000;
-const RUNS = 50;
+/** Timed runs per panel (fewer for a 100M-event run, whose panels take seconds). */
+const RUNS = Number(process.env.PULSE_BENCH_DASHBOARD_RUNS ?? 50);
 /** An hour short of the days, so that no event ages past the 7-day retention mid-run. */
 const SPAN_MS = DAYS * DAY - HOUR;
 
