@@ -276,6 +276,41 @@ describe('timeseries', () => {
     const purchases = await series({ bucket: 'DAY', filter: { eventName: 'purchase' } });
     expect(purchases.map((b) => b.count)).toEqual([1]);
   });
+
+  it('counts visitors and sessions whichever way a query asks for them', async () => {
+    const range = { from: at('10:00:00.000'), to: at('12:00:00.000') };
+    const expected = [
+      { count: 5, uniqueVisitors: 2, sessions: 3 },
+      { count: 1, uniqueVisitors: 1, sessions: 0 },
+    ];
+    // Event counts alone skip the distinct counts; the counts asked for stay the same.
+    const countsOnly = await query<{ timeseries: Array<{ count: number }> }>(
+      `query Q($from: DateTime!, $to: DateTime!) {
+        timeseries(from: $from, to: $to, bucket: HOUR) { count } }`,
+      range,
+    );
+    expect(countsOnly.timeseries).toEqual(expected.map(({ count }) => ({ count })));
+    const aliased = await query<{ t: Array<{ n: number; v: number; s: number }> }>(
+      `query Q($from: DateTime!, $to: DateTime!) {
+        t: timeseries(from: $from, to: $to, bucket: HOUR) { n: count v: uniqueVisitors s: sessions } }`,
+      range,
+    );
+    expect(aliased.t).toEqual(
+      expected.map(({ count, uniqueVisitors, sessions }) => ({
+        n: count,
+        v: uniqueVisitors,
+        s: sessions,
+      })),
+    );
+    const fragment = await query<{ timeseries: typeof expected }>(
+      `query Q($from: DateTime!, $to: DateTime!) {
+        timeseries(from: $from, to: $to, bucket: HOUR) { ...Counts }
+      }
+      fragment Counts on TimeBucket { count uniqueVisitors sessions }`,
+      range,
+    );
+    expect(fragment.timeseries).toEqual(expected);
+  });
 });
 
 describe('topPages', () => {

@@ -250,6 +250,25 @@ export const MIGRATIONS: readonly Migration[] = [
       SETTINGS fsync_after_insert = 1, fsync_part_directory = 1`,
     ],
   },
+  {
+    version: 8,
+    description: "64-bit hashes of visitor and session ids: the dashboard's distinct counts",
+    // Counting distinct UInt64 values stored beside the rows takes about a third of the time
+    // of counting the id strings (issue 14). MATERIALIZED: every insert computes them, and
+    // parts written before this step compute them when read until MATERIALIZE COLUMN has
+    // rewritten them. `SELECT *` leaves them out, so the views copying `events` rows, the
+    // archive and the exports see the same columns as before. A range that reaches the cold
+    // tier hashes all its rows, warm and archived, with the same expressions (event-sql.ts,
+    // ID_HASHES), so it counts as a warm-only range would.
+    statements: [
+      `ALTER TABLE {db}.events
+        ADD COLUMN IF NOT EXISTS visitor_hash UInt64 MATERIALIZED cityHash64(visitor_id)`,
+      `ALTER TABLE {db}.events
+        ADD COLUMN IF NOT EXISTS session_hash Nullable(UInt64) MATERIALIZED cityHash64(session_id)`,
+      `ALTER TABLE {db}.events MATERIALIZE COLUMN visitor_hash`,
+      `ALTER TABLE {db}.events MATERIALIZE COLUMN session_hash`,
+    ],
+  },
 ];
 
 /**

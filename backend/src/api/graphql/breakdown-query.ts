@@ -1,4 +1,10 @@
-import { DIMENSION_COLUMNS, eventConditions, type Dimension } from './event-sql';
+import {
+  DIMENSION_COLUMNS,
+  distinctIds,
+  eventConditions,
+  ID_HASHES,
+  type Dimension,
+} from './event-sql';
 import { checkInt, checkRange, INPUT_BOUNDS } from './input-bounds';
 import { checkEventFilter } from './timeseries-query';
 import type { DimensionFilter } from './event-sql';
@@ -68,8 +74,8 @@ export async function summary(
     sessions: string;
     views: string;
   }>(
-    `SELECT count() AS events, uniqExact(visitor_id) AS visitors,
-        uniqExact(session_id) AS sessions, countIf(event_type = 'page_view') AS views
+    `SELECT count() AS events, ${distinctIds('visitor_id')} AS visitors,
+        ${distinctIds('session_id')} AS sessions, countIf(event_type = 'page_view') AS views
       FROM ${source.sql} WHERE ${where.sql}`,
     { ...source.params, ...where.params },
   );
@@ -104,7 +110,7 @@ export async function breakdown(
     const where = eventConditions(customerId, range, { ...filter, eventType: 'page_view' });
     const pick = dimension === 'entry' ? 'argMin' : 'argMax';
     sql = `SELECT value, count() AS count, uniqExact(visitor) AS visitors FROM (
-        SELECT ${pick}(page, (timestamp, event_id)) AS value, any(visitor_id) AS visitor
+        SELECT ${pick}(page, (timestamp, event_id)) AS value, any(${ID_HASHES.visitor_id.column}) AS visitor
         FROM ${source.sql}
         WHERE ${where.sql} AND session_id IS NOT NULL AND page != ''
         GROUP BY session_id)
@@ -113,7 +119,7 @@ export async function breakdown(
   } else {
     const where = eventConditions(customerId, range, filter);
     const column = DIMENSION_COLUMNS[dimension];
-    sql = `SELECT ${column} AS value, count() AS count, uniqExact(visitor_id) AS visitors
+    sql = `SELECT ${column} AS value, count() AS count, ${distinctIds('visitor_id')} AS visitors
       FROM ${source.sql} WHERE ${where.sql}
       GROUP BY value ORDER BY count DESC, value LIMIT {limit:UInt32}`;
     params = where.params;

@@ -39,6 +39,26 @@ export interface SqlCondition {
   params: Record<string, unknown>;
 }
 
+/**
+ * The 64-bit CityHash of visitor_id and session_id: `events` stores them as MATERIALIZED
+ * columns (migration 8), and eventSource computes them with the same expressions for every
+ * row of a range that reaches the archive, so every source of the dashboard has the columns.
+ */
+export const ID_HASHES = {
+  visitor_id: { column: 'visitor_hash', expression: 'cityHash64(visitor_id)' },
+  session_id: { column: 'session_hash', expression: 'cityHash64(session_id)' },
+} as const;
+
+/**
+ * Distinct visitors or sessions (NULL is not a session) of `events` or an eventSource, counted
+ * over the stored 64-bit hashes of the ids: a third of the time of `uniqExact` over the strings
+ * (issue 14, 1.4M events per 24 hours). `uniqExact` of a string keeps a 128-bit hash of it,
+ * not the string; with 64 bits, two ids of a range share a hash with probability about
+ * n²/2^65 (1e-9 for 200,000 visitors, 5e-8 for 1.4M sessions).
+ */
+export const distinctIds = (id: keyof typeof ID_HASHES): string =>
+  `uniqExact(${ID_HASHES[id].column})`;
+
 /** A time bound as SQL: query parameters carry epoch ms (DateTime params would lose the ms). */
 export const instant = (param: string): string =>
   `fromUnixTimestamp64Milli({${param}:Int64}, 'UTC')`;

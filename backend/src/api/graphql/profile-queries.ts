@@ -1,4 +1,11 @@
-import { canonicalEvents, eventConditions, instant, TABLES } from './event-sql';
+import {
+  canonicalEvents,
+  distinctIds,
+  eventConditions,
+  ID_HASHES,
+  instant,
+  TABLES,
+} from './event-sql';
 import { eventColumns, toEvent, type DashboardEvent, type EventRow } from './event-queries';
 import { badUserInput } from './graphql-errors';
 import { checkInt, checkLimit, checkRange, checkText, INPUT_BOUNDS } from './input-bounds';
@@ -10,7 +17,7 @@ export async function liveVisitors({ warehouse, now }: ResolverDeps, customerId:
   const at = now();
   const where = eventConditions(customerId, { from: at - INPUT_BOUNDS.liveWindowMs, to: at + 1 });
   const [row] = await warehouse.query<{ visitors: string }>(
-    `SELECT uniqExact(visitor_id) AS visitors FROM ${TABLES.events} WHERE ${where.sql}`,
+    `SELECT ${distinctIds('visitor_id')} AS visitors FROM ${TABLES.events} WHERE ${where.sql}`,
     where.params,
   );
   return Number(row?.visitors ?? 0);
@@ -20,7 +27,7 @@ export async function liveVisitors({ warehouse, now }: ResolverDeps, customerId:
 export async function lastFiveMinutes({ warehouse, now }: ResolverDeps, customerId: string) {
   const at = now();
   const [row] = await warehouse.query<{ events: string; visitors: string }>(
-    `SELECT uniqExact(event_id) AS events, uniqExact(visitor_id) AS visitors
+    `SELECT uniqExact(event_id) AS events, ${distinctIds('visitor_id')} AS visitors
       FROM ${TABLES.events}
       WHERE customer_id = {customer:String} AND timestamp >= ${instant('from')}
         AND timestamp < ${instant('to')}`,
@@ -161,7 +168,8 @@ async function profileCounts(
     last_seen: string;
   }>(
     `SELECT canonical AS id, max(identified) AS identified, count() AS count,
-        uniqExact(visitor_id) AS visitors, uniqExact(session_id) AS sessions,
+        uniqExact(${ID_HASHES.visitor_id.expression}) AS visitors,
+        uniqExact(${ID_HASHES.session_id.expression}) AS sessions,
         toUnixTimestamp64Milli(max(timestamp)) AS last_seen
       FROM (${events.sql})
       WHERE canonical IN (${chosen.sql.replaceAll('{events}', events.sql)})

@@ -11,7 +11,9 @@ import {
   profileTimeline,
   userCounts,
 } from './profile-queries';
+import type { GraphQLResolveInfo } from 'graphql';
 import { DateTimeScalar, JsonObjectScalar } from './scalars';
+import { selectedFields } from './selected-fields';
 import { timeseries, type TimeseriesArgs } from './timeseries-query';
 import { topPages } from './top-pages-query';
 
@@ -27,8 +29,18 @@ export function createResolvers(deps: ResolverDeps) {
     DateTime: DateTimeScalar,
     JSONObject: JsonObjectScalar,
     Query: {
-      timeseries: (_: unknown, args: TimeseriesArgs, { customerId }: DashboardContext) =>
-        timeseries(deps, customerId, args),
+      timeseries: (
+        _: unknown,
+        args: TimeseriesArgs,
+        { customerId }: DashboardContext,
+        info: GraphQLResolveInfo,
+      ) => {
+        const fields = selectedFields(info);
+        return timeseries(deps, customerId, args, {
+          uniqueVisitors: fields?.has('uniqueVisitors') ?? true,
+          sessions: fields?.has('sessions') ?? true,
+        });
+      },
       summary: (
         _: unknown,
         args: { from: number; to: number; filter?: DimensionFilter | null },

@@ -1,5 +1,5 @@
 import { tieredEvents } from '../../warehouse/event-archive';
-import { DATABASE, TABLES, type SqlCondition } from './event-sql';
+import { DATABASE, ID_HASHES, TABLES, type SqlCondition } from './event-sql';
 import type { TimeRange } from './input-bounds';
 import type { ResolverDeps } from './dashboard-context';
 
@@ -27,7 +27,8 @@ const COLUMNS = [
  * Where a range's events come from, as a FROM item with its parameters: `events FINAL` for a
  * range inside the warm tier (or without an archive), else the warehouse for the warm tier's
  * hours and the archive before them (event-archive.ts, `tieredEvents`). Callers filter the
- * rows by customer and range as always; a user never has to know where the data sits.
+ * rows by customer and range as always; a user never has to know where the data sits. Both
+ * have the id hashes of `events` (ID_HASHES), computed here for the tiered rows.
  */
 export function eventSource(
   { warehouse, now }: Pick<ResolverDeps, 'warehouse' | 'now'>,
@@ -42,5 +43,12 @@ export function eventSource(
       now: now(),
       columns: COLUMNS,
     });
-  return tiered || { sql: `${TABLES.events} FINAL`, params: {} };
+  if (!tiered) return { sql: `${TABLES.events} FINAL`, params: {} };
+  const hashes = Object.values(ID_HASHES)
+    .map(({ column, expression }) => `${expression} AS ${column}`)
+    .join(', ');
+  return {
+    sql: `(SELECT *, ${hashes} FROM ${tiered.sql}) AS tiered_hashed`,
+    params: tiered.params,
+  };
 }

@@ -1,4 +1,4 @@
-import { eventConditions, DIMENSION_COLUMNS, type DimensionFilter } from './event-sql';
+import { distinctIds, eventConditions, DIMENSION_COLUMNS, type DimensionFilter } from './event-sql';
 import { checkInt, checkRange, checkText, INPUT_BOUNDS } from './input-bounds';
 import type { ResolverDeps } from './dashboard-context';
 import { eventSource } from './tiered-events';
@@ -40,6 +40,12 @@ export interface TimeBucket {
   sessions: number;
 }
 
+/** Which distinct counts to compute: each costs more than the event count of a bucket. */
+export interface TimeseriesCounts {
+  uniqueVisitors: boolean;
+  sessions: boolean;
+}
+
 /** Checks every argument against INPUT_BOUNDS; returns the filter as SQL will use it. */
 export function checkEventFilter(filter: DimensionFilter | null | undefined): DimensionFilter {
   const checked: DimensionFilter = {};
@@ -54,11 +60,13 @@ export function checkEventFilter(filter: DimensionFilter | null | undefined): Di
  * resent event is one row: `count()` is the number of distinct event_ids, and a copy whose
  * dimensions differ (a resend geolocated elsewhere) still lands in one breakdown value only.
  * With a breakdown, only its `breakdownLimit` values with most events in the range are kept.
+ * Distinct visitors and sessions are counted only when `counts` asks for them (0 otherwise).
  */
 export async function timeseries(
   deps: ResolverDeps,
   customerId: string,
   args: TimeseriesArgs,
+  counts: TimeseriesCounts = { uniqueVisitors: true, sessions: true },
 ): Promise<TimeBucket[]> {
   const range = checkRange(
     args.from,
@@ -84,7 +92,9 @@ export async function timeseries(
   }>(
     `SELECT toUnixTimestamp(${BUCKET_STARTS[args.bucket]}(timestamp)) AS start,
         ${column ?? 'NULL'} AS key,
-        count() AS count, uniqExact(visitor_id) AS visitors, uniqExact(session_id) AS sessions
+        count() AS count,
+        ${counts.uniqueVisitors ? distinctIds('visitor_id') : '0'} AS visitors,
+        ${counts.sessions ? distinctIds('session_id') : '0'} AS sessions
       FROM ${source.sql}
       WHERE ${where.sql} ${topKeys}
       GROUP BY start, key ORDER BY start, key`,

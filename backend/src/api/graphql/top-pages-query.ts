@@ -1,4 +1,4 @@
-import { eventConditions } from './event-sql';
+import { distinctIds, eventConditions } from './event-sql';
 import { checkLimit, checkRange, INPUT_BOUNDS } from './input-bounds';
 import type { ResolverDeps } from './dashboard-context';
 import { eventSource } from './tiered-events';
@@ -19,7 +19,7 @@ export async function topPages(
   const where = eventConditions(customerId, range, { eventType: 'page_view' });
   const source = eventSource(deps, customerId, range);
   const rows = await deps.warehouse.query<{ page: string; count: string; visitors: string }>(
-    `SELECT page, count() AS count, uniqExact(visitor_id) AS visitors
+    `SELECT page, count() AS count, ${distinctIds('visitor_id')} AS visitors
       FROM ${source.sql}
       WHERE ${where.sql} AND page != ''
       GROUP BY page ORDER BY count DESC, page LIMIT {limit:UInt32}`,
