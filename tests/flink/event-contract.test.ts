@@ -9,28 +9,20 @@ import { runFlinkMain } from '../services/flink-job';
 import { kafkaToolsAvailable } from '../services/kafka/broker';
 import { buildFlinkJar } from '../../backend/src/flink/flink-job';
 import { EVENT_RECORD, readRecord } from '../../backend/src/processor/quarantine';
+import { makeEvent } from '../../backend/test/warehouse-fixtures';
 
 const why = await kafkaToolsAvailable();
 const skip = why ? missingService('Java and Maven (the Flink job)', why) === 'skip' : false;
 
 const CHECK = fileURLToPath(new URL('./EventContractCheck.java', import.meta.url));
 
-const BASE: PulseEvent = {
+/** A page view as ingest writes it: every field of the contract, null ids, empty context. */
+const BASE: PulseEvent = makeEvent({
   event_id: 'e1',
-  customer_id: 'cust_a',
-  visitor_id: 'v1',
-  user_id: null,
-  session_id: null,
-  event_type: 'page_view',
   event_name: '/pricing',
   properties: { path: '/pricing' },
-  previous_id: null,
-  context: {},
   timestamp: '2025-01-21T10:30:00.000Z',
-  original_timestamp: '2025-01-21T10:30:00.000Z',
-  sent_at: '2025-01-21T10:30:00.000Z',
-  received_at: '2025-01-21T10:30:00.000Z',
-};
+});
 
 /** An object `levels` deep: `nested(1)` is `{ a: 1 }`. */
 const nested = (levels: number): unknown => (levels === 0 ? 1 : { a: nested(levels - 1) });

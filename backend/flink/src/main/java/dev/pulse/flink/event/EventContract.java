@@ -39,13 +39,40 @@ public final class EventContract {
   public static final Set<String> EVENT_TYPES =
       Set.of("page_view", "click", "custom", "identify", "alias");
 
+  /** The event's times; {@link Checked} keeps the first and the last. */
   private static final String[] TIMES = {"timestamp", "original_timestamp", "sent_at", "received_at"};
   private static final String[] NULLABLE_IDS = {"user_id", "session_id", "previous_id"};
 
   private EventContract() {}
 
-  /** Why the object is not a contract event (the first reason found), or null when it is one. */
-  public static String issue(ObjectNode event) {
+  /**
+   * What checking an object against the contract found: the first reason it is not a contract
+   * event, or null and the two times the engine reads (ms), parsed once here.
+   */
+  public record Checked(String issue, long timestamp, long receivedAt) {
+    static Checked refused(String issue) {
+      return new Checked(issue, 0, 0);
+    }
+  }
+
+  /** Checks the object against the contract (see {@link Checked}). */
+  public static Checked check(ObjectNode event) {
+    String issue = issueBeforeTimes(event);
+    if (issue != null) return Checked.refused(issue);
+    long[] times = new long[TIMES.length];
+    for (int i = 0; i < TIMES.length; i++) {
+      Long ms = eventTime(event.get(TIMES[i]));
+      if (ms == null)
+        return Checked.refused(
+            TIMES[i] + " must be an ISO 8601 time with a zone, from 1970 to before 2100");
+      times[i] = ms;
+    }
+    issue = issueAfterTimes(event);
+    return issue != null ? Checked.refused(issue) : new Checked(null, times[0], times[3]);
+  }
+
+  /** The ids, type and name: the first reason they break the contract, or null. */
+  private static String issueBeforeTimes(ObjectNode event) {
     if (!isCustomerId(event.get("customer_id"))) return "customer_id is not a valid customer id";
     if (!isOpaqueId(event.get("event_id"), MAX_EVENT_ID_LENGTH))
       return "event_id " + idRule(MAX_EVENT_ID_LENGTH);
@@ -67,10 +94,11 @@ public final class EventContract {
       return "event_name must be a string of at most "
           + MAX_EVENT_NAME_LENGTH
           + " characters, well-formed Unicode";
-    for (String field : TIMES) {
-      if (eventTime(event.get(field)) == null)
-        return field + " must be an ISO 8601 time with a zone, from 1970 to before 2100";
-    }
+    return null;
+  }
+
+  /** Properties and context: the first reason they break the contract, or null. */
+  private static String issueAfterTimes(ObjectNode event) {
     JsonNode properties = event.get("properties");
     if (properties == null || !properties.isObject()) return "properties must be an object";
     String shape = shapeIssue(properties);
@@ -85,7 +113,7 @@ public final class EventContract {
   }
 
   /** The time (ms) of an ISO 8601 text inside the contract's event times, else null. */
-  public static Long eventTime(JsonNode value) {
+  private static Long eventTime(JsonNode value) {
     if (value == null || !value.isTextual()) return null;
     Long ms = IsoTime.parse(value.asText());
     return ms != null && ms >= MIN_EVENT_TIME_MS && ms < MAX_EVENT_TIME_MS ? ms : null;

@@ -43,11 +43,9 @@ public final class EventReader {
 
   /** An event from a parsed JSON object (the vector runner's input items use this too). */
   public static Read fromNode(ObjectNode node, Map<String, List<SegmentDefinition>> segments) {
-    String issue = EventContract.issue(node);
-    if (issue != null) return invalid(issue);
+    EventContract.Checked checked = EventContract.check(node);
+    if (checked.issue() != null) return invalid(checked.issue());
     String type = node.get("event_type").asText();
-    long time = EventContract.eventTime(node.get("timestamp"));
-    long received = EventContract.eventTime(node.get("received_at"));
     String customer = node.get("customer_id").asText();
     String name = node.get("event_name").asText();
     List<String> matches = new ArrayList<>();
@@ -65,8 +63,8 @@ public final class EventReader {
             name,
             textOrNull(node.get("previous_id")),
             node.get("timestamp").asText(),
-            time,
-            received,
+            checked.timestamp(),
+            checked.receivedAt(),
             type.equals("page_view") ? PagePath.of(node) : null,
             matches.toArray(String[]::new));
     return new Read(event, null);
