@@ -30,7 +30,7 @@ import type { StateStore } from './state/state-store';
 import { runReconciliation } from './ops/reconcile-job';
 import { kafkaWitness, startWitness, type Witness } from './kafka/witness';
 import { startFlinkLoader, type FlinkLoader } from './flink/flink-loader';
-import { FLINK_DEFINITIONS_FIXED } from './flink/flink-job';
+import { createFlinkDefinitions, DEFINITION_TIMEOUT_MS } from './flink/flink-definitions';
 import { createWarehouse } from './warehouse/create-warehouse';
 import type { Warehouse } from './warehouse/warehouse';
 import { fileStore, type FileStore } from './warehouse/file-store';
@@ -229,6 +229,21 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
       metrics.parked();
     },
   });
+  let consumer: KafkaProcessor | FlinkLoader | undefined;
+  // The Flink job keeps segment definitions in its own state: the API hands them to it.
+  const engineDefinitions =
+    engine === 'flink'
+      ? createFlinkDefinitions({
+          send: (record) => publisher!.publishDefinition(record),
+          eventsLoaded: async () => {
+            if (!consumer || !('eventsLoaded' in consumer))
+              throw new Error('the Flink loader is not running in this process');
+            await consumer.eventsLoaded(DEFINITION_TIMEOUT_MS);
+          },
+          warehouse,
+          now: Date.now,
+        })
+      : undefined;
   const api = createApiApp({
     warehouse,
     store,
@@ -244,11 +259,10 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     // The Flink job keeps each profile's state itself: a deleted profile must leave it too.
     announceDeletion:
       engine === 'flink' ? (deletion) => publisher!.publishDeletion(deletion) : undefined,
-    definitionsFixedBecause: engine === 'flink' ? FLINK_DEFINITIONS_FIXED : undefined,
+    engineDefinitions,
   });
 
   let kafkaSink: KafkaSink | undefined;
-  let consumer: KafkaProcessor | FlinkLoader | undefined;
   let ingest: IngestServer | undefined;
   let sink: Sink;
   let deadLetters: Sink;
@@ -271,6 +285,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
           config.onBatch?.(batch);
           config.onPublished?.(batch);
         },
+        onDefinitionApplied: (ack) => engineDefinitions?.applied(ack),
         onCrash: (error, restarting) => {
           (config.onError ?? logError)(
             `flink loader crashed${restarting ? ', restarting' : ''}`,

@@ -36,6 +36,8 @@ export type {
   IdentityLink,
   MemberEnd,
   ProfileDeletion,
+  DefinitionRecord,
+  DefinitionAck,
   MinuteRollup,
 } from './segment';
 export { pagePath } from './page-path';

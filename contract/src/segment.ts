@@ -97,6 +97,48 @@ export interface ProfileDeletion {
   id: string;
 }
 
+/**
+ * A step of a segment defined, redefined or deleted through the segment API with the Flink engine
+ * (`pulse.definitions`, key `customer_id`), written by the backend for the job
+ * (backend/flink/README.md, "Definitions from the API"). `version` tells one definition of a
+ * segment from another.
+ */
+export type DefinitionRecord =
+  | {
+      kind: 'define';
+      customer_id: string;
+      segment_id: string;
+      version: string;
+      definition: SegmentDefinition;
+    }
+  | { kind: 'delete'; customer_id: string; segment_id: string; version: string }
+  | {
+      kind: 'replay';
+      customer_id: string;
+      segment_id: string;
+      version: string;
+      /** Events of the window's history that meet the new rule: the source is user_id ?? visitor_id. */
+      events: Array<{ event_id: string; source: string; at: string }>;
+    }
+  | { kind: 'end'; customer_id: string; segment_id: string; version: string };
+
+/**
+ * What the Flink job did with a `DefinitionRecord` (`pulse.definitions.applied`, key
+ * `customer_id`): `switched` once every event from then on counts with the new rule, `ended`
+ * once the replayed history is in, with the segment's members and the old rule's members that
+ * exited (`redefined`).
+ */
+export interface DefinitionAck {
+  customer_id: string;
+  segment_id: string;
+  version: string;
+  phase: 'switched' | 'ended';
+  members: number;
+  exited: number;
+  /** The customer's clock in the job then (ISO 8601), null before its first event. */
+  clock: string | null;
+}
+
 /** Per customer and minute (event time): what dashboards read. Counts are of distinct event_ids. */
 export interface MinuteRollup {
   /** Start of the minute, ISO 8601 (`2025-01-21T10:30:00.000Z`). */

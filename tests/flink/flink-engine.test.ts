@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { userHashOf } from '@pulse/contract';
 import {
-  FLINK_DEFINITIONS_FIXED,
   segmentsOf,
   startFlinkJob,
   type JavaProcess,
@@ -216,7 +215,8 @@ describe.skipIf(skip)('the Flink engine answers as the TypeScript processor does
       ...init,
       headers: { authorization: `Bearer ${SECRET_KEY}`, 'content-type': 'application/json' },
     });
-    return { status: res.status, body: (await res.json()) as unknown };
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : null) as unknown };
   };
   const decide = async ({ edge }: Deployment, visitor: string, user?: string) => {
     const proof = user
@@ -230,6 +230,36 @@ describe.skipIf(skip)('the Flink engine answers as the TypeScript processor does
     const deleted = await api(d, `/v1/profiles/${id}`, { method: 'DELETE' });
     expect(deleted, `${d.name}: DELETE /v1/profiles/${id}`).toMatchObject({ status: 200 });
   };
+
+  /**
+   * Segment writes through the API after the phases, in order: a new segment filled from the
+   * history of its window, a redefinition that keeps one member and drops another, a deletion.
+   */
+  const PRICING_TWICE = { id: 'pricing_twice', rule: { ...PRICING_FANS.rule, min_count: 2 } };
+  const WRITES: Array<[string, string, unknown?]> = [
+    ['POST', '/v1/segments', PRICING_TWICE],
+    [
+      'PUT',
+      '/v1/segments/pricing_fans',
+      { ...PRICING_FANS, rule: { ...PRICING_FANS.rule, min_count: 4 } },
+    ],
+    ['DELETE', '/v1/segments/pricing_twice'],
+  ];
+  /** What the segment writes leave: every stored change, and both segments' members. */
+  const segmentState = async ({ backend }: Deployment) => {
+    const [changes, fans, twice] = await Promise.all([
+      backend.warehouse.segmentChanges(CUSTOMER),
+      backend.store.members(CUSTOMER, 'pricing_fans', null, 1000),
+      backend.store.members(CUSTOMER, 'pricing_twice', null, 1000),
+    ]);
+    return {
+      changes: changes.map((c) => `${c.segment_id} ${c.id} ${c.change} ${c.reason} ${c.at}`).sort(),
+      pricing_fans: [...fans.ids].sort(),
+      pricing_twice: [...twice.ids].sort(),
+    };
+  };
+  const write = (d: Deployment, [method, path, body]: [string, string, unknown?]) =>
+    api(d, path, { method, body: body === undefined ? undefined : JSON.stringify(body) });
 
   /** Every answer a user sees at the end, keyed by what was asked. */
   const answers = async (d: Deployment) => {
@@ -271,7 +301,23 @@ describe.skipIf(skip)('the Flink engine answers as the TypeScript processor does
       expected.push(await snapshot(ts));
     }
     const fromTs = await answers(ts);
+    const writes: Array<{ answer: unknown; state: Awaited<ReturnType<typeof segmentState>> }> = [];
+    for (const request of WRITES)
+      writes.push({ answer: await write(ts, request), state: await segmentState(ts) });
     await undeploy();
+    // The new segment is filled from the history: v3 (6 views of /pricing), user-8 (v5's 3)
+    // and v2 (2); v1's one view since its deletion is not enough. With 4 views needed,
+    // pricing_fans keeps v3, and user-8 exits (redefined).
+    expect(writes.map(({ answer }) => answer)).toMatchObject([
+      { status: 201, body: { backfill: { events_replayed: 12, members: 3, exited: 0 } } },
+      { status: 200, body: { backfill: { members: 1, exited: 1 } } },
+      { status: 204, body: null },
+    ]);
+    expect(writes[0]!.state.pricing_twice).toEqual(['user-8', 'v2', 'v3']);
+    expect(writes[1]!.state.changes.filter((c) => c.includes(' redefined '))).toEqual([
+      `pricing_fans user-8 exit redefined ${at(30_000)}`,
+    ]);
+    expect(writes[2]!.state.pricing_twice).toEqual([]);
     expect(expected.map((s) => s.members)).toEqual([
       ['v1', 'v3', 'v5'],
       ['user-42', 'user-7', 'v3'],
@@ -335,24 +381,26 @@ describe.skipIf(skip)('the Flink engine answers as the TypeScript processor does
     }
     expect(await answers(flink)).toEqual(fromTs);
 
-    // The job read the definitions at its start: a segment written through the API now would
-    // never reach its state, so the API refuses it with its reason (a same-rule write passes).
-    const write = (method: string, path: string, body?: unknown) =>
-      api(flink, path, { method, body: body === undefined ? undefined : JSON.stringify(body) });
-    const refused = {
-      status: 409,
-      body: { error: { code: 'definitions_fixed', message: FLINK_DEFINITIONS_FIXED } },
-    };
-    const newRule = { ...PRICING_FANS.rule, min_count: 2 };
-    expect(await write('POST', '/v1/segments', { ...PRICING_FANS, id: 'other' })).toEqual(refused);
-    expect(
-      await write('PUT', '/v1/segments/pricing_fans', { ...PRICING_FANS, rule: newRule }),
-    ).toEqual(refused);
-    expect(await write('DELETE', '/v1/segments/pricing_fans')).toEqual(refused);
-    expect(await write('PUT', '/v1/segments/pricing_fans', PRICING_FANS)).toMatchObject({
-      status: 200,
-      body: { segment: PRICING_FANS, backfill: null },
-    });
-    expect(await flink.backend.store.definitions([CUSTOMER])).toEqual([[PRICING_FANS]]);
+    // Segments written through the API reach the job's state: each write answers as the TS
+    // processor's (the backfill's counts included), and leaves the same changes and members.
+    for (const [i, request] of WRITES.entries()) {
+      const answer = await write(flink, request);
+      const asked = `${request[0]} ${request[1]}`;
+      expect(answer, `${asked}\n${job.log().slice(-3000)}`).toEqual(writes[i]!.answer);
+      const deadline = Date.now() + 90_000;
+      let seen = await segmentState(flink);
+      while (JSON.stringify(seen) !== JSON.stringify(writes[i]!.state)) {
+        if (Date.now() > deadline) {
+          throw new Error(
+            `after ${asked}: the Flink side holds ${JSON.stringify(seen)}, the TS side held ${JSON.stringify(writes[i]!.state)}\n${job.log().slice(-3000)}`,
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        seen = await segmentState(flink);
+      }
+    }
+    expect(await flink.backend.store.definitions([CUSTOMER])).toEqual([
+      [{ ...PRICING_FANS, rule: { ...PRICING_FANS.rule, min_count: 4 } }],
+    ]);
   });
 });

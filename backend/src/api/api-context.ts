@@ -1,4 +1,5 @@
 import type { ProfileDeletion } from '@pulse/contract';
+import type { FlinkDefinitions } from '../flink/flink-definitions';
 import type { BackendMetrics } from '../metrics/backend-metrics';
 import type { Processor } from '../processor/processor';
 import type { StateStore } from '../state/state-store';
@@ -33,9 +34,9 @@ export interface ApiContext {
    */
   announceDeletion?: (deletion: ProfileDeletion) => Promise<void>;
   /**
-   * Set when the processing engine reads segment definitions only at its start (the Flink
-   * job): why creating, redefining or deleting a segment through the API is refused, since the
-   * engine's state would never follow it. @default none: the API's writes take effect at once
+   * Set when the processing engine keeps segment definitions in its own state (the Flink job):
+   * the segment API hands it each definition with its history instead of running the
+   * TypeScript backfill. @default none: the state store is the engine's state
    */
-  definitionsFixedBecause?: string;
+  engineDefinitions?: FlinkDefinitions;
 }

@@ -39,8 +39,6 @@ export const API_ERRORS = {
   segment_exists: { status: 409 },
   /** The customer has as many segments as it may. */
   segment_limit: { status: 409 },
-  /** A segment written while the engine reads definitions only at its start (Flink). */
-  definitions_fixed: { status: 409 },
   /** `POST /v1/triggers` with an id the customer already has. */
   trigger_exists: { status: 409 },
   /** The customer has as many triggers as it may. */

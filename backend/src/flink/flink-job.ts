@@ -90,18 +90,6 @@ export function startJava(
   };
 }
 
-/**
- * Why the segment API refuses writes with the Flink engine: the job reads the definitions at
- * its start, so a segment created, redefined or deleted afterwards would never reach its state
- * (and a backfill written by this process would leave members the job never ends). The design
- * that lifts this is in backend/flink/README.md, "Definitions from the API".
- */
-export const FLINK_DEFINITIONS_FIXED =
-  'with the Flink engine (PULSE_ENGINE=flink) the job reads segment definitions at its start, ' +
-  'so a segment created, redefined or deleted now would never reach its state: define segments ' +
-  'in the job’s segments file (PULSE_SEGMENTS_FILE) before it starts. A new name with the same ' +
-  'rule is allowed';
-
 /** Every customer's segment definitions in the state store, as the job's segments file wants them. */
 export async function segmentsOf(store: StateStore): Promise<Record<string, SegmentDefinition[]>> {
   const customers = await store.customersWithSegments();

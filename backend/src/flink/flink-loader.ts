@@ -2,6 +2,7 @@ import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import {
   EVENT_TYPES,
   type DeadLetter,
+  type DefinitionAck,
   type IdentityLink,
   type MemberEnd,
   type PulseEvent,
@@ -40,10 +41,17 @@ export interface FlinkLoaderOptions {
   publish?: (batch: ProcessedBatch) => Promise<void>;
   /** The consumer failed; see KafkaProcessorOptions.onCrash. */
   onCrash?: (error: Error, restarting: boolean) => void;
+  /** Each acknowledgement of a segment definition the job wrote (flink-definitions.ts). */
+  onDefinitionApplied?: (ack: DefinitionAck) => void;
 }
 
 export interface FlinkLoader {
   ready: Promise<void>;
+  /**
+   * Resolves once the warehouse holds every event record written to Kafka before the call (the
+   * group's committed offsets reach the topics' ends), or rejects after `timeoutMs`.
+   */
+  eventsLoaded(timeoutMs: number): Promise<void>;
   status(): KafkaConsumerStatus;
   stop(): Promise<void>;
 }
@@ -84,8 +92,11 @@ export async function startFlinkLoader(options: FlinkLoaderOptions): Promise<Fli
     logLevel: logLevel.NOTHING,
     retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000 },
   });
+  const groupId = options.groupId ?? 'pulse-flink-loader';
+  const eventTopics = EVENT_TYPES.map(TOPICS.events);
+  const admin = kafka.admin();
   const consumer: Consumer = kafka.consumer({
-    groupId: options.groupId ?? 'pulse-flink-loader',
+    groupId,
     maxWaitTimeInMs: 50,
     // Flink's sinks write in transactions: read what their checkpoints committed (and only
     // that: see kafka/committed-reads.ts).
@@ -163,9 +174,46 @@ export async function startFlinkLoader(options: FlinkLoaderOptions): Promise<Fli
     }
   };
 
-  await Promise.all([consumer.connect(), dlq.connect()]);
+  const eventsLoaded = async (timeoutMs: number) => {
+    const until = Date.now() + timeoutMs;
+    const targets = (
+      await Promise.all(
+        eventTopics.map(async (topic) =>
+          (await admin.fetchTopicOffsets(topic)).map((p) => ({
+            topic,
+            partition: p.partition,
+            start: BigInt(p.low),
+            end: BigInt(p.high),
+          })),
+        ),
+      )
+    ).flat();
+    for (;;) {
+      const committed = new Map<string, bigint>();
+      for (const { topic, partitions } of await admin.fetchOffsets({
+        groupId,
+        topics: eventTopics,
+      }))
+        for (const p of partitions) committed.set(`${topic}/${p.partition}`, BigInt(p.offset));
+      // Records retention removed are not there to load: a partition starts at its low mark.
+      const behind = targets.filter((t) => {
+        const at = committed.get(`${t.topic}/${t.partition}`) ?? -1n;
+        return (at > t.start ? at : t.start) < t.end;
+      });
+      if (!behind.length) return;
+      if (Date.now() > until) {
+        const where = behind.map((t) => `${t.topic}/${t.partition}`).join(', ');
+        throw new Error(
+          `the loader did not reach the events' end within ${timeoutMs} ms: ${where}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+
+  await Promise.all([consumer.connect(), dlq.connect(), admin.connect()]);
   await consumer.subscribe({
-    topics: [...EVENT_TYPES.map(TOPICS.events), ...OUTPUT_TOPICS],
+    topics: [...eventTopics, ...OUTPUT_TOPICS],
     fromBeginning: true,
   });
   let resolveReady: () => void = () => undefined;
@@ -220,6 +268,9 @@ export async function startFlinkLoader(options: FlinkLoaderOptions): Promise<Fli
         await loadAll(readAll(OUTPUT_RECORDS[TOPICS.identity]), loadLinks);
       } else if (topic === TOPICS.memberships) {
         await loadAll(readAll(OUTPUT_RECORDS[TOPICS.memberships]), loadEnds);
+      } else if (topic === TOPICS.definitionsApplied) {
+        for (const ack of readAll(OUTPUT_RECORDS[TOPICS.definitionsApplied]))
+          options.onDefinitionApplied?.(ack.value);
       } else {
         // Flink quarantined the records that are not events itself: the warehouse leaves them out.
         const events = records.flatMap((record) => {
@@ -240,10 +291,12 @@ export async function startFlinkLoader(options: FlinkLoaderOptions): Promise<Fli
 
   return {
     ready,
+    eventsLoaded,
     status: () => ({ ...status }),
     stop: async () => {
       await consumer.disconnect();
       await dlq.disconnect();
+      await admin.disconnect();
     },
   };
 }

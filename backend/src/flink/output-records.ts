@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   isCustomerId,
   isOpaqueId,
+  type DefinitionAck,
   type IdentityLink,
   type MemberEnd,
   type SegmentChange,
@@ -46,6 +47,16 @@ const memberEndSchema = z.object({
   clock: isoTime,
 });
 
+const definitionAckSchema = z.object({
+  customer_id: customerId,
+  segment_id: segmentId,
+  version: id,
+  phase: z.enum(['switched', 'ended']),
+  members: z.number().int().nonnegative(),
+  exited: z.number().int().nonnegative(),
+  clock: isoTime.nullable(),
+});
+
 /** The job's output topics, each with its record's shape. */
 const shape = <T>(schema: z.ZodType<T>, name: string): RecordShape<T> => ({ schema, name });
 
@@ -53,6 +64,10 @@ export const OUTPUT_RECORDS = {
   [TOPICS.segments]: shape<SegmentChange>(changeSchema, 'segment change'),
   [TOPICS.identity]: shape<IdentityLink>(linkSchema, 'identity link'),
   [TOPICS.memberships]: shape<MemberEnd>(memberEndSchema, 'membership end'),
+  [TOPICS.definitionsApplied]: shape<DefinitionAck>(
+    definitionAckSchema,
+    'definition acknowledgement',
+  ),
 };
 
 export const OUTPUT_TOPICS = Object.keys(OUTPUT_RECORDS);

@@ -12,6 +12,10 @@ export const TOPICS = {
   memberships: 'pulse.memberships',
   /** Profiles deleted through the profile API (contract ProfileDeletion), for the Flink job. */
   deletions: 'pulse.deletions',
+  /** Segments defined, redefined or deleted through the segment API, for the Flink job. */
+  definitions: 'pulse.definitions',
+  /** What the Flink job did with them (contract DefinitionAck), for the segment API. */
+  definitionsApplied: 'pulse.definitions.applied',
 } as const;
 
 export const ALL_TOPICS = [
@@ -21,6 +25,8 @@ export const ALL_TOPICS = [
   TOPICS.segments,
   TOPICS.memberships,
   TOPICS.deletions,
+  TOPICS.definitions,
+  TOPICS.definitionsApplied,
 ];
 
 export interface TopicSettings {

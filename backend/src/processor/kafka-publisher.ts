@@ -1,7 +1,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { createProducerLane } from '../kafka/producer-lane';
 import { TOPICS } from '../kafka/topics';
-import type { ProfileDeletion } from '@pulse/contract';
+import type { DefinitionRecord, ProfileDeletion } from '@pulse/contract';
 import type { ProcessedBatch } from './processor';
 import { kafkaBrokers } from '../kafka/brokers';
 
@@ -9,6 +9,8 @@ export interface KafkaPublisher {
   publish(batch: ProcessedBatch): Promise<void>;
   /** Announces a profile deleted through the profile API on `pulse.deletions` (Flink engine). */
   publishDeletion(deletion: ProfileDeletion): Promise<void>;
+  /** Hands the Flink job a step of a segment's definition on `pulse.definitions`. */
+  publishDefinition(record: DefinitionRecord): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -16,7 +18,8 @@ export interface KafkaPublisher {
  * Publishes the processor's outputs: segment changes to `pulse.segments` (key
  * `customer_id:id`, so one profile's changes stay in order) and identity links to
  * `pulse.identity` (key `customer_id:source_id`); and with the Flink engine, profiles deleted
- * through the API to `pulse.deletions` (key `customer_id`). Idempotent producer, acks=all.
+ * through the API to `pulse.deletions` and segment definitions to `pulse.definitions` (key
+ * `customer_id`). Idempotent producer, acks=all.
  */
 export function createKafkaPublisher(brokers: string[]): KafkaPublisher {
   const kafka = new Kafka({
@@ -51,6 +54,14 @@ export function createKafkaPublisher(brokers: string[]): KafkaPublisher {
         {
           topic: TOPICS.deletions,
           messages: [{ key: deletion.customer_id, value: JSON.stringify(deletion) }],
+        },
+      ]);
+    },
+    async publishDefinition(record) {
+      await lane.send([
+        {
+          topic: TOPICS.definitions,
+          messages: [{ key: record.customer_id, value: JSON.stringify(record) }],
         },
       ]);
     },

@@ -20,8 +20,8 @@ const error = (description: string) => json(errorResponseSchema, description);
 const security = [{ secretKey: [] }];
 const unauthorized = error('No key, or a key of no customer.');
 const notFound = error('The key’s customer has no such segment.');
-const definitionsFixed = error(
-  'The engine reads segment definitions only at its start (`definitions_fixed`, the Flink engine): a changed rule or a deletion is refused.',
+const engineLate = error(
+  'With the Flink engine: the job did not apply the change within a minute (`unavailable`; is it running?).',
 );
 
 /** The routes of `/v1/segments`, declared once for validation and the OpenAPI document. */
@@ -46,10 +46,11 @@ export const segmentRoutes = {
       400: error('The body is not JSON.'),
       401: unauthorized,
       409: error(
-        'The customer already has a segment with this id (`segment_exists`), or as many segments as it may have (`segment_limit`), or the engine reads definitions only at its start (`definitions_fixed`).',
+        'The customer already has a segment with this id (`segment_exists`), or as many segments as it may have (`segment_limit`).',
       ),
       415: error('The body is not sent as application/json.'),
       422: error('The definition breaks a rule; `issues` names each field.'),
+      503: engineLate,
     },
   }),
   preview: createRoute({
@@ -95,7 +96,7 @@ export const segmentRoutes = {
       400: error('The body is not JSON, or a bad id.'),
       401: unauthorized,
       404: notFound,
-      409: definitionsFixed,
+      503: engineLate,
       415: error('The body is not sent as application/json.'),
       422: error('The definition breaks a rule, or its id is not the one in the path.'),
     },
@@ -111,7 +112,7 @@ export const segmentRoutes = {
       204: { description: 'Deleted.' },
       401: unauthorized,
       404: notFound,
-      409: definitionsFixed,
+      503: engineLate,
     },
   }),
   members: createRoute({

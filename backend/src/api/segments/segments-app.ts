@@ -54,12 +54,15 @@ export function createSegmentsApp(context: ApiContext): OpenAPIHono<Env> {
   };
   // Writes of one customer's segments run in order, each with its backfill.
   const serially = oneAtATime();
-  /** Refuses a write the engine's state would never follow (see definitionsFixedBecause). */
-  const requireLiveDefinitions = () => {
-    if (context.definitionsFixedBecause) {
-      throw new ApiError('definitions_fixed', context.definitionsFixedBecause);
-    }
-  };
+  /**
+   * Fills a new or redefined segment: through the TypeScript processor, or, when the engine
+   * keeps definitions in its own state (the Flink job), by handing it the definition and its
+   * history (flink/flink-definitions.ts). The definition is stored first.
+   */
+  const fill = (customer: string, definition: SegmentDefinition, previous?: Set<string>) =>
+    context.engineDefinitions
+      ? context.engineDefinitions.define(customer, definition)
+      : backfillSegment(context, customer, definition, previous);
   app.on(['POST', 'PUT'], ['/v1/segments', '/v1/segments/*'], requireJsonBody);
 
   app.openapi(routes.list, async (c) => {
@@ -70,7 +73,6 @@ export function createSegmentsApp(context: ApiContext): OpenAPIHono<Env> {
   app.openapi(routes.create, async (c) => {
     const customer = c.var.customer;
     const definition = c.req.valid('json');
-    requireLiveDefinitions();
     return serially(customer, async () => {
       const [existing = []] = await store.definitions([customer]);
       if (existing.some((d) => d.id === definition.id)) {
@@ -84,7 +86,7 @@ export function createSegmentsApp(context: ApiContext): OpenAPIHono<Env> {
         throw new ApiError('segment_limit', message);
       }
       await store.putDefinition(customer, definition);
-      const backfill = await backfillSegment(context, customer, definition);
+      const backfill = await fill(customer, definition);
       return c.json({ segment: definition, backfill }, 201);
     });
   });
@@ -120,7 +122,12 @@ export function createSegmentsApp(context: ApiContext): OpenAPIHono<Env> {
         await store.putDefinition(customer, definition);
         return c.json({ segment: definition, backfill: null }, 200);
       }
-      requireLiveDefinitions();
+      if (context.engineDefinitions) {
+        // The job starts the segment over itself, with the members it announced set aside.
+        await store.putDefinition(customer, definition);
+        const backfill = await fill(customer, definition);
+        return c.json({ segment: definition, backfill }, 200);
+      }
       // A new rule makes the old evidence meaningless: start the segment over, then fill it.
       // The members announced so far are kept aside: who stays does not enter again, who
       // does not exits.
@@ -128,15 +135,19 @@ export function createSegmentsApp(context: ApiContext): OpenAPIHono<Env> {
       const previousMembers = await allMembers(store, customer, id);
       await store.deleteDefinition(customer, id);
       await store.putDefinition(customer, definition);
-      const backfill = await backfillSegment(context, customer, definition, previousMembers);
+      const backfill = await fill(customer, definition, previousMembers);
       return c.json({ segment: definition, backfill }, 200);
     });
   });
 
   app.openapi(routes.delete, async (c) => {
     const { id } = c.req.valid('param');
-    requireLiveDefinitions();
     return serially(c.var.customer, async () => {
+      // The job drops the segment's state first: nothing it loads afterwards names it.
+      if (context.engineDefinitions) {
+        if (!(await definitionOf(c.var.customer, id))) throw notFound(id);
+        await context.engineDefinitions.remove(c.var.customer, id);
+      }
       // Batches already handed in commit first: one planned with the segment and committed
       // after the delete would leave members of a segment that no longer exists.
       await context.processor.idle();

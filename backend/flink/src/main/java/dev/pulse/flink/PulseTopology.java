@@ -1,6 +1,7 @@
 package dev.pulse.flink;
 
 import dev.pulse.flink.engine.CustomerOperator;
+import dev.pulse.flink.engine.DefinitionAck;
 import dev.pulse.flink.engine.IdentityLink;
 import dev.pulse.flink.engine.MemberEnd;
 import dev.pulse.flink.engine.SegmentChange;
@@ -39,7 +40,8 @@ public final class PulseTopology {
   public record SegmentOutputs(
       DataStream<SegmentChange> changes,
       DataStream<IdentityLink> links,
-      DataStream<MemberEnd> memberEnds) {}
+      DataStream<MemberEnd> memberEnds,
+      DataStream<DefinitionAck> definitionAcks) {}
 
   /** What the rollup part produces. */
   public record RollupOutputs(DataStream<PulseEvent> firstSeen, DataStream<MinuteRollup> rollups) {}
@@ -77,7 +79,8 @@ public final class PulseTopology {
     return new SegmentOutputs(
         changes,
         changes.getSideOutput(CustomerOperator.LINKS),
-        changes.getSideOutput(CustomerOperator.MEMBERS));
+        changes.getSideOutput(CustomerOperator.MEMBERS),
+        changes.getSideOutput(CustomerOperator.ACKS));
   }
 
   /**

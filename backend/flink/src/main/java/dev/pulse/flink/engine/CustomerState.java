@@ -40,6 +40,12 @@ public interface CustomerState {
   /** Sets (or, with null, ends) a membership. */
   void setMember(String segment, String id, Long end);
 
+  /** Every member of a segment, in no particular order. */
+  List<Member> membersOf(String segment);
+
+  /** Drops every source's evidence for a segment (a segment redefined or deleted). */
+  void clearEvidence(String segment);
+
   /**
    * Ends every membership that ends at or before {@code upTo} and returns them, in no particular
    * order.

@@ -148,6 +148,29 @@ final class KeyedCustomerState implements CustomerState {
         });
   }
 
+  @Override
+  public List<Member> membersOf(String segment) {
+    return read(
+        () -> {
+          List<Member> found = new ArrayList<>();
+          for (Map.Entry<Tuple2<String, String>, Long> member : members.entries()) {
+            if (member.getKey().f0.equals(segment))
+              found.add(new Member(segment, member.getKey().f1, member.getValue()));
+          }
+          return found;
+        });
+  }
+
+  @Override
+  public void clearEvidence(String segment) {
+    write(
+        () -> {
+          List<Tuple2<String, String>> keys = new ArrayList<>();
+          for (Tuple2<String, String> key : evidence.keys()) if (key.f0.equals(segment)) keys.add(key);
+          for (Tuple2<String, String> key : keys) evidence.remove(key);
+        });
+  }
+
   /** State access throws checked exceptions only when the backend fails: not ours to handle. */
   private interface Access<T> {
     T get() throws Exception;

@@ -61,6 +61,16 @@ final class MemberLog implements CustomerState {
   }
 
   @Override
+  public List<Member> membersOf(String segment) {
+    return state.membersOf(segment);
+  }
+
+  @Override
+  public void clearEvidence(String segment) {
+    state.clearEvidence(segment);
+  }
+
+  @Override
   public long clock() {
     return state.clock();
   }

@@ -51,12 +51,33 @@ public final class SegmentEngine {
     String source = event.source();
     long at = event.timeMs();
     for (SegmentDefinition segment : segments) {
-      if (at <= now - segment.windowMs() || !event.matches(segment.id())) continue;
+      if (at <= now - segment.windowMs() || !event.matches(segment.ruleKey())) continue;
       addEvidence(state, segment, source, event.eventId(), at);
       touched.add(Identity.canonical(state, source));
     }
     changes.addAll(Membership.update(customer, state, segments, touched, now));
     return new Step(changes, links);
+  }
+
+  /**
+   * One event of a segment's history, replayed by the segment API after the segment was defined
+   * or redefined (backend/src/api/segments/backfill-segment.ts does the same through the TS
+   * processor): its evidence for that segment alone, and the membership it changes. The clock,
+   * identity and the other segments stay as they are: the event went through them when it was
+   * first processed. Evidence the clock has left behind counts for nothing, as for any event.
+   */
+  public static Step replay(
+      String customer,
+      CustomerState state,
+      SegmentDefinition segment,
+      String source,
+      String eventId,
+      long at) {
+    long now = state.clock();
+    if (now == Long.MIN_VALUE || at <= now - segment.windowMs()) return new Step(List.of(), List.of());
+    addEvidence(state, segment, source, eventId, at);
+    List<String> touched = List.of(Identity.canonical(state, source));
+    return new Step(Membership.update(customer, state, List.of(segment), touched, now), List.of());
   }
 
   /**

@@ -50,7 +50,7 @@ public final class EventReader {
     String name = node.get("event_name").asText();
     List<String> matches = new ArrayList<>();
     for (SegmentDefinition segment : segments.getOrDefault(customer, List.of())) {
-      if (RuleMatch.matches(segment.rule(), type, name, node)) matches.add(segment.id());
+      if (RuleMatch.matches(segment.rule(), type, name, node)) matches.add(segment.ruleKey());
     }
     PulseEvent event =
         new PulseEvent(

@@ -2,6 +2,7 @@ package dev.pulse.flink.kafka;
 
 import dev.pulse.flink.Json;
 import dev.pulse.flink.PulseTopology;
+import dev.pulse.flink.engine.DefinitionAck;
 import dev.pulse.flink.engine.IdentityLink;
 import dev.pulse.flink.engine.MemberEnd;
 import dev.pulse.flink.engine.SegmentChange;
@@ -32,6 +33,7 @@ import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.streaming.api.datastream.BroadcastStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
@@ -64,6 +66,10 @@ public final class PulseKafkaJob {
   public static final String DLQ_TOPIC = "pulse.dlq";
   /** Profiles deleted through the profile API, for the operator to forget. */
   public static final String DELETIONS_TOPIC = "pulse.deletions";
+  /** Segments defined, redefined or deleted through the segment API ({@link ReadDefinitions}). */
+  public static final String DEFINITIONS_TOPIC = "pulse.definitions";
+  /** What the job did with them ({@link DefinitionAck}), for the segment API waiting on it. */
+  public static final String DEFINITIONS_APPLIED_TOPIC = "pulse.definitions.applied";
 
   private PulseKafkaJob() {}
 
@@ -126,9 +132,23 @@ public final class PulseKafkaJob {
     List<String> topics = new ArrayList<>(EVENT_TOPICS);
     topics.add(DELETIONS_TOPIC);
     Map<String, List<SegmentDefinition>> segments = segments(config);
+    // Segment definitions from the API reach every reader (broadcast state), which meets the
+    // events with them. A fresh job starts at the topic's end: the segments file holds what the
+    // state store has then.
+    BroadcastStream<EventRecord> definitions =
+        env.fromSource(
+                source(config, List.of(DEFINITIONS_TOPIC), OffsetResetStrategy.LATEST),
+                WatermarkStrategy.noWatermarks(),
+                DEFINITIONS_TOPIC)
+            .uid("definitions-source")
+            .broadcast(ReadEvents.RULES);
     SingleOutputStreamOperator<StreamItem> items =
-        env.fromSource(source(config, topics), WatermarkStrategy.noWatermarks(), "pulse.events.*")
+        env.fromSource(
+                source(config, topics, OffsetResetStrategy.EARLIEST),
+                WatermarkStrategy.noWatermarks(),
+                "pulse.events.*")
             .uid("events-source")
+            .connect(definitions)
             .process(new ReadEvents(segments))
             .name("read events and deletions (bad records to pulse.dlq)")
             .uid("read-events");
@@ -159,6 +179,13 @@ public final class PulseKafkaJob {
         new JsonRecords<MemberEnd>(
             MEMBERSHIPS_TOPIC, m -> m.customerId() + ":" + m.id(), m -> Map.of()),
         "memberships-sink");
+    writeKeyed(
+        outputs.definitionAcks(),
+        config,
+        "definitions-applied",
+        new JsonRecords<DefinitionAck>(
+            DEFINITIONS_APPLIED_TOPIC, DefinitionAck::customerId, a -> Map.of()),
+        "definitions-applied-sink");
     DataStream<DeadLetter> letters = items.getSideOutput(ReadEvents.DEAD_LETTERS);
     letters
         .sinkTo(
@@ -174,14 +201,15 @@ public final class PulseKafkaJob {
     return env;
   }
 
-  /** Raw records of {@code topics}, from the group's committed offsets (the earliest at first). */
-  private static KafkaSource<EventRecord> source(KafkaJobConfig config, List<String> topics) {
+  /** Raw records of {@code topics}, from the group's committed offsets ({@code first} at first). */
+  private static KafkaSource<EventRecord> source(
+      KafkaJobConfig config, List<String> topics, OffsetResetStrategy first) {
     KafkaSourceBuilder<EventRecord> builder =
         KafkaSource.<EventRecord>builder()
             .setBootstrapServers(config.bootstrapServers())
             .setTopics(topics)
             .setGroupId(config.group())
-            .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+            .setStartingOffsets(OffsetsInitializer.committedOffsets(first))
             .setDeserializer(new EventRecordDeserializer());
     if (config.tls()) builder.setProperty("security.protocol", "SSL");
     if (config.untilLatest()) builder.setBounded(OffsetsInitializer.latest());
