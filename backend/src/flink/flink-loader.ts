@@ -26,6 +26,7 @@ import {
 } from '../processor/quarantine';
 import { emptyStateChanges, type StateStore } from '../state/state-store';
 import type { Warehouse } from '../warehouse/warehouse';
+import { linkChanges } from './link-changes';
 import { OUTPUT_RECORDS, OUTPUT_TOPICS } from './output-records';
 
 export interface FlinkLoaderOptions {
@@ -133,16 +134,11 @@ export async function startFlinkLoader(options: FlinkLoaderOptions): Promise<Fli
   const loadLinks = async (links: IdentityLink[]) => {
     await warehouse.write({ events: [], links, changes: [] });
     // One commit per link, in record order: a user merged into another moves its sources by
-    // later links, and its own set of sources is emptied when it is linked itself.
-    for (const link of links) {
-      const customer = link.customer_id;
-      await store.commit({
-        ...emptyStateChanges(),
-        links: [{ customer, source: link.source_id, user: link.user_id }],
-        sourcesCleared: [{ customer, user: link.source_id }],
-        sourcesAdded: [{ customer, user: link.user_id, sources: [link.source_id] }],
-      });
-    }
+    // later links, and its own set of sources is emptied when it is linked itself. The links of
+    // one merge sit in other partitions, loaded in any order: an older `s → A` loaded after
+    // `A → B` adds s to B's set, not A's (see linkChanges), so a merged user ends with no set
+    // of its own, as the processor leaves it.
+    for (const link of links) await store.commit(linkChanges(link));
     await publish(batchOf({ links }));
   };
   const loadEnds = async (ends: MemberEnd[]) => {

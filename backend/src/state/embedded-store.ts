@@ -213,7 +213,7 @@ function applyChanges(db: Database<unknown, Key>, changes: StateChanges): void {
   for (const { customer, user } of changes.sourcesCleared)
     db.removeSync(['sources', customer, user]);
   for (const { customer, user, sources } of changes.sourcesAdded) {
-    const key = ['sources', customer, user];
+    const key = ['sources', customer, canonicalOf(db, customer, user)];
     const current = new Set((db.get(key) as string[] | undefined) ?? []);
     for (const source of sources) current.add(source);
     db.putSync(key, [...current]);
@@ -236,5 +236,20 @@ function applyChanges(db: Database<unknown, Key>, changes: StateChanges): void {
       db.putSync(key, end);
       db.putSync(['ends', customer, segment, end, id], 1);
     }
+  }
+}
+
+/**
+ * The profile `user` belongs to: its link followed until a user with none (within the commit's
+ * transaction, so no other commit links it in between). A cycle (no commit makes one) stops
+ * where it closes.
+ */
+function canonicalOf(db: Database<unknown, Key>, customer: string, user: string): string {
+  const seen = new Set([user]);
+  for (;;) {
+    const next = db.get(['link', customer, user]) as string | undefined;
+    if (next === undefined || seen.has(next)) return user;
+    seen.add(next);
+    user = next;
   }
 }

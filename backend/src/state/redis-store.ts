@@ -45,6 +45,28 @@ const k = {
   outbox: 'outbox',
 };
 
+/**
+ * `StateChanges.sourcesAdded` of one user: adds ARGV[4…] to the set of the user's canonical
+ * profile, the user (ARGV[3]) followed along its links until one with none (a user merged
+ * into another keeps no set of its own). KEYS name the first user's link and set, for the
+ * cluster's routing; every key is built from its prefix (ARGV[1], ARGV[2]), whose `{c}` hash
+ * tag keeps it in the customer's slot. A cycle (no commit makes one) stops where it closes.
+ * SADD takes the sources in chunks: Lua's unpack has a bounded stack.
+ */
+const ADD_TO_CANONICAL = `
+local user = ARGV[3]
+local seen = { [user] = true }
+while true do
+  local next = redis.call('GET', ARGV[1] .. user)
+  if not next or seen[next] then break end
+  seen[next] = true
+  user = next
+end
+for i = 4, #ARGV, 1000 do
+  redis.call('SADD', ARGV[2] .. user, unpack(ARGV, i, math.min(i + 999, #ARGV)))
+end
+`;
+
 /** Raises a failed command of a pipeline; a partial answer is never used. */
 function results<T>(replies: Array<[Error | null, unknown]> | null): T[] {
   if (!replies) throw new Error('redis pipeline was discarded');
@@ -246,7 +268,21 @@ export function createRedisStore(target: RedisTarget): StateStore {
       for (const { customer, user } of changes.sourcesCleared)
         of(customer).push((m) => m.del(k.sources(customer, user)));
       for (const { customer, user, sources } of changes.sourcesAdded) {
-        if (sources.length) of(customer).push((m) => m.sadd(k.sources(customer, user), ...sources));
+        if (!sources.length) continue;
+        // The user's link is read in the same MULTI (see ADD_TO_CANONICAL): no commit of
+        // another partition can link the user between the read and the add.
+        of(customer).push((m) =>
+          m.eval(
+            ADD_TO_CANONICAL,
+            2,
+            k.link(customer, user),
+            k.sources(customer, user),
+            k.link(customer, ''),
+            k.sources(customer, ''),
+            user,
+            ...sources,
+          ),
+        );
       }
       for (const { customer, segment, source, add, pruneUpTo } of changes.evidence) {
         const key = k.evidence(customer, segment, source);

@@ -32,7 +32,13 @@ export interface StateChanges {
   clocks: Array<{ customer: string; at: number }>;
   /** `source` now belongs to `user` (the identity graph). */
   links: Array<{ customer: string; source: string; user: string }>;
-  /** `sources` now belong to `user` (the reverse index of `links`). */
+  /**
+   * `sources` now belong to `user` (the reverse index of `links`). They are added to the set of
+   * the user's canonical profile: its link, followed until a user with none, read in the same
+   * atomic commit. So a user merged into another keeps no set of its own, whatever the order
+   * in which the links of a merge are committed (the Flink loader commits each partition's
+   * links on their own); the processor names canonical users, for which this changes nothing.
+   */
   sourcesAdded: Array<{ customer: string; user: string; sources: string[] }>;
   /** `user` was merged into another user: it has no sources of its own any more. */
   sourcesCleared: Array<{ customer: string; user: string }>;
