@@ -252,4 +252,37 @@ describe.skipIf(skip)('the Flink Kafka job', () => {
     for (const letter of letters())
       expect(letter).toMatchObject({ customer_id: customer, code: 'quarantined', event_id: null });
   });
+
+  it('quarantines a record of pulse.definitions that is not a definition step, once', async () => {
+    const customer = 'fkafka_definitions';
+    const ids = { customer_id: customer, segment_id: 'seg', version: 'v1' };
+    const rule = { event_type: 'page_view', min_count: 1, window: '1h' };
+    const records = [
+      'not json {',
+      JSON.stringify({ ...ids, kind: 'rename' }),
+      JSON.stringify({ ...ids, kind: 'define', definition: { id: 'other', rule } }),
+      JSON.stringify({ ...ids, kind: 'replay', events: [{ event_id: 'e1', source: 'v1' }] }),
+      JSON.stringify({ ...ids, customer_id: 'c'.repeat(201), kind: 'end' }),
+    ];
+    await producer.send({
+      topic: TOPICS.definitions,
+      messages: records.map((value) => ({ key: customer, value })),
+    });
+    const letters = () =>
+      lettersRead().filter((letter) => letter.source?.topic === TOPICS.definitions);
+    await waitUntil(
+      () => `5 dead letters of ${TOPICS.definitions} (job log:\n${job.log().slice(-3000)})`,
+      async () => letters().length >= 5,
+      60_000,
+    );
+    const why = 'the record is not a valid segment definition step: ';
+    // Every reader receives each record (broadcast), and only the first quarantines it.
+    expect(letters().map((letter) => [letter.raw, letter.message])).toEqual([
+      [records[0], 'the record is not JSON'],
+      [records[1], `${why}kind must be define, delete, replay or end`],
+      [records[2], `${why}definition must be the segment's {id, rule} with a window the job reads`],
+      [records[3], `${why}each replayed event needs an event_id, a source and a time (at)`],
+      [records[4], `${why}customer_id, segment_id and version must be ids of 1 to 200 characters`],
+    ]);
+  });
 });

@@ -57,7 +57,7 @@ final class ReadDefinitions {
     try {
       node = Json.MAPPER.readTree(text);
     } catch (Exception e) {
-      return invalid("the record is not JSON");
+      return new Read(null, "the record is not JSON");
     }
     if (node == null || !node.isObject()) return invalid("the record is not an object");
     String kind = node.path("kind").asText("");
