@@ -91,7 +91,7 @@ await createTriggerStore(backend.store).put(DEMO_CONFIG.customer_id, {
   updated_at: seededAt,
 });
 if (ENGINE === 'flink') {
-  // The job reads the definitions at its start (a segment defined later needs a restart).
+  // A fresh job starts from the store's definitions; the segment API hands it later ones.
   await buildFlinkJar({ whenStale: true });
   flinkJob = startFlinkJob({
     brokers: process.env.KAFKA_BROKERS?.split(',') ?? [],

@@ -12,7 +12,7 @@ export const FLINK_JAR = join(FLINK_MODULE, 'target', 'pulse-flink.jar');
 
 export interface FlinkJobOptions {
   brokers: string[];
-  /** customer_id → its segment definitions (the job reads them once, at its start). */
+  /** customer_id → its segment definitions at a fresh start (later ones come through the segment API). */
   segments: Record<string, SegmentDefinition[]>;
   /** Where the job keeps its segments file and its checkpoints (a new start resumes from them). */
   dir: string;

@@ -243,7 +243,8 @@ public final class CustomerOperator extends KeyedProcessFunction<String, StreamI
    */
   private void emit(SegmentEngine.Step step, Collector<SegmentChange> out, Context context)
       throws Exception {
-    boolean anyAside = !setAside.isEmpty();
+    // Most steps announce nothing: only then is the set-aside state read.
+    boolean anyAside = !step.changes().isEmpty() && !setAside.isEmpty();
     for (SegmentChange change : step.changes()) {
       if (anyAside) {
         List<String> aside = setAside.get(change.segmentId());
