@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { DefinitionAck, DefinitionRecord, SegmentDefinition } from '@pulse/contract';
 import { parseWindow } from '@pulse/contract/schema';
-import { BACKFILL_SLICE_EVENTS, type BackfillResult } from '../api/segments/backfill-segment';
+import { matchingHistory, type BackfillResult } from '../api/segments/backfill-segment';
 import { ApiError } from '../errors/api-error';
-import { ruleMatches } from '../segments/rule-match';
 import type { Warehouse } from '../warehouse/warehouse';
 
 /**
@@ -92,30 +91,26 @@ export function createFlinkDefinitions(options: FlinkDefinitionsOptions): FlinkD
       if (windowMs === null) throw new Error(`unvalidated window ${definition.rule.window}`);
       const clock = switched.clock === null ? Number.POSITIVE_INFINITY : Date.parse(switched.clock);
       const from = Math.min(options.now(), clock) - windowMs;
-      let scanned = 0;
-      let replayed = 0;
-      const history = options.warehouse.eventsSince(customer, new Date(from), {
-        eventType: definition.rule.event_type,
-        eventName: definition.rule.event_name,
-      });
-      for await (const page of history) {
-        scanned += page.length;
-        const matching = page.filter((event) => ruleMatches(definition.rule, event));
-        replayed += matching.length;
-        for (let at = 0; at < matching.length; at += BACKFILL_SLICE_EVENTS) {
-          const events = matching.slice(at, at + BACKFILL_SLICE_EVENTS).map((event) => ({
-            event_id: event.event_id,
-            source: event.user_id ?? event.visitor_id,
-            at: event.timestamp,
-          }));
-          await options.send({ kind: 'replay', ...ids, events });
-        }
+      const counts = { scanned: 0, replayed: 0 };
+      for await (const slice of matchingHistory(
+        options.warehouse,
+        customer,
+        definition.rule,
+        from,
+        counts,
+      )) {
+        const events = slice.map((event) => ({
+          event_id: event.event_id,
+          source: event.user_id ?? event.visitor_id,
+          at: event.timestamp,
+        }));
+        await options.send({ kind: 'replay', ...ids, events });
       }
       const ended = await step({ kind: 'end', ...ids }, 'ended');
       return {
         from: new Date(from).toISOString(),
-        events_scanned: scanned,
-        events_replayed: replayed,
+        events_scanned: counts.scanned,
+        events_replayed: counts.replayed,
         members: ended.members,
         exited: ended.exited,
       };

@@ -1,4 +1,4 @@
-import type { SegmentChange, SegmentDefinition } from '@pulse/contract';
+import type { PulseEvent, SegmentChange, SegmentDefinition } from '@pulse/contract';
 import { parseWindow } from '@pulse/contract/schema';
 import { ruleMatches } from '../../segments/rule-match';
 import type { ApiContext } from '../api-context';
@@ -41,6 +41,31 @@ export async function windowStart(
 }
 
 /**
+ * The events of a customer's history from `from` that meet `rule`, in slices of
+ * BACKFILL_SLICE_EVENTS, counting in `counts` the events read (of the rule's type and name)
+ * and those that matched. What a backfill replays, whichever engine replays it.
+ */
+export async function* matchingHistory(
+  warehouse: Pick<ApiContext['warehouse'], 'eventsSince'>,
+  customer: string,
+  rule: SegmentDefinition['rule'],
+  from: number,
+  counts: { scanned: number; replayed: number },
+): AsyncGenerator<PulseEvent[]> {
+  const history = warehouse.eventsSince(customer, new Date(from), {
+    eventType: rule.event_type,
+    eventName: rule.event_name,
+  });
+  for await (const page of history) {
+    counts.scanned += page.length;
+    const matching = page.filter((event) => ruleMatches(rule, event));
+    counts.replayed += matching.length;
+    for (let at = 0; at < matching.length; at += BACKFILL_SLICE_EVENTS)
+      yield matching.slice(at, at + BACKFILL_SLICE_EVENTS);
+  }
+}
+
+/**
  * Fills a new (or redefined) segment from the warehouse history of its window: the events of
  * the last `window` that match the rule go through the processor again. The definition must be
  * stored first. The processor is idempotent on event_id, so the replay adds only this
@@ -69,23 +94,18 @@ export async function backfillSegment(
     change.customer_id === customer &&
     change.segment_id === definition.id &&
     previousMembers.has(change.id);
-  let scanned = 0;
-  let replayed = 0;
-  const history = context.warehouse.eventsSince(customer, new Date(from), {
-    eventType: definition.rule.event_type,
-    eventName: definition.rule.event_name,
-  });
-  for await (const page of history) {
-    scanned += page.length;
-    const matching = page.filter((event) => ruleMatches(definition.rule, event));
-    replayed += matching.length;
-    // The replay goes through the one processing queue that every customer's batches share:
-    // in slices, each a batch of its own, so a batch of another customer waits for one slice
-    // at most, never for a whole window of history.
-    for (let at = 0; at < matching.length; at += BACKFILL_SLICE_EVENTS) {
-      await context.processor.process(matching.slice(at, at + BACKFILL_SLICE_EVENTS), alreadyIn);
-    }
-  }
+  const counts = { scanned: 0, replayed: 0 };
+  // The replay goes through the one processing queue that every customer's batches share: in
+  // slices, each a batch of its own, so a batch of another customer waits for one slice at
+  // most, never for a whole window of history.
+  for await (const slice of matchingHistory(
+    context.warehouse,
+    customer,
+    definition.rule,
+    from,
+    counts,
+  ))
+    await context.processor.process(slice, alreadyIn);
   const members = await allMembers(context.store, customer, definition.id);
   const at = new Date(clock ?? context.now()).toISOString();
   const exits = [...previousMembers]
@@ -102,8 +122,8 @@ export async function backfillSegment(
   if (exits.length) await context.processor.announce(exits);
   return {
     from: new Date(from).toISOString(),
-    events_scanned: scanned,
-    events_replayed: replayed,
+    events_scanned: counts.scanned,
+    events_replayed: counts.replayed,
     members: members.size,
     exited: exits.length,
   };
