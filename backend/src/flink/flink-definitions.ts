@@ -67,6 +67,8 @@ export function createFlinkDefinitions(options: FlinkDefinitionsOptions): FlinkD
         resolve(ack);
       });
     });
+    // A timeout while the record is still being sent is reported by the await below.
+    acked.catch(() => undefined);
     try {
       await options.send(record);
     } catch (error) {
