@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { DefinitionAck, DefinitionRecord, SegmentDefinition } from '@pulse/contract';
-import { parseWindow } from '@pulse/contract/schema';
-import { matchingHistory, type BackfillResult } from '../api/segments/backfill-segment';
+import {
+  historyStart,
+  matchingHistory,
+  type BackfillResult,
+} from '../api/segments/backfill-segment';
 import { ApiError } from '../errors/api-error';
 import type { Warehouse } from '../warehouse/warehouse';
 
@@ -87,12 +90,9 @@ export function createFlinkDefinitions(options: FlinkDefinitionsOptions): FlinkD
       // Every event written so far was read by the job before the switch, or after it with the
       // new rule: once the loader holds them, the warehouse has the history the switch dropped.
       await options.eventsLoaded();
-      // The job keeps evidence newer than its clock minus the window (as windowStart says for
-      // the TS processor's clock in the state store).
-      const windowMs = parseWindow(definition.rule.window);
-      if (windowMs === null) throw new Error(`unvalidated window ${definition.rule.window}`);
-      const clock = switched.clock === null ? Number.POSITIVE_INFINITY : Date.parse(switched.clock);
-      const from = Math.min(options.now(), clock) - windowMs;
+      // The job keeps evidence newer than its own clock minus the window.
+      const clock = switched.clock === null ? null : Date.parse(switched.clock);
+      const from = historyStart(definition.rule, clock, options.now());
       const counts = { scanned: 0, replayed: 0 };
       for await (const slice of matchingHistory(
         options.warehouse,

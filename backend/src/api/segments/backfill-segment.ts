@@ -34,10 +34,22 @@ export async function windowStart(
   customer: string,
   rule: SegmentDefinition['rule'],
 ): Promise<{ clock: number | null; from: number }> {
+  const [clock = null] = await context.store.clocks([customer]);
+  return { clock, from: historyStart(rule, clock, context.now()) };
+}
+
+/**
+ * Where the history of a rule's window starts for an engine whose clock is `clock` (null
+ * before the customer's first event): the clock, or `now` when earlier, minus the window.
+ */
+export function historyStart(
+  rule: SegmentDefinition['rule'],
+  clock: number | null,
+  now: number,
+): number {
   const windowMs = parseWindow(rule.window);
   if (windowMs === null) throw new Error(`unvalidated window ${rule.window}`);
-  const [clock = null] = await context.store.clocks([customer]);
-  return { clock, from: Math.min(context.now(), clock ?? Number.POSITIVE_INFINITY) - windowMs };
+  return Math.min(now, clock ?? Number.POSITIVE_INFINITY) - windowMs;
 }
 
 /**
