@@ -1,7 +1,5 @@
 package dev.pulse.flink.engine;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.pulse.flink.Json;
 import dev.pulse.flink.event.IsoTime;
 import dev.pulse.flink.segments.SegmentDefinition;
@@ -180,7 +178,7 @@ public final class CustomerOperator extends KeyedProcessFunction<String, StreamI
     SegmentDefinition next =
         step.definition() == null
             ? null
-            : SegmentDefinitions.one(readTree(step.definition()), step.version());
+            : SegmentDefinitions.oneFromState(step.definition(), step.version());
     List<String> aside = setAside.get(segment);
     List<String> ids = aside == null ? new ArrayList<>() : new ArrayList<>(aside);
     for (CustomerState.Member member : state.membersOf(segment)) {
@@ -212,7 +210,7 @@ public final class CustomerOperator extends KeyedProcessFunction<String, StreamI
     mine =
         text == null
             ? segments.getOrDefault(customer, List.of())
-            : SegmentDefinitions.list(readTree(text));
+            : SegmentDefinitions.listFromState(text);
     parsed.put(customer, mine);
     return mine;
   }
@@ -221,14 +219,6 @@ public final class CustomerOperator extends KeyedProcessFunction<String, StreamI
     for (SegmentDefinition definition : mine)
       if (definition.id().equals(id) && version.equals(definition.version())) return definition;
     return null;
-  }
-
-  private static JsonNode readTree(String text) {
-    try {
-      return Json.MAPPER.readTree(text);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("unreadable segment definitions in the job's state", e);
-    }
   }
 
   private void scheduleTick(long now, Context context) throws Exception {

@@ -1,6 +1,5 @@
 package dev.pulse.flink.kafka;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.pulse.flink.Json;
 import dev.pulse.flink.engine.DefinitionStep;
 import dev.pulse.flink.engine.StreamItem;
@@ -124,17 +123,9 @@ final class ReadEvents extends BroadcastProcessFunction<EventRecord, EventRecord
       throws Exception {
     Map<String, List<SegmentDefinition>> all = new HashMap<>(segments);
     for (Map.Entry<String, String> entry : state.immutableEntries()) {
-      all.put(entry.getKey(), SegmentDefinitions.list(readTree(entry.getValue())));
+      all.put(entry.getKey(), SegmentDefinitions.listFromState(entry.getValue()));
     }
     return all;
-  }
-
-  private static com.fasterxml.jackson.databind.JsonNode readTree(String text) {
-    try {
-      return Json.MAPPER.readTree(text);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("unreadable segment rules in the job's state", e);
-    }
   }
 
   private static void quarantine(EventRecord record, String reason, Consumer<DeadLetter> output) {

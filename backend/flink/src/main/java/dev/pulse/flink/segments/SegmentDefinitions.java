@@ -1,6 +1,8 @@
 package dev.pulse.flink.segments;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.pulse.flink.Json;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -48,6 +50,24 @@ public final class SegmentDefinitions {
             rule.path("window").asText()),
         windowMs,
         version);
+  }
+
+  /** {@link #list} of the JSON the job itself wrote into its state (never a client's). */
+  public static List<SegmentDefinition> listFromState(String json) {
+    return list(stateJson(json));
+  }
+
+  /** {@link #one} of the JSON the job itself passed between its operators (never a client's). */
+  public static SegmentDefinition oneFromState(String json, String version) {
+    return one(stateJson(json), version);
+  }
+
+  private static JsonNode stateJson(String json) {
+    try {
+      return Json.MAPPER.readTree(json);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("unreadable segment definitions in the job's state", e);
+    }
   }
 
   private static String textOrNull(JsonNode value) {
