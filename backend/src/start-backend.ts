@@ -1,6 +1,8 @@
 import { join, resolve } from 'node:path';
 import type { DeadLetter, Sink } from '@pulse/contract';
 import { createApiApp } from './api/api-app';
+import { finishEngineWrites } from './api/segments/engine-writes';
+import { oneAtATime } from './api/segments/one-at-a-time';
 import { openSubscriptions } from './api/graphql/live-subscriptions';
 import { createLiveFeed, type LiveFeed } from './api/live-feed';
 import { secretKeysFrom } from './api/secret-keys';
@@ -132,6 +134,17 @@ export interface BackendConfig {
   exportDestinations?: ExportDestinations;
   /** How often the scheduled exports run (ms, ops/export-job.ts); 0 for never. @default 3600000 */
   exportEveryMs?: number;
+  /**
+   * With the Flink engine: how long a segment write waits for each step of the job before it
+   * answers 503 (flink/flink-definitions.ts). @default DEFINITION_TIMEOUT_MS (60 s)
+   */
+  definitionTimeoutMs?: number;
+  /**
+   * With the Flink engine: how often the segment writes the job has not finished (it was down,
+   * or a backend stopped mid-write) are tried again, history included
+   * (api/segments/engine-writes.ts); the first try is at start. 0 for never. @default 30000
+   */
+  finishSegmentWritesEveryMs?: number;
   /** OTLP/HTTP collector the spans go to (tracing/tracing.ts). @default none: no spans */
   otlpEndpoint?: string;
 }
@@ -231,6 +244,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   });
   let consumer: KafkaProcessor | FlinkLoader | undefined;
   // The Flink job keeps segment definitions in its own state: the API hands them to it.
+  const definitionTimeoutMs = config.definitionTimeoutMs ?? DEFINITION_TIMEOUT_MS;
   const engineDefinitions =
     engine === 'flink'
       ? createFlinkDefinitions({
@@ -238,12 +252,14 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
           eventsLoaded: async () => {
             if (!consumer || !('eventsLoaded' in consumer))
               throw new Error('the Flink loader is not running in this process');
-            await consumer.eventsLoaded(DEFINITION_TIMEOUT_MS);
+            await consumer.eventsLoaded(definitionTimeoutMs);
           },
           warehouse,
           now: Date.now,
+          timeoutMs: definitionTimeoutMs,
         })
       : undefined;
+  const segmentWrites = oneAtATime();
   const api = createApiApp({
     warehouse,
     store,
@@ -260,6 +276,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     announceDeletion:
       engine === 'flink' ? (deletion) => publisher!.publishDeletion(deletion) : undefined,
     engineDefinitions,
+    segmentWrites,
   });
 
   let kafkaSink: KafkaSink | undefined;
@@ -395,6 +412,28 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
         }, exportEveryMs)
       : undefined;
 
+  // Segment writes the job has not finished are finished here, where the loader runs (a
+  // write waits for it), one run at a time: at start, then every finishSegmentWritesEveryMs.
+  const finishWritesEveryMs = config.finishSegmentWritesEveryMs ?? 30_000;
+  let finishingWrites: Promise<void> | undefined;
+  const finishWrites = () => {
+    if (!engineDefinitions || finishingWrites) return;
+    finishingWrites = finishEngineWrites(store, engineDefinitions, segmentWrites)
+      .then(
+        (finished) => {
+          if (finished.length) log.info({ finished }, 'finished unfinished segment writes');
+        },
+        (error: unknown) =>
+          (config.onError ?? logError)('unfinished segment writes wait for the Flink job', error),
+      )
+      .finally(() => (finishingWrites = undefined));
+  };
+  const writeFinisher =
+    roles.processor && engineDefinitions && finishWritesEveryMs > 0
+      ? setInterval(finishWrites, finishWritesEveryMs)
+      : undefined;
+  if (writeFinisher) finishWrites();
+
   // Readiness: every dependency this process uses answers, and its consumer holds partitions.
   const kafkaCheck = brokers.length ? kafkaReadiness(brokers) : undefined;
   const checks: Record<string, ReadinessCheck> = {
@@ -433,6 +472,10 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
       if (archiver) clearInterval(archiver);
       if (reconciler) clearInterval(reconciler);
       if (exporter) clearInterval(exporter);
+      if (writeFinisher) clearInterval(writeFinisher);
+      // Steps still waiting for the job stop waiting; their writes stay unfinished.
+      engineDefinitions?.close();
+      await finishingWrites;
       await ops?.close();
       await kafkaCheck?.close();
       await ingest?.close();

@@ -10,7 +10,7 @@ import {
   type JavaProcess,
   buildFlinkJar,
 } from '../../backend/src/flink/flink-job';
-import { startBackend, type Backend } from '../../backend/src/start-backend';
+import { startBackend, type Backend, type BackendConfig } from '../../backend/src/start-backend';
 import { createTriggerStore } from '../../backend/src/triggers/trigger-store';
 import { startNodeEdge, type NodeEdge } from '../../edge/src/adapters/node';
 import { createMemoryConfigStore } from '../../edge/src/config/memory-config-store';
@@ -20,6 +20,7 @@ import { PRICING_FANS } from '../fixtures/processing';
 import { missingService } from '../services/free-port';
 import { readTopics } from '../../backend/test/kafka-fixtures';
 import { TOPICS } from '../../backend/src/kafka/topics';
+import { UNFINISHED_WRITE_KIND } from '../../backend/src/api/segments/engine-writes';
 import { kafkaToolsAvailable, startKafka, type KafkaBroker } from '../services/kafka/broker';
 import { redisUnavailable, startRedis, type RedisServer } from '../services/redis';
 
@@ -60,7 +61,11 @@ describe.skipIf(skip)('the Flink engine answers as the TypeScript processor does
 
   const deploy = async (
     name: string,
-    services: { kafkaBrokers?: string[]; redisUrl?: string; engine?: 'flink' },
+    services: Pick<
+      BackendConfig,
+      'kafkaBrokers' | 'redisUrl' | 'engine' | 'definitionTimeoutMs' | 'finishSegmentWritesEveryMs'
+    >,
+    { seed = true } = {},
   ): Promise<Deployment> => {
     const backend = await startBackend({
       dataDir: join(dir, name),
@@ -72,16 +77,19 @@ describe.skipIf(skip)('the Flink engine answers as the TypeScript processor does
       tickMs: 0,
       ...services,
     });
-    await backend.store.putDefinition(CUSTOMER, PRICING_FANS);
-    const now = new Date().toISOString();
-    await createTriggerStore(backend.store).put(CUSTOMER, {
-      id: 'pricing_offer',
-      segment_id: 'pricing_fans',
-      on: 'enter',
-      action: { type: 'client', name: 'show_offer', payload: { discount: 20 } },
-      created_at: now,
-      updated_at: now,
-    });
+    // A deployment started again keeps what its stores hold.
+    if (seed) {
+      await backend.store.putDefinition(CUSTOMER, PRICING_FANS);
+      const now = new Date().toISOString();
+      await createTriggerStore(backend.store).put(CUSTOMER, {
+        id: 'pricing_offer',
+        segment_id: 'pricing_fans',
+        on: 'enter',
+        action: { type: 'client', name: 'show_offer', payload: { discount: 20 } },
+        created_at: now,
+        updated_at: now,
+      });
+    }
     const edge = await startNodeEdge({
       config: createMemoryConfigStore({
         [KEY]: {
@@ -402,5 +410,72 @@ describe.skipIf(skip)('the Flink engine answers as the TypeScript processor does
     expect(await flink.backend.store.definitions([CUSTOMER])).toEqual([
       [{ ...PRICING_FANS, rule: { ...PRICING_FANS.rule, min_count: 4 } }],
     ]);
-  });
+
+    // A write while the job is down: the API answers 503 once its step times out, with the
+    // segment stored and the write recorded as unfinished. The backend finishes it (trying
+    // every second here) once the job runs again, history included: the members are those the
+    // first POST found, announced once more (the segment was deleted in between), and nothing
+    // else changes.
+    await undeploy();
+    const again = await deploy(
+      'flink',
+      {
+        kafkaBrokers: [broker.brokers],
+        redisUrl: redis.url,
+        engine: 'flink',
+        definitionTimeoutMs: 5_000,
+        finishSegmentWritesEveryMs: 1_000,
+      },
+      { seed: false },
+    );
+    expect(await write(again, WRITES[0]!)).toMatchObject({
+      status: 503,
+      body: { error: { code: 'unavailable' } },
+    });
+    expect(await again.backend.store.listDocuments(CUSTOMER, UNFINISHED_WRITE_KIND)).toEqual([
+      { id: PRICING_TWICE.id, value: { kind: 'define' } },
+    ]);
+    // From its checkpoint: the definitions it holds, and the records sent while it was down.
+    job = startFlinkJob({
+      brokers: [broker.brokers],
+      segments: {},
+      dir: join(dir, 'flink-job'),
+      checkpointMs: 300,
+      parallelism: 2,
+      tickMs: 0,
+    });
+    const finished = {
+      ...writes[2]!.state,
+      pricing_twice: writes[0]!.state.pricing_twice,
+    };
+    const deadline = Date.now() + 120_000;
+    let seen = await segmentState(again);
+    while (JSON.stringify(seen) !== JSON.stringify(finished)) {
+      if (!job.running()) throw new Error(`the Flink job exited:\n${job.log().slice(-3000)}`);
+      if (Date.now() > deadline) {
+        throw new Error(
+          `the unfinished POST left ${JSON.stringify(seen)}, not ${JSON.stringify(finished)}\n${job.log().slice(-3000)}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      seen = await segmentState(again);
+    }
+    const left = Date.now() + 30_000;
+    while ((await again.backend.store.listDocuments(CUSTOMER, UNFINISHED_WRITE_KIND)).length > 0) {
+      if (Date.now() > left) throw new Error('the finished write is still recorded as unfinished');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(await again.backend.store.definitions([CUSTOMER])).toEqual([
+      [{ ...PRICING_FANS, rule: { ...PRICING_FANS.rule, min_count: 4 } }, PRICING_TWICE],
+    ]);
+    // Every record of the topic (a few dozen) is read well within 20 s: each member entered
+    // once for the first POST and once for this one, and no more.
+    const announced = await readTopics(broker.brokers, [TOPICS.segments], () => false, 20_000);
+    const enters = announced.filter(
+      ({ value }) => value.segment_id === 'pricing_twice' && value.change === 'enter',
+    );
+    expect(enters.map(({ value }) => value.id).sort()).toEqual(
+      [...writes[0]!.state.pricing_twice, ...writes[0]!.state.pricing_twice].sort(),
+    );
+  }, 240_000);
 });

@@ -3,7 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DeadLetter, IdentityLink, PulseEvent, SegmentChange } from '@pulse/contract';
+import type {
+  DeadLetter,
+  DefinitionAck,
+  DefinitionRecord,
+  IdentityLink,
+  PulseEvent,
+  SegmentChange,
+} from '@pulse/contract';
+import { pulseEvent } from '../../backend/test/kafka-fixtures';
 import { SINGLE_BROKER_TOPICS, setUpTopics, TOPICS } from '../../backend/src/kafka/topics';
 import { createKafkaSink, type KafkaSink } from '../../backend/src/sinks/kafka-sink';
 import { scopeVector, vectorCustomers } from '../processing/check-vector';
@@ -96,7 +104,12 @@ describe.skipIf(skip)('the Flink Kafka job', () => {
     await producer.connect();
     consumer = kafka.consumer({ groupId: 'flink-job-reader', readUncommitted: false });
     await consumer.connect();
-    readers = await readTopic(consumer, [TOPICS.segments, TOPICS.identity, TOPICS.dlq]);
+    readers = await readTopic(consumer, [
+      TOPICS.segments,
+      TOPICS.identity,
+      TOPICS.dlq,
+      TOPICS.definitionsApplied,
+    ]);
     sink = createKafkaSink({ brokers: [broker.brokers] });
 
     for (const vector of vectors) {
@@ -283,6 +296,72 @@ describe.skipIf(skip)('the Flink Kafka job', () => {
       [records[2], `${why}definition must be the segment's {id, rule} with a window the job reads`],
       [records[3], `${why}each replayed event needs an event_id, a source and a time (at)`],
       [records[4], `${why}customer_id, segment_id and version must be ids of 1 to 200 characters`],
+    ]);
+  });
+
+  it('ends only the version that holds: the late end of a replaced version exits nobody', async () => {
+    // Two backends finishing the same unfinished write each send a define, and the first one's
+    // end can come after the second's switch. x enters with v1, is set aside by v2 and v3, and
+    // v2's end comes after v3's switch: x must stay set aside until v3's end, which keeps it.
+    const customer = 'fkafka_versions';
+    const rule = { event_type: 'page_view' as const, min_count: 1, window: '1h' };
+    const step = async (record: DefinitionRecord, phase?: DefinitionAck['phase']) => {
+      await producer.send({
+        topic: TOPICS.definitions,
+        messages: [{ key: customer, value: JSON.stringify(record) }],
+      });
+      if (!phase) return undefined;
+      const ack = () =>
+        (readers.get(TOPICS.definitionsApplied)!.byKey.get(customer) ?? [])
+          .map((text) => JSON.parse(text) as DefinitionAck)
+          .find((a) => a.version === record.version && a.phase === phase);
+      await waitUntil(
+        () => `${phase} of ${record.version} (job log:\n${job.log().slice(-3000)})`,
+        async () => ack() !== undefined,
+        60_000,
+      );
+      return ack()!;
+    };
+    const ids = (version: string) => ({ customer_id: customer, segment_id: 'seg', version });
+    const define = (version: string, eventType: 'page_view' | 'click' = rule.event_type) => ({
+      kind: 'define' as const,
+      ...ids(version),
+      definition: { id: 'seg', rule: { ...rule, event_type: eventType } },
+    });
+    const x = (id: string) =>
+      (readers.get(TOPICS.segments)!.byKey.get(`${customer}:${id}`) ?? []).map(
+        (text) => JSON.parse(text) as SegmentChange,
+      );
+
+    await step(define('v1'), 'switched');
+    const at = Date.now() - 60_000;
+    const view = pulseEvent(customer, { visitor_id: 'x', timestamp: new Date(at).toISOString() });
+    await produceInOrder(view);
+    await step({ kind: 'end', ...ids('v1') }, 'ended');
+    await waitUntil('x enters with v1', async () => x('x').length >= 1, 30_000);
+    await step(define('v2'), 'switched');
+    await step(define('v3'), 'switched');
+    expect(await step({ kind: 'end', ...ids('v2') }, 'ended')).toMatchObject({ exited: 0 });
+    const replayed = [{ event_id: view.event_id, source: 'x', at: view.timestamp }];
+    await step({ kind: 'replay', ...ids('v3'), events: replayed });
+    expect(await step({ kind: 'end', ...ids('v3') }, 'ended')).toMatchObject({
+      members: 1,
+      exited: 0,
+    });
+    // A later clock, then a rule x does not meet: x's exit at that clock is the last change of
+    // its key (one partition, in order), so every change of x before it has been read.
+    const later = new Date(at + 30_000).toISOString();
+    await produceInOrder(pulseEvent(customer, { visitor_id: 'y', timestamp: later }));
+    await step(define('v4', 'click'), 'switched');
+    await step({ kind: 'end', ...ids('v4') }, 'ended');
+    await waitUntil(
+      () => `x's exit at ${later}: ${JSON.stringify(x('x'))}`,
+      async () => x('x').some((change) => change.at === later),
+      30_000,
+    );
+    expect(x('x').map((c) => [c.change, c.reason, c.at])).toEqual([
+      ['enter', 'rule', new Date(at).toISOString()],
+      ['exit', 'redefined', later],
     ]);
   });
 });

@@ -8,6 +8,7 @@ import type { FileStore } from '../warehouse/file-store';
 import type { ExportDestinations } from '../config/export-destinations';
 import type { LiveFeed } from './live-feed';
 import type { SecretKeys } from './secret-keys';
+import type { SegmentWriteQueue } from './segments/engine-writes';
 
 /** What the query APIs (GraphQL, Segment REST API, decide) are built from. */
 export interface ApiContext {
@@ -39,4 +40,10 @@ export interface ApiContext {
    * TypeScript backfill. @default none: the state store is the engine's state
    */
   engineDefinitions?: FlinkDefinitions;
+  /**
+   * Runs a customer's segment writes one at a time: the segment API's, and the engine's
+   * unfinished ones the backend finishes beside it (segments/engine-writes.ts).
+   * @default a queue of the segment API's own
+   */
+  segmentWrites?: SegmentWriteQueue;
 }

@@ -26,6 +26,8 @@ export interface FlinkDefinitions {
   remove(customer: string, segmentId: string): Promise<void>;
   /** An acknowledgement the loader read from `pulse.definitions.applied`. */
   applied(ack: DefinitionAck): void;
+  /** Stops waiting: every step still waiting rejects (`unavailable`), as do later ones. */
+  close(): void;
 }
 
 export interface FlinkDefinitionsOptions {
@@ -48,26 +50,30 @@ export interface FlinkDefinitionsOptions {
  */
 export function createFlinkDefinitions(options: FlinkDefinitionsOptions): FlinkDefinitions {
   const timeoutMs = options.timeoutMs ?? DEFINITION_TIMEOUT_MS;
-  const waiting = new Map<string, (ack: DefinitionAck) => void>();
+  const waiting = new Map<string, (outcome: DefinitionAck | ApiError) => void>();
+  let closed = false;
   const keyOf = (customer: string, segment: string, version: string, phase: string) =>
     JSON.stringify([customer, segment, version, phase]);
 
   /** Sends `record` and waits for the job's `phase` of it. */
   const step = async (record: DefinitionRecord, phase: DefinitionAck['phase']) => {
     const key = keyOf(record.customer_id, record.segment_id, record.version, phase);
+    if (closed) throw new ApiError('unavailable', 'the backend is stopping');
     let timer: NodeJS.Timeout | undefined;
     const acked = new Promise<DefinitionAck>((resolve, reject) => {
       timer = setTimeout(() => {
         waiting.delete(key);
         const message =
           `the Flink job did not apply ${record.kind} of segment ${record.segment_id} within ` +
-          `${timeoutMs / 1000} s (is it running?)`;
+          `${timeoutMs / 1000} s (is it running?); the backend finishes the write, history ` +
+          'included, once the job answers';
         reject(new ApiError('unavailable', message));
       }, timeoutMs);
-      waiting.set(key, (ack) => {
+      waiting.set(key, (outcome) => {
         clearTimeout(timer);
         waiting.delete(key);
-        resolve(ack);
+        if (outcome instanceof ApiError) reject(outcome);
+        else resolve(outcome);
       });
     });
     // A timeout while the record is still being sent is reported by the await below.
@@ -124,6 +130,11 @@ export function createFlinkDefinitions(options: FlinkDefinitionsOptions): FlinkD
     },
     applied(ack) {
       waiting.get(keyOf(ack.customer_id, ack.segment_id, ack.version, ack.phase))?.(ack);
+    },
+    close() {
+      closed = true;
+      const stopping = new ApiError('unavailable', 'the backend is stopping');
+      for (const settle of [...waiting.values()]) settle(stopping);
     },
   };
 }

@@ -5,6 +5,7 @@ import type { ApiContext } from '../api-context';
 import { ApiError } from '../../errors/api-error';
 import { InvalidCursorError } from '../../state/state-store';
 import { backfillSegment } from './backfill-segment';
+import { engineDefine, engineDelete } from './engine-writes';
 import { allMembers, decodeMemberCursor, memberPage } from './member-page';
 import { oneAtATime } from './one-at-a-time';
 import { previewSegment } from './preview-segment';
@@ -52,17 +53,24 @@ export function createSegmentsApp(context: ApiContext): OpenAPIHono<Env> {
       issues: [{ path: 'cursor', message }],
     });
   };
-  // Writes of one customer's segments run in order, each with its backfill.
-  const serially = oneAtATime();
+  // Writes of one customer's segments run in order, each with its backfill (and behind them
+  // the engine's unfinished writes that the backend finishes, engine-writes.ts).
+  const serially = context.segmentWrites ?? oneAtATime();
   /**
-   * Fills a new or redefined segment: through the TypeScript processor, or, when the engine
-   * keeps definitions in its own state (the Flink job), by handing it the definition and its
-   * history (flink/flink-definitions.ts). The definition is stored first.
+   * Stores a new or redefined segment and fills it: through the TypeScript processor, or, when
+   * the engine keeps definitions in its own state (the Flink job), by handing it the definition
+   * and its history (engine-writes.ts), recorded as unfinished until the job has it all.
    */
-  const fill = (customer: string, definition: SegmentDefinition, previous?: Set<string>) =>
-    context.engineDefinitions
-      ? context.engineDefinitions.define(customer, definition)
-      : backfillSegment(context, customer, definition, previous);
+  const storeAndFill = async (
+    customer: string,
+    definition: SegmentDefinition,
+    previous?: Set<string>,
+  ) => {
+    if (context.engineDefinitions)
+      return engineDefine(store, context.engineDefinitions, customer, definition);
+    await store.putDefinition(customer, definition);
+    return backfillSegment(context, customer, definition, previous);
+  };
   app.on(['POST', 'PUT'], ['/v1/segments', '/v1/segments/*'], requireJsonBody);
 
   app.openapi(routes.list, async (c) => {
@@ -85,8 +93,7 @@ export function createSegmentsApp(context: ApiContext): OpenAPIHono<Env> {
         const message = `customer ${customer} has ${existing.length} segments, the most it may have; delete one first`;
         throw new ApiError('segment_limit', message);
       }
-      await store.putDefinition(customer, definition);
-      const backfill = await fill(customer, definition);
+      const backfill = await storeAndFill(customer, definition);
       return c.json({ segment: definition, backfill }, 201);
     });
   });
@@ -124,8 +131,7 @@ export function createSegmentsApp(context: ApiContext): OpenAPIHono<Env> {
       }
       if (context.engineDefinitions) {
         // The job starts the segment over itself, with the members it announced set aside.
-        await store.putDefinition(customer, definition);
-        const backfill = await fill(customer, definition);
+        const backfill = await storeAndFill(customer, definition);
         return c.json({ segment: definition, backfill }, 200);
       }
       // A new rule makes the old evidence meaningless: start the segment over, then fill it.
@@ -134,8 +140,7 @@ export function createSegmentsApp(context: ApiContext): OpenAPIHono<Env> {
       await context.processor.idle();
       const previousMembers = await allMembers(store, customer, id);
       await store.deleteDefinition(customer, id);
-      await store.putDefinition(customer, definition);
-      const backfill = await fill(customer, definition, previousMembers);
+      const backfill = await storeAndFill(customer, definition, previousMembers);
       return c.json({ segment: definition, backfill }, 200);
     });
   });
@@ -146,7 +151,8 @@ export function createSegmentsApp(context: ApiContext): OpenAPIHono<Env> {
       // The job drops the segment's state first: nothing it loads afterwards names it.
       if (context.engineDefinitions) {
         if (!(await definitionOf(c.var.customer, id))) throw notFound(id);
-        await context.engineDefinitions.remove(c.var.customer, id);
+        await engineDelete(store, context.engineDefinitions, c.var.customer, id);
+        return c.body(null, 204);
       }
       // Batches already handed in commit first: one planned with the segment and committed
       // after the delete would leave members of a segment that no longer exists.

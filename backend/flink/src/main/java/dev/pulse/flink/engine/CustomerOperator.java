@@ -142,13 +142,18 @@ public final class CustomerOperator extends KeyedProcessFunction<String, StreamI
             context);
       }
       default -> {
-        List<String> aside = setAside.get(segment);
-        setAside.remove(segment);
         List<String> kept = new ArrayList<>();
         for (CustomerState.Member member : state.membersOf(segment)) kept.add(member.id());
         List<String> leaving = new ArrayList<>();
-        if (aside != null) for (String id : aside) if (!kept.contains(id)) leaving.add(id);
-        leaving.sort(null);
+        SegmentDefinition current = find(mine, segment);
+        // The end of a version a later define has replaced (two backends finishing the same
+        // write) ends nothing: the set-aside members wait for the end of the version that holds.
+        if (current == null || step.version().equals(current.version())) {
+          List<String> aside = setAside.get(segment);
+          setAside.remove(segment);
+          if (aside != null) for (String id : aside) if (!kept.contains(id)) leaving.add(id);
+          leaving.sort(null);
+        }
         long at = state.clock() == Long.MIN_VALUE ? 0 : state.clock();
         for (String id : leaving)
           out.collect(SegmentChange.of(customer, segment, id, "exit", at, "redefined"));
@@ -213,6 +218,11 @@ public final class CustomerOperator extends KeyedProcessFunction<String, StreamI
             : SegmentDefinitions.listFromState(text);
     parsed.put(customer, mine);
     return mine;
+  }
+
+  private static SegmentDefinition find(List<SegmentDefinition> mine, String id) {
+    for (SegmentDefinition definition : mine) if (definition.id().equals(id)) return definition;
+    return null;
   }
 
   private static SegmentDefinition find(List<SegmentDefinition> mine, String id, String version) {
