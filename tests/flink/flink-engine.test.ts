@@ -17,7 +17,7 @@ import { createMemoryConfigStore } from '../../edge/src/config/memory-config-sto
 import { createHttpDecideBackend } from '../../edge/src/routes/decide-backend';
 import { createHttpIngestSink } from '../../edge/src/sinks/http-ingest-sink';
 import { PRICING_FANS } from '../fixtures/processing';
-import { missingService } from '../services/free-port';
+import { missingService, waitUntil } from '../services/free-port';
 import { readTopics } from '../../backend/test/kafka-fixtures';
 import { TOPICS } from '../../backend/src/kafka/topics';
 import { UNFINISHED_WRITE_KIND } from '../../backend/src/api/segments/engine-writes';
@@ -411,11 +411,11 @@ describe.skipIf(skip)('the Flink engine answers as the TypeScript processor does
       [{ ...PRICING_FANS, rule: { ...PRICING_FANS.rule, min_count: 4 } }],
     ]);
 
-    // A write while the job is down: the API answers 503 once its step times out, with the
-    // segment stored and the write recorded as unfinished. The backend finishes it (trying
-    // every second here) once the job runs again, history included: the members are those the
-    // first POST found, announced once more (the segment was deleted in between), and nothing
-    // else changes.
+    // Writes while the job is down: the API answers 503 once a step times out, with the write
+    // recorded as unfinished. The backend finishes it (trying every second here) once the job
+    // runs again, from its checkpoint. A POST: the segment is filled from its history, so its
+    // members are those the first POST found, announced once more (the segment was deleted in
+    // between), and nothing else changes. Then a DELETE: the segment leaves the store too.
     await undeploy();
     const again = await deploy(
       'flink',
@@ -428,45 +428,46 @@ describe.skipIf(skip)('the Flink engine answers as the TypeScript processor does
       },
       { seed: false },
     );
-    expect(await write(again, WRITES[0]!)).toMatchObject({
-      status: 503,
-      body: { error: { code: 'unavailable' } },
-    });
-    expect(await again.backend.store.listDocuments(CUSTOMER, UNFINISHED_WRITE_KIND)).toEqual([
-      { id: PRICING_TWICE.id, value: { kind: 'define' } },
-    ]);
-    // From its checkpoint: the definitions it holds, and the records sent while it was down.
-    job = startFlinkJob({
-      brokers: [broker.brokers],
-      segments: {},
-      dir: join(dir, 'flink-job'),
-      checkpointMs: 300,
-      parallelism: 2,
-      tickMs: 0,
-    });
-    const finished = {
-      ...writes[2]!.state,
-      pricing_twice: writes[0]!.state.pricing_twice,
+    const unfinished = () => again.backend.store.listDocuments(CUSTOMER, UNFINISHED_WRITE_KIND);
+    const refused = async (request: [string, string, unknown?], kind: string) => {
+      expect(await write(again, request)).toMatchObject({
+        status: 503,
+        body: { error: { code: 'unavailable' } },
+      });
+      expect(await unfinished()).toEqual([{ id: PRICING_TWICE.id, value: { kind } }]);
     };
-    const deadline = Date.now() + 120_000;
-    let seen = await segmentState(again);
-    while (JSON.stringify(seen) !== JSON.stringify(finished)) {
-      if (!job.running()) throw new Error(`the Flink job exited:\n${job.log().slice(-3000)}`);
-      if (Date.now() > deadline) {
-        throw new Error(
-          `the unfinished POST left ${JSON.stringify(seen)}, not ${JSON.stringify(finished)}\n${job.log().slice(-3000)}`,
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      seen = await segmentState(again);
-    }
-    const left = Date.now() + 30_000;
-    while ((await again.backend.store.listDocuments(CUSTOMER, UNFINISHED_WRITE_KIND)).length > 0) {
-      if (Date.now() > left) throw new Error('the finished write is still recorded as unfinished');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const finishedAs = async (expected: Awaited<ReturnType<typeof segmentState>>) => {
+      // The records sent while it was down are read after the checkpoint's offsets.
+      job = startFlinkJob({
+        brokers: [broker.brokers],
+        segments: {},
+        dir: join(dir, 'flink-job'),
+        checkpointMs: 300,
+        parallelism: 2,
+        tickMs: 0,
+      });
+      let seen: unknown;
+      await waitUntil(
+        () =>
+          `the unfinished write to leave ${JSON.stringify(expected)}; it left ${JSON.stringify(seen)}\n${job?.log().slice(-3000)}`,
+        async () => {
+          seen = await segmentState(again);
+          return JSON.stringify(seen) === JSON.stringify(expected);
+        },
+        120_000,
+      );
+      await waitUntil(
+        'the finished write to be no longer recorded as unfinished',
+        async () => (await unfinished()).length === 0,
+        30_000,
+      );
+    };
+    const redefinedFans = { ...PRICING_FANS, rule: { ...PRICING_FANS.rule, min_count: 4 } };
+
+    await refused(WRITES[0]!, 'define');
+    await finishedAs({ ...writes[2]!.state, pricing_twice: writes[0]!.state.pricing_twice });
     expect(await again.backend.store.definitions([CUSTOMER])).toEqual([
-      [{ ...PRICING_FANS, rule: { ...PRICING_FANS.rule, min_count: 4 } }, PRICING_TWICE],
+      [redefinedFans, PRICING_TWICE],
     ]);
     // Every record of the topic (a few dozen) is read well within 20 s: each member entered
     // once for the first POST and once for this one, and no more.
@@ -477,5 +478,10 @@ describe.skipIf(skip)('the Flink engine answers as the TypeScript processor does
     expect(enters.map(({ value }) => value.id).sort()).toEqual(
       [...writes[0]!.state.pricing_twice, ...writes[0]!.state.pricing_twice].sort(),
     );
+
+    await job.stop();
+    await refused(WRITES[2]!, 'delete');
+    await finishedAs(writes[2]!.state);
+    expect(await again.backend.store.definitions([CUSTOMER])).toEqual([[redefinedFans]]);
   }, 240_000);
 });
