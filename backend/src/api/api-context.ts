@@ -8,7 +8,7 @@ import type { FileStore } from '../warehouse/file-store';
 import type { ExportDestinations } from '../config/export-destinations';
 import type { LiveFeed } from './live-feed';
 import type { SecretKeys } from './secret-keys';
-import type { SegmentWriteQueue } from './segments/engine-writes';
+import type { SegmentWriteQueue } from './segments/one-at-a-time';
 
 /** What the query APIs (GraphQL, Segment REST API, decide) are built from. */
 export interface ApiContext {

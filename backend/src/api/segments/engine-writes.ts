@@ -2,7 +2,7 @@ import type { SegmentDefinition } from '@pulse/contract';
 import type { FlinkDefinitions } from '../../flink/flink-definitions';
 import type { StateStore } from '../../state/state-store';
 import type { BackfillResult } from './backfill-segment';
-import type { oneAtATime } from './one-at-a-time';
+import type { SegmentWriteQueue } from './one-at-a-time';
 
 /**
  * The store's document kind of a segment write handed to an engine that keeps definitions in
@@ -17,9 +17,6 @@ export const UNFINISHED_WRITE_KIND = 'segment-write';
 export interface UnfinishedWrite {
   kind: 'define' | 'delete';
 }
-
-/** Runs a customer's segment writes one at a time (`oneAtATime`), keyed by customer. */
-export type SegmentWriteQueue = ReturnType<typeof oneAtATime>;
 
 type Store = Pick<
   StateStore,

@@ -17,3 +17,6 @@ export function oneAtATime() {
     return run;
   };
 }
+
+/** A queue of `oneAtATime`: the segment writes of a backend, keyed by customer. */
+export type SegmentWriteQueue = ReturnType<typeof oneAtATime>;
