@@ -75,6 +75,54 @@ export async function readCommitted(brokers: string, topics: string[]): Promise<
     .map((line) => JSON.parse(line) as CommittedRecord);
 }
 
+/** A partition's last stable offset (below it every transaction has ended) and high watermark. */
+export interface PartitionEnds {
+  topic: string;
+  partition: number;
+  stable: number;
+  high: number;
+}
+
+/** The ends of every partition of `topics`, as Kafka's Java consumer reads them. */
+export async function partitionEnds(brokers: string, topics: string[]): Promise<PartitionEnds[]> {
+  const { stdout } = await run(
+    'java',
+    ['-cp', `${FLINK_MODULE}target/lib/*`, READ_COMMITTED, brokers, '--ends', ...topics],
+    { timeout: 120_000 },
+  );
+  return stdout
+    .split('\n')
+    .filter((line) => line.trim())
+    .map((line) => JSON.parse(line) as PartitionEnds);
+}
+
+/**
+ * How many records in offsets [from, to) of a one-partition topic belong to aborted
+ * transactions, once every transaction there has ended (rejects if that takes over a minute).
+ */
+export async function abortedRecords(
+  brokers: string,
+  topic: string,
+  from: number,
+  to: number,
+): Promise<number> {
+  const { stdout } = await run(
+    'java',
+    [
+      '-cp',
+      `${FLINK_MODULE}target/lib/*`,
+      READ_COMMITTED,
+      brokers,
+      '--aborted',
+      topic,
+      String(from),
+      String(to),
+    ],
+    { timeout: 120_000 },
+  );
+  return Number(stdout.trim());
+}
+
 /**
  * Watches `topics` for offsets in an open transaction (a transactional sink holds written,
  * uncommitted records). `watching` resolves once the watcher polls (start the writes then: a

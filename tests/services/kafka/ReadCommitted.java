@@ -21,6 +21,14 @@ import org.apache.kafka.common.TopicPartition;
  * stable offset: a transactional writer has written records it has not committed yet), prints
  * how many, and exits. It prints {@code watching} once it is polling, so that a caller can start
  * the writes it watches for only then.
+ *
+ * <p>With {@code --ends} first it prints each partition's last stable offset and high watermark,
+ * one JSON line each ({"topic","partition","stable","high"}).
+ *
+ * <p>With {@code --aborted TOPIC FROM TO} (a topic of one partition) it waits up to a minute for
+ * the last stable offset to reach TO, so that every transaction with records below TO has ended,
+ * then prints how many records in [FROM, TO) belong to aborted transactions: those read with
+ * read_uncommitted less those read with read_committed. It exits 2 if the offset never gets there.
  */
 public class ReadCommitted {
   public static void main(String[] args) throws InterruptedException {
@@ -33,6 +41,23 @@ public class ReadCommitted {
     List<String> topics = List.of(args).subList(1, args.length);
     if (topics.get(0).equals("--await-in-flight")) {
       System.out.println(awaitInFlight(props, topics.subList(1, topics.size())));
+      return;
+    }
+    if (topics.get(0).equals("--ends")) {
+      printEnds(props, topics.subList(1, topics.size()));
+      return;
+    }
+    if (topics.get(0).equals("--aborted")) {
+      long from = Long.parseLong(topics.get(2));
+      long to = Long.parseLong(topics.get(3));
+      TopicPartition partition = new TopicPartition(topics.get(1), 0);
+      if (!awaitStable(props, partition, to, Duration.ofMinutes(1))) {
+        System.err.println(
+            "the last stable offset of " + partition + " did not reach " + to + " in a minute");
+        System.exit(2);
+      }
+      System.out.println(
+          count(uncommitted(props), partition, from, to) - count(props, partition, from, to));
       return;
     }
     try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props)) {
@@ -55,13 +80,60 @@ public class ReadCommitted {
     }
   }
 
-  private static long awaitInFlight(Properties props, List<String> topics)
-      throws InterruptedException {
+  private static Properties uncommitted(Properties props) {
     Properties uncommitted = new Properties();
     uncommitted.putAll(props);
     uncommitted.put("isolation.level", "read_uncommitted");
+    return uncommitted;
+  }
+
+  private static void printEnds(Properties props, List<String> topics) {
     try (KafkaConsumer<String, String> stable = new KafkaConsumer<>(props);
-        KafkaConsumer<String, String> high = new KafkaConsumer<>(uncommitted)) {
+        KafkaConsumer<String, String> high = new KafkaConsumer<>(uncommitted(props))) {
+      for (String topic : topics) {
+        for (var info : stable.partitionsFor(topic)) {
+          TopicPartition p = new TopicPartition(topic, info.partition());
+          System.out.println(
+              "{\"topic\":" + quote(topic) + ",\"partition\":" + p.partition()
+                  + ",\"stable\":" + stable.endOffsets(List.of(p)).get(p)
+                  + ",\"high\":" + high.endOffsets(List.of(p)).get(p) + "}");
+        }
+      }
+    }
+  }
+
+  private static boolean awaitStable(
+      Properties props, TopicPartition partition, long offset, Duration timeout)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    try (KafkaConsumer<String, String> stable = new KafkaConsumer<>(props)) {
+      while (stable.endOffsets(List.of(partition)).get(partition) < offset) {
+        if (System.nanoTime() > deadline) return false;
+        Thread.sleep(50);
+      }
+      return true;
+    }
+  }
+
+  /** The records in [from, to) of one partition that a consumer with these properties reads. */
+  private static long count(Properties props, TopicPartition partition, long from, long to) {
+    try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props)) {
+      consumer.assign(List.of(partition));
+      consumer.seek(partition, from);
+      long records = 0;
+      while (consumer.position(partition) < to) {
+        for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(200))) {
+          if (record.offset() < to) records++;
+        }
+      }
+      return records;
+    }
+  }
+
+  private static long awaitInFlight(Properties props, List<String> topics)
+      throws InterruptedException {
+    try (KafkaConsumer<String, String> stable = new KafkaConsumer<>(props);
+        KafkaConsumer<String, String> high = new KafkaConsumer<>(uncommitted(props))) {
       Set<TopicPartition> partitions =
           topics.stream()
               .flatMap(t -> stable.partitionsFor(t).stream())
