@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import type { DeadLetter, Sink } from '@pulse/contract';
 import { createApiApp } from './api/api-app';
-import { finishEngineWrites } from './api/segments/engine-writes';
+import { finishSegmentWrites } from './api/segments/segment-writes';
 import { oneAtATime } from './api/segments/one-at-a-time';
 import { openSubscriptions } from './api/graphql/live-subscriptions';
 import { createLiveFeed, type LiveFeed } from './api/live-feed';
@@ -140,9 +140,10 @@ export interface BackendConfig {
    */
   definitionTimeoutMs?: number;
   /**
-   * With the Flink engine: how often the segment writes the job has not finished (it was down,
-   * or a backend stopped mid-write) are tried again, history included
-   * (api/segments/engine-writes.ts); the first try is at start. 0 for never. @default 30000
+   * How often the segment writes left unfinished (a backend stopped or failed mid-backfill, or
+   * the Flink job was down) are done again, history included (api/segments/segment-writes.ts),
+   * by the backend that runs the processor or the Flink loader; the first try is at start. 0
+   * for never. @default 30000
    */
   finishSegmentWritesEveryMs?: number;
   /** OTLP/HTTP collector the spans go to (tracing/tracing.ts). @default none: no spans */
@@ -412,24 +413,28 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
         }, exportEveryMs)
       : undefined;
 
-  // Segment writes the job has not finished are finished here, where the loader runs (a
-  // write waits for it), one run at a time: at start, then every finishSegmentWritesEveryMs.
+  // Unfinished segment writes are finished here, where the processor or the Flink loader runs
+  // (a write with the Flink engine waits for the loader), one run at a time: at start, then
+  // every finishSegmentWritesEveryMs.
   const finishWritesEveryMs = config.finishSegmentWritesEveryMs ?? 30_000;
   let finishingWrites: Promise<void> | undefined;
   const finishWrites = () => {
-    if (!engineDefinitions || finishingWrites) return;
-    finishingWrites = finishEngineWrites(store, engineDefinitions, segmentWrites)
+    if (finishingWrites) return;
+    finishingWrites = finishSegmentWrites(
+      { store, warehouse, processor, now: Date.now, engineDefinitions },
+      segmentWrites,
+    )
       .then(
         (finished) => {
           if (finished.length) log.info({ finished }, 'finished unfinished segment writes');
         },
         (error: unknown) =>
-          (config.onError ?? logError)('unfinished segment writes wait for the Flink job', error),
+          (config.onError ?? logError)('unfinished segment writes wait for the next try', error),
       )
       .finally(() => (finishingWrites = undefined));
   };
   const writeFinisher =
-    roles.processor && engineDefinitions && finishWritesEveryMs > 0
+    roles.processor && finishWritesEveryMs > 0
       ? setInterval(finishWrites, finishWritesEveryMs)
       : undefined;
   if (writeFinisher) finishWrites();

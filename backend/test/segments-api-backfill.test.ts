@@ -1,5 +1,12 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitUntil } from '../../tests/services/free-port';
+import {
+  UNFINISHED_WRITE_KIND,
+  WRITE_LEASE_KIND,
+  WRITE_LEASE_MS,
+  type UnfinishedWrite,
+} from '../src/api/segments/segment-writes';
 import { readEventsSince } from '../src/warehouse/event-history';
 import { openChdbClient } from '../src/warehouse/open-client';
 import type { PulseEvent, SegmentChange } from '@pulse/contract';
@@ -75,7 +82,8 @@ const create = async (body: unknown) => {
 };
 
 beforeAll(async () => {
-  api = await startApiBackend();
+  // The backend finishes writes left unfinished every 100 ms (the last describe).
+  api = await startApiBackend({ finishSegmentWritesEveryMs: 100 });
   await create(viewsOf('pricing_twice', '/pricing', 2));
   await api.backend.processor.process(history());
 });
@@ -257,6 +265,120 @@ describe('backfill of a new segment', () => {
     expect(Date.parse(answer.body.backfill.from)).toBe(
       Math.min(clock ?? Infinity, Date.now()) - 3_600_000,
     );
+  });
+});
+
+/**
+ * A backend that stops (or fails) in the middle of a segment write leaves it recorded as
+ * unfinished (segment-writes.ts); the backend running the processor finishes it. Each test
+ * leaves the state such a backend leaves, writing the record last so that the finisher (every
+ * 100 ms here) never sees half of it, and waits for the finisher.
+ */
+describe('a segment write left unfinished', () => {
+  const customer = 'cust_a';
+  const anyClick = { event_type: 'click', min_count: 1, window: '1d' } as const;
+  const signups = {
+    event_type: 'click',
+    event_name: 'signup',
+    min_count: 1,
+    window: '1d',
+  } as const;
+  /** Every visitor or user with a click in the last day, after the tests above. */
+  const CLICKERS = ['u1', 'v3', 'v4', 'v5', 'v6'];
+  /** Records `write` as unfinished and returns the changes heard until the backend finished it. */
+  const finish = (id: string, write: UnfinishedWrite) =>
+    changesDuring(async () => {
+      const { store } = api.backend;
+      await store.putDocument(customer, UNFINISHED_WRITE_KIND, id, write);
+      await waitUntil(
+        `the backend to finish the write of ${id}`,
+        async () =>
+          !(await store.listDocuments(customer, UNFINISHED_WRITE_KIND)).some((d) => d.id === id),
+        30_000,
+      );
+    });
+
+  it('fills a new segment whose backfill never ran, as a whole write would have', async () => {
+    // Stored, then the backend stopped before the history.
+    await api.backend.store.putDefinition(customer, { id: 'clickers_cut', rule: anyClick });
+    const heard = await finish('clickers_cut', { kind: 'define' });
+    expect(await members('clickers_cut')).toEqual(CLICKERS);
+    expect(heard.sort(byId)).toEqual(CLICKERS.map((id) => enter('clickers_cut', id)));
+    // The same rule written whole answers the same members.
+    expect(await create({ id: 'clickers_whole', rule: anyClick })).toMatchObject({ members: 5 });
+    expect(await members('clickers_whole')).toEqual(CLICKERS);
+  });
+
+  it('starts over a redefinition stopped before the old rule’s state was cleared', async () => {
+    await create({ id: 'widened_cut', rule: signups });
+    expect(await members('widened_cut')).toEqual(['v5']);
+    // The new rule stored; the old rule's members and evidence still there.
+    await api.backend.store.putDefinition(customer, { id: 'widened_cut', rule: anyClick });
+    const heard = await finish('widened_cut', { kind: 'define', previous: ['v5'] });
+    expect(await members('widened_cut')).toEqual(CLICKERS);
+    // v5 was announced under the old rule and stays: it does not enter again.
+    expect(heard.sort(byId)).toEqual(
+      CLICKERS.filter((id) => id !== 'v5').map((id) => enter('widened_cut', id)),
+    );
+  });
+
+  it('announces the exits of a redefinition stopped after the old members were cleared', async () => {
+    await create({ id: 'narrowed_cut', rule: anyClick });
+    expect(await members('narrowed_cut')).toEqual(CLICKERS);
+    // The new rule stored and the old state cleared: the old members are only in the record.
+    await api.backend.store.putDefinition(customer, { id: 'narrowed_cut', rule: signups });
+    await api.backend.store.clearSegment(customer, 'narrowed_cut');
+    expect(await members('narrowed_cut')).toEqual([]);
+    const heard = await finish('narrowed_cut', { kind: 'define', previous: CLICKERS });
+    expect(await members('narrowed_cut')).toEqual(['v5']);
+    expect(heard).toEqual(
+      CLICKERS.filter((id) => id !== 'v5').map((id) => exit('narrowed_cut', id)),
+    );
+  });
+
+  it('does not announce again the members a backfill stopped halfway had announced', async () => {
+    await create({ id: 'halfway_cut', rule: signups });
+    const { store, processor } = api.backend;
+    await store.putDefinition(customer, { id: 'halfway_cut', rule: anyClick });
+    await store.clearSegment(customer, 'halfway_cut');
+    // The first slice of the history replayed: u1's click (its id makes it the same event).
+    const first = await changesDuring(() =>
+      processor.process([click(customer, 'c-u1', 'v1', 'buy', 10 * HOUR, 'u1')]),
+    );
+    expect(first).toEqual([enter('halfway_cut', 'u1')]);
+    const heard = await finish('halfway_cut', { kind: 'define', previous: ['v5'] });
+    expect(await members('halfway_cut')).toEqual(CLICKERS);
+    expect(heard.sort(byId)).toEqual(['v3', 'v4', 'v6'].map((id) => enter('halfway_cut', id)));
+  });
+
+  it('leaves alone a write whose lease is held, and finishes it once the lease lapses', async () => {
+    const { store } = api.backend;
+    const lease = (until: number) =>
+      store.putDocument(customer, WRITE_LEASE_KIND, 'a_leased', { until });
+    // Another backend's API is running this write: it holds the lease. (A rule of page views:
+    // b_free's replay of clicks below touches no other rule's evidence.)
+    await store.putDefinition(customer, viewsOf('a_leased', '/pricing', 1, '1d'));
+    await lease(Date.now() + WRITE_LEASE_MS);
+    await store.putDocument(customer, UNFINISHED_WRITE_KIND, 'a_leased', { kind: 'define' });
+    // A run of the finisher that finishes b_free has passed a_leased first (in id order).
+    await store.putDefinition(customer, { id: 'b_free', rule: anyClick });
+    await finish('b_free', { kind: 'define' });
+    expect(await members('b_free')).toEqual(CLICKERS);
+    const recorded = await store.listDocuments(customer, UNFINISHED_WRITE_KIND);
+    expect(recorded.map((d) => d.id)).toEqual(['a_leased']);
+    expect(await members('a_leased')).toEqual([]);
+    // The backend holding it stopped: its lease lapses, and the write is finished.
+    const heard = await changesDuring(async () => {
+      await lease(Date.now() - 1);
+      await waitUntil(
+        'the backend to finish the write of a_leased',
+        async () => (await store.listDocuments(customer, UNFINISHED_WRITE_KIND)).length === 0,
+        30_000,
+      );
+    });
+    expect(await members('a_leased')).toEqual(['v2']);
+    expect(heard).toEqual([enter('a_leased', 'v2')]);
+    expect(await store.listDocuments(customer, WRITE_LEASE_KIND)).toEqual([]);
   });
 });
 

@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import type { PulseEvent, SegmentDefinition } from '@pulse/contract';
-import { startBackend, type Backend } from '../src/start-backend';
+import { startBackend, type Backend, type BackendConfig } from '../src/start-backend';
 import { makeEvent, tempWarehousePath } from './warehouse-fixtures';
 
 /** Secret keys of the Segment API tests: two customers, to check that neither sees the other. */
@@ -17,7 +17,9 @@ export interface Answer<T = Record<string, unknown>> {
  * A real embedded backend (chdb + LMDB in a temporary directory, no clock ticks) and a way to
  * call its HTTP API. chdb serves one directory per process: one of these per test file.
  */
-export async function startApiBackend() {
+export async function startApiBackend(
+  config: Pick<BackendConfig, 'finishSegmentWritesEveryMs'> = {},
+) {
   const dir = tempWarehousePath();
   const backend: Backend = await startBackend({
     dataDir: dir,
@@ -25,6 +27,7 @@ export async function startApiBackend() {
     ingestSecret: 'x',
     tickMs: 0,
     apiKeys: { ...KEYS },
+    ...config,
   });
   const call = async <T = Record<string, unknown>>(
     method: string,

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { segmentDefinitionSchema } from '@pulse/contract/schema';
 import { loadVectors } from '../../tests/vectors/load';
 import { MAX_SEGMENTS_PER_CUSTOMER } from '../src/api/segments/segments-app';
+import { UNFINISHED_WRITE_KIND, WRITE_LEASE_KIND } from '../src/api/segments/segment-writes';
 import { pageView, startApiBackend, viewsOf } from './segments-api-fixtures';
 
 type Api = Awaited<ReturnType<typeof startApiBackend>>;
@@ -11,7 +12,8 @@ type ErrorAnswer = {
 
 let api: Api;
 beforeAll(async () => {
-  api = await startApiBackend();
+  // No finisher: a write recorded as unfinished stays so until a request changes it.
+  api = await startApiBackend({ finishSegmentWritesEveryMs: 0 });
 });
 afterAll(async () => {
   await api?.stop();
@@ -228,6 +230,39 @@ describe('segment definitions', () => {
     // Created again, it starts from the warehouse history, not from leftovers.
     const back = await api.call('POST', '/v1/segments', { body: viewsOf('gone', '/gone', 2) });
     expect(back.body.backfill).toMatchObject({ events_replayed: 1, members: 0 });
+  });
+
+  it('finishes a write left unfinished when the same rule is sent again', async () => {
+    const { store, processor } = api.backend;
+    await processor.process([pageView('cust_a', 'again-1', 'v-again', '/again', 5)]);
+    // What a backend stopped before the history leaves (segment-writes.ts).
+    await store.putDefinition('cust_a', viewsOf('again', '/again', 1));
+    await store.putDocument('cust_a', UNFINISHED_WRITE_KIND, 'again', { kind: 'define' });
+    const members = async () =>
+      (await api.call('GET', '/v1/segments/again/members')).body.members as string[];
+    expect(await members()).toEqual([]);
+    const put = () =>
+      api.call('PUT', '/v1/segments/again', { body: viewsOf('again', '/again', 1) });
+    const first = await put();
+    expect(first.status).toBe(200);
+    expect(first.body.backfill).toMatchObject({ events_replayed: 1, members: 1, exited: 0 });
+    expect(await members()).toEqual(['v-again']);
+    expect(await store.listDocuments('cust_a', UNFINISHED_WRITE_KIND)).toEqual([]);
+    expect(await store.listDocuments('cust_a', WRITE_LEASE_KIND)).toEqual([]);
+    // Sent once more, there is nothing left to finish.
+    const second = await put();
+    expect(second.status).toBe(200);
+    expect(second.body.backfill).toBeNull();
+  });
+
+  it('forgets a write left unfinished when its segment is deleted, so nothing finishes it', async () => {
+    const { store } = api.backend;
+    // What a backend stopped in the middle of a backfill leaves (segment-writes.ts).
+    await store.putDefinition('cust_a', viewsOf('cut', '/cut', 1));
+    await store.putDocument('cust_a', UNFINISHED_WRITE_KIND, 'cut', { kind: 'define' });
+    expect((await api.call('DELETE', '/v1/segments/cut')).status).toBe(204);
+    expect(await store.listDocuments('cust_a', UNFINISHED_WRITE_KIND)).toEqual([]);
+    expect((await api.call('GET', '/v1/segments/cut')).status).toBe(404);
   });
 });
 

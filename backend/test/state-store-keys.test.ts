@@ -63,6 +63,44 @@ describe.each(adapters)('state keys in the %s store', (_name, open, skip) => {
     expect((await store.members(c, 'pricing', null, 100)).ids).toEqual([]);
   });
 
+  it.skipIf(skip)('clears a segment’s members and evidence and keeps its definition', async () => {
+    const c = 'cust_clear';
+    await store.putDefinition(c, viewsOf('pricing', '/pricing', 1));
+    await store.putDefinition(c, viewsOf('docs', '/docs', 1));
+    const ids = ['plain', ...HOSTILE_IDS];
+    const state = (segment: string) => ({
+      members: ids.map((id) => ({ customer: c, segment, id, end: 1_000 })),
+      evidence: ids.map((source) => ({
+        customer: c,
+        segment,
+        source,
+        add: [[`e-${source}`, 500]] as Array<[string, number]>,
+        pruneUpTo: Number.NEGATIVE_INFINITY,
+      })),
+    });
+    const pricing = state('pricing');
+    const docs = state('docs');
+    await commit(store, {
+      members: [...pricing.members, ...docs.members],
+      evidence: [...pricing.evidence, ...docs.evidence],
+    });
+    await store.clearSegment(c, 'pricing');
+    const evidence = await store.evidence(
+      ids.flatMap((source) => [
+        { customer: c, segment: 'pricing', source },
+        { customer: c, segment: 'docs', source },
+      ]),
+    );
+    expect(evidence.map((e) => e.size)).toEqual(ids.flatMap(() => [0, 1]));
+    expect((await store.members(c, 'pricing', null, 100)).ids).toEqual([]);
+    expect((await store.members(c, 'docs', null, 100)).ids.sort()).toEqual([...ids].sort());
+    const [due] = await store.due([{ customer: c, segment: 'pricing', upTo: 1_000 }]);
+    expect(due).toEqual([]);
+    const [definitions] = await store.definitions([c]);
+    expect(definitions?.map((d) => d.id).sort()).toEqual(['docs', 'pricing']);
+    expect(await store.customersWithSegments()).toContain(c);
+  });
+
   it.skipIf(skip)('refuses a customer id that could match other customers’ keys', async () => {
     // The edge and the consumers refuse such ids first; reaching a store is a bug.
     if (_name === 'Redis') {

@@ -20,7 +20,7 @@ import { PRICING_FANS } from '../fixtures/processing';
 import { missingService, waitUntil } from '../services/free-port';
 import { readTopics } from '../../backend/test/kafka-fixtures';
 import { TOPICS } from '../../backend/src/kafka/topics';
-import { UNFINISHED_WRITE_KIND } from '../../backend/src/api/segments/engine-writes';
+import { UNFINISHED_WRITE_KIND } from '../../backend/src/api/segments/segment-writes';
 import { kafkaToolsAvailable, startKafka, type KafkaBroker } from '../services/kafka/broker';
 import { redisUnavailable, startRedis, type RedisServer } from '../services/redis';
 

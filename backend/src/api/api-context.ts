@@ -41,8 +41,8 @@ export interface ApiContext {
    */
   engineDefinitions?: FlinkDefinitions;
   /**
-   * Runs a customer's segment writes one at a time: the segment API's, and the engine's
-   * unfinished ones the backend finishes beside it (segments/engine-writes.ts).
+   * Runs a customer's segment writes one at a time: the segment API's, and the unfinished
+   * ones the backend finishes beside them (segments/segment-writes.ts).
    * @default a queue of the segment API's own
    */
   segmentWrites?: SegmentWriteQueue;

@@ -46,6 +46,17 @@ export function openEmbeddedStore(path: string): StateStore {
   const db: Database<unknown, Key> = open({ path, compression: false, overlappingSync: false });
 
   const getMany = async <T>(keys: Key[]) => (await db.getMany(keys)) as Array<T | undefined>;
+  /** Removes a segment's members, ends and evidence; call it inside a transaction. */
+  const clearSync = (customer: string, segmentId: string) => {
+    for (const prefix of ['member', 'ends', 'evidence']) {
+      for (const key of db.getKeys({
+        start: [prefix, customer, segmentId],
+        end: after(prefix, customer, segmentId),
+      })) {
+        db.removeSync(key);
+      }
+    }
+  };
 
   return {
     async definitions(customers) {
@@ -62,16 +73,12 @@ export function openEmbeddedStore(path: string): StateStore {
       return db.transaction(() => {
         if (db.get(['def', customer, segmentId]) === undefined) return false;
         db.removeSync(['def', customer, segmentId]);
-        for (const prefix of ['member', 'ends', 'evidence']) {
-          for (const key of db.getKeys({
-            start: [prefix, customer, segmentId],
-            end: after(prefix, customer, segmentId),
-          })) {
-            db.removeSync(key);
-          }
-        }
+        clearSync(customer, segmentId);
         return true;
       });
+    },
+    async clearSegment(customer, segmentId) {
+      await db.transaction(() => clearSync(customer, segmentId));
     },
     async customersWithSegments() {
       const customers = new Set<string>();

@@ -129,6 +129,13 @@ export function createRedisStore(target: RedisTarget): StateStore {
     return found;
   };
 
+  const clearSegment = async (customer: string, segmentId: string) => {
+    // The pattern's only variable part is the last: the customer and segment ids before it
+    // hold no glob characters, so it matches this segment's evidence and nothing else.
+    const evidenceKeys = await scanAll(k.evidence(customer, segmentId, '*'));
+    await redis.del(k.members(customer, segmentId), k.ends(customer, segmentId), ...evidenceKeys);
+  };
+
   return {
     async definitions(customers) {
       const hashes = await Promise.all(customers.map((c) => redis.hgetall(k.definitions(c))));
@@ -147,13 +154,11 @@ export function createRedisStore(target: RedisTarget): StateStore {
     async deleteDefinition(customer, segmentId) {
       const removed = await redis.hdel(k.definitions(customer), segmentId);
       if (!removed) return false;
-      // The pattern's only variable part is the last: the customer and segment ids before it
-      // hold no glob characters, so it matches this segment's evidence and nothing else.
-      const evidenceKeys = await scanAll(k.evidence(customer, segmentId, '*'));
-      await redis.del(k.members(customer, segmentId), k.ends(customer, segmentId), ...evidenceKeys);
+      await clearSegment(customer, segmentId);
       if (!(await redis.hlen(k.definitions(customer)))) await redis.srem(k.customers, customer);
       return true;
     },
+    clearSegment,
     async customersWithSegments() {
       return redis.smembers(k.customers);
     },

@@ -71,6 +71,12 @@ export interface StateStore {
   definitions(customers: string[]): Promise<SegmentDefinition[][]>;
   putDefinition(customer: string, definition: SegmentDefinition): Promise<void>;
   deleteDefinition(customer: string, segmentId: string): Promise<boolean>;
+  /**
+   * Drops a segment's members, their ends and its evidence, and keeps its definition: a
+   * redefinition starts the segment over under the new rule, which is stored first, so the
+   * customer stays among those with segments throughout.
+   */
+  clearSegment(customer: string, segmentId: string): Promise<void>;
   /** Customers with at least one segment (they need the clock to tick). */
   customersWithSegments(): Promise<string[]>;
 

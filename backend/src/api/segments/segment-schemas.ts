@@ -77,7 +77,8 @@ export const segmentWriteSchema = z
   .object({
     segment: segmentSchema,
     backfill: backfillSchema.nullable().openapi({
-      description: 'null when an update kept the rule (members are kept as they are).',
+      description:
+        'null when an update kept the rule (members are kept as they are), unless it finished a write of the segment left unfinished (an earlier request that failed): then what that backfill did.',
     }),
   })
   .openapi('SegmentWrite');

@@ -4,13 +4,12 @@ import type { CustomerVariables } from '../../triggers/require-secret-key';
 import type { ApiContext } from '../api-context';
 import { ApiError } from '../../errors/api-error';
 import { InvalidCursorError } from '../../state/state-store';
-import { backfillSegment } from './backfill-segment';
-import { engineDefine, engineDelete } from './engine-writes';
 import { allMembers, decodeMemberCursor, memberPage } from './member-page';
 import { oneAtATime } from './one-at-a-time';
 import { previewSegment } from './preview-segment';
 import { requireJsonBody, validationFailed } from './openapi-errors';
 import { segmentRoutes as routes } from './segment-routes';
+import { defineSegment, deleteSegment, finishSegmentWrite } from './segment-writes';
 
 /** Segments one customer may have. */
 export const MAX_SEGMENTS_PER_CUSTOMER = 100;
@@ -53,24 +52,9 @@ export function createSegmentsApp(context: ApiContext): OpenAPIHono<Env> {
       issues: [{ path: 'cursor', message }],
     });
   };
-  // Writes of one customer's segments run in order, each with its backfill (and behind them
-  // the engine's unfinished writes that the backend finishes, engine-writes.ts).
+  // Writes of one customer's segments run in order, each with its backfill, and behind them
+  // the unfinished writes that the backend finishes (segment-writes.ts).
   const serially = context.segmentWrites ?? oneAtATime();
-  /**
-   * Stores a new or redefined segment and fills it: through the TypeScript processor, or, when
-   * the engine keeps definitions in its own state (the Flink job), by handing it the definition
-   * and its history (engine-writes.ts), recorded as unfinished until the job has it all.
-   */
-  const storeAndFill = async (
-    customer: string,
-    definition: SegmentDefinition,
-    previous?: Set<string>,
-  ) => {
-    if (context.engineDefinitions)
-      return engineDefine(store, context.engineDefinitions, customer, definition);
-    await store.putDefinition(customer, definition);
-    return backfillSegment(context, customer, definition, previous);
-  };
   app.on(['POST', 'PUT'], ['/v1/segments', '/v1/segments/*'], requireJsonBody);
 
   app.openapi(routes.list, async (c) => {
@@ -93,7 +77,7 @@ export function createSegmentsApp(context: ApiContext): OpenAPIHono<Env> {
         const message = `customer ${customer} has ${existing.length} segments, the most it may have; delete one first`;
         throw new ApiError('segment_limit', message);
       }
-      const backfill = await storeAndFill(customer, definition);
+      const backfill = await defineSegment(context, customer, definition);
       return c.json({ segment: definition, backfill }, 201);
     });
   });
@@ -127,20 +111,20 @@ export function createSegmentsApp(context: ApiContext): OpenAPIHono<Env> {
       if (!previous) throw notFound(id);
       if (sameRule(previous, definition)) {
         await store.putDefinition(customer, definition);
-        return c.json({ segment: definition, backfill: null }, 200);
-      }
-      if (context.engineDefinitions) {
-        // The job starts the segment over itself, with the members it announced set aside.
-        const backfill = await storeAndFill(customer, definition);
+        // Sent again after a write that failed: that write is finished now, history included.
+        const finished = await finishSegmentWrite(context, customer, id, 'define');
+        const backfill = finished && 'backfill' in finished ? finished.backfill : null;
         return c.json({ segment: definition, backfill }, 200);
       }
-      // A new rule makes the old evidence meaningless: start the segment over, then fill it.
-      // The members announced so far are kept aside: who stays does not enter again, who
-      // does not exits.
-      await context.processor.idle();
-      const previousMembers = await allMembers(store, customer, id);
-      await store.deleteDefinition(customer, id);
-      const backfill = await storeAndFill(customer, definition, previousMembers);
+      // A new rule makes the old evidence meaningless: the segment starts over and is filled.
+      // The members announced so far are kept aside: who stays does not enter again, who does
+      // not exits. The Flink job sets them aside itself.
+      let previousMembers: Set<string> | undefined;
+      if (!context.engineDefinitions) {
+        await context.processor.idle();
+        previousMembers = await allMembers(store, customer, id);
+      }
+      const backfill = await defineSegment(context, customer, definition, previousMembers);
       return c.json({ segment: definition, backfill }, 200);
     });
   });
@@ -148,17 +132,11 @@ export function createSegmentsApp(context: ApiContext): OpenAPIHono<Env> {
   app.openapi(routes.delete, async (c) => {
     const { id } = c.req.valid('param');
     return serially(c.var.customer, async () => {
-      // The job drops the segment's state first: nothing it loads afterwards names it.
-      if (context.engineDefinitions) {
-        if (!(await definitionOf(c.var.customer, id))) throw notFound(id);
-        await engineDelete(store, context.engineDefinitions, c.var.customer, id);
-        return c.body(null, 204);
-      }
+      if (!(await definitionOf(c.var.customer, id))) throw notFound(id);
       // Batches already handed in commit first: one planned with the segment and committed
       // after the delete would leave members of a segment that no longer exists.
-      await context.processor.idle();
-      const deleted = await store.deleteDefinition(c.var.customer, id);
-      if (!deleted) throw notFound(id);
+      if (!context.engineDefinitions) await context.processor.idle();
+      await deleteSegment(context, c.var.customer, id);
       return c.body(null, 204);
     });
   });
