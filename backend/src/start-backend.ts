@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import type { DeadLetter, Sink } from '@pulse/contract';
 import { createApiApp } from './api/api-app';
 import { finishSegmentWrites } from './api/segments/segment-writes';
+import { repeatWithBackoff } from './ops/repeat-with-backoff';
 import { oneAtATime } from './api/segments/one-at-a-time';
 import { openSubscriptions } from './api/graphql/live-subscriptions';
 import { createLiveFeed, type LiveFeed } from './api/live-feed';
@@ -142,7 +143,8 @@ export interface BackendConfig {
   /**
    * How often the segment writes left unfinished (a backend stopped or failed mid-backfill, or
    * the Flink job was down) are done again, history included (api/segments/segment-writes.ts),
-   * by the backend that runs the processor or the Flink loader; the first try is at start. 0
+   * by the backend that runs the processor or the Flink loader; the first try is at start.
+   * After a failed try the wait doubles, up to 20 times this (ops/repeat-with-backoff.ts). 0
    * for never. @default 30000
    */
   finishSegmentWritesEveryMs?: number;
@@ -414,30 +416,31 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
       : undefined;
 
   // Unfinished segment writes are finished here, where the processor or the Flink loader runs
-  // (a write with the Flink engine waits for the loader), one run at a time: at start, then
-  // every finishSegmentWritesEveryMs.
+  // (a write with the Flink engine waits for the loader): at start, then every
+  // finishSegmentWritesEveryMs, and less often while a run keeps failing (the job is down): up
+  // to 20 times that.
   const finishWritesEveryMs = config.finishSegmentWritesEveryMs ?? 30_000;
-  let finishingWrites: Promise<void> | undefined;
-  const finishWrites = () => {
-    if (finishingWrites) return;
-    finishingWrites = finishSegmentWrites(
-      { store, warehouse, processor, now: Date.now, engineDefinitions },
-      segmentWrites,
-    )
-      .then(
-        (finished) => {
-          if (finished.length) log.info({ finished }, 'finished unfinished segment writes');
-        },
-        (error: unknown) =>
-          (config.onError ?? logError)('unfinished segment writes wait for the next try', error),
-      )
-      .finally(() => (finishingWrites = undefined));
-  };
   const writeFinisher =
     roles.processor && finishWritesEveryMs > 0
-      ? setInterval(finishWrites, finishWritesEveryMs)
+      ? repeatWithBackoff(
+          async () => {
+            const finished = await finishSegmentWrites(
+              { store, warehouse, processor, now: Date.now, engineDefinitions },
+              segmentWrites,
+            );
+            if (finished.length) log.info({ finished }, 'finished unfinished segment writes');
+          },
+          {
+            everyMs: finishWritesEveryMs,
+            maxMs: 20 * finishWritesEveryMs,
+            onError: (error) =>
+              (config.onError ?? logError)(
+                'unfinished segment writes wait for the next try',
+                error,
+              ),
+          },
+        )
       : undefined;
-  if (writeFinisher) finishWrites();
 
   // Readiness: every dependency this process uses answers, and its consumer holds partitions.
   const kafkaCheck = brokers.length ? kafkaReadiness(brokers) : undefined;
@@ -477,10 +480,9 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
       if (archiver) clearInterval(archiver);
       if (reconciler) clearInterval(reconciler);
       if (exporter) clearInterval(exporter);
-      if (writeFinisher) clearInterval(writeFinisher);
       // Steps still waiting for the job stop waiting; their writes stay unfinished.
       engineDefinitions?.close();
-      await finishingWrites;
+      await writeFinisher?.stop();
       await ops?.close();
       await kafkaCheck?.close();
       await ingest?.close();
