@@ -16,6 +16,8 @@ export interface ProcessorChildOptions {
   ingestSecret?: string;
   /** PULSE_ROLES; by default `ingest,processor` with an ingest port, else `processor`. */
   roles?: 'ingest' | 'processor' | 'ingest,processor';
+  /** More of the backend's environment (docs/configuration.md), e.g. PULSE_API_KEYS. */
+  env?: Record<string, string>;
 }
 
 /**
@@ -112,6 +114,7 @@ export function processorChild(options: ProcessorChildOptions): ProcessorChild {
           PULSE_TICKS_FROM_PARENT: '1',
           // A killed processor keeps its partitions until its session expires: the broker's minimum.
           PULSE_SESSION_TIMEOUT_MS: '6000',
+          ...options.env,
         },
         stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       });
