@@ -9,7 +9,7 @@ import {
 } from '../src/api/segments/segment-writes';
 import { readEventsSince } from '../src/warehouse/event-history';
 import { openChdbClient } from '../src/warehouse/open-client';
-import type { PulseEvent, SegmentChange } from '@pulse/contract';
+import type { PulseEvent, SegmentChange, SegmentDefinition } from '@pulse/contract';
 import { makeEvent } from './warehouse-fixtures';
 import { minutesAgo, pageView, startApiBackend, viewsOf } from './segments-api-fixtures';
 
@@ -349,6 +349,41 @@ describe('a segment write left unfinished', () => {
     const heard = await finish('halfway_cut', { kind: 'define', previous: ['v5'] });
     expect(await members('halfway_cut')).toEqual(CLICKERS);
     expect(heard.sort(byId)).toEqual(['v3', 'v4', 'v6'].map((id) => enter('halfway_cut', id)));
+  });
+
+  it('finishes a deletion recorded by the Flink engine, from the store alone', async () => {
+    // A backend that ran the Flink engine stopped in the middle of a DELETE; it runs the TS
+    // processor now.
+    await create({ id: 'deleted_cut', rule: anyClick });
+    expect(await members('deleted_cut')).toEqual(CLICKERS);
+    const heard = await finish('deleted_cut', { kind: 'delete' });
+    expect(heard).toEqual([]);
+    const [definitions = []] = await api.backend.store.definitions([customer]);
+    expect(definitions.map((d) => d.id)).not.toContain('deleted_cut');
+    expect(
+      await api.backend.store.memberships([{ customer, segment: 'deleted_cut', id: 'u1' }]),
+    ).toEqual([null]);
+  });
+
+  it('finishes the other writes while one keeps failing', async () => {
+    const { store } = api.backend;
+    // A customer listed first whose write always fails: its stored window cannot be read (the
+    // API never stores such a rule; a bug could).
+    const broken = 'cust_0broken';
+    const bad = { id: 'bad', rule: { ...anyClick, window: 'forever' } } as SegmentDefinition;
+    await store.putDefinition(broken, bad);
+    await store.putDocument(broken, UNFINISHED_WRITE_KIND, 'bad', { kind: 'define' });
+    try {
+      await store.putDefinition(customer, { id: 'after_broken', rule: anyClick });
+      await finish('after_broken', { kind: 'define' });
+      expect(await members('after_broken')).toEqual(CLICKERS);
+      expect((await store.listDocuments(broken, UNFINISHED_WRITE_KIND)).map((d) => d.id)).toEqual([
+        'bad',
+      ]);
+    } finally {
+      await store.deleteDocument(broken, UNFINISHED_WRITE_KIND, 'bad');
+      await store.deleteDefinition(broken, 'bad');
+    }
   });
 
   it('leaves alone a write whose lease is held, and finishes it once the lease lapses', async () => {

@@ -176,7 +176,10 @@ export async function finishSegmentWrite(
   if (lease && lease.until > context.now()) return null;
   return leased(context, customer, id, async () => {
     if (write.kind === 'delete') {
-      await engineDelete(context, customer, id);
+      // (Recorded by the Flink engine; a backend switched to the TS processor since deletes
+      // from the store alone.)
+      if (engine) await engineDelete(context, customer, id);
+      else await deleteSegment(context, customer, id);
       return { kind: 'delete' as const };
     }
     const [definitions = []] = await store.definitions([customer]);
@@ -201,9 +204,10 @@ export async function finishSegmentWrite(
 
 /**
  * Finishes every unfinished write (finishSegmentWrite), each in its customer's queue (behind
- * the API's writes of that customer), and resolves with the segments finished as
- * `customer/segment`. The first failure (the job still does not answer) rejects; the rest wait
- * for the next run.
+ * the API's writes of that customer). Resolves with the segments finished as
+ * `customer/segment`, and rejects, once it has tried them all, with an AggregateError of those
+ * that failed (the job still does not answer): they wait for the next run, and one that keeps
+ * failing does not hold back the others.
  *
  * An unfinished write's definition is in the store from before the write changes any state
  * until the write is finished, so its customer is among those with segments. A deletion
@@ -214,11 +218,22 @@ export async function finishSegmentWrites(
   queue: SegmentWriteQueue,
 ): Promise<string[]> {
   const finished: string[] = [];
+  const failed: string[] = [];
+  const errors: unknown[] = [];
   for (const customer of await context.store.customersWithSegments()) {
     for (const { id } of await context.store.listDocuments(customer, UNFINISHED_WRITE_KIND)) {
-      if (await queue(customer, () => finishSegmentWrite(context, customer, id)))
-        finished.push(`${customer}/${id}`);
+      try {
+        if (await queue(customer, () => finishSegmentWrite(context, customer, id)))
+          finished.push(`${customer}/${id}`);
+      } catch (error) {
+        failed.push(`${customer}/${id}`);
+        errors.push(error);
+      }
     }
+  }
+  if (errors.length) {
+    const message = `unfinished segment writes not finished: ${failed.join(', ')}; finished: ${finished.join(', ') || 'none'}`;
+    throw new AggregateError(errors, message);
   }
   return finished;
 }
