@@ -1,6 +1,13 @@
 import type { SegmentDefinition } from '@pulse/contract';
 import { parseWindow } from '../segments/window';
-import type { Evidence, StateChanges, StateStore } from '../state/state-store';
+import type {
+  Evidence,
+  EvidenceRef,
+  MemberRef,
+  SourceRef,
+  StateChanges,
+  StateStore,
+} from '../state/state-store';
 
 /** A segment definition with its window in ms, ready for the engine. */
 export interface ActiveSegment {
@@ -17,12 +24,45 @@ export interface BatchFootprint {
 }
 
 /**
- * One map key for several strings. JSON keeps the parts apart whatever they hold: a separator
- * character inside an id (a NUL joined them before) moved evidence and membership to another
- * profile when the key was split back.
+ * A map of maps: `inner(outer, key)` is the inner map under `key`, made on first use. State
+ * is held per customer, then per segment, then per id, so no key is ever built from several
+ * strings and split back (ids may hold any character: a NUL-joined key once moved evidence to
+ * another profile) and no lookup pays for a joined key (JSON keys cost a third of the plan).
  */
-const key = (...parts: string[]) => JSON.stringify(parts);
-const split = (k: string) => JSON.parse(k) as [string, string, string];
+function inner<K, V>(outer: Map<K, V>, key: K, make: () => V): V {
+  let value = outer.get(key);
+  if (value === undefined) outer.set(key, (value = make()));
+  return value;
+}
+
+/** The state of one customer a batch reads and changes. */
+class CustomerState {
+  clock = Number.NEGATIVE_INFINITY;
+  clockDirty = false;
+  segments: ActiveSegment[] = [];
+  /** source → the user it is linked to, or null (looked up, none). */
+  readonly link = new Map<string, string | null>();
+  /** user → its sources. */
+  readonly sources = new Map<string, Set<string>>();
+  /** segment → source → evidence. */
+  readonly evidence = new Map<string, Map<string, Evidence>>();
+  /** segment → id → end of membership; only members are present. */
+  readonly memberEnds = new Map<string, Map<string, number>>();
+  /** The earliest membership end, or undefined when it must be recomputed. */
+  earliestEnd: number | undefined = undefined;
+
+  readonly newLinks: StateChanges['links'] = [];
+  /** user → sources added to it. */
+  readonly addedSources = new Map<string, Set<string>>();
+  readonly clearedSources = new Set<string>();
+  /** segment → source → evidence added. */
+  readonly addedEvidence = new Map<string, Map<string, Array<[string, number]>>>();
+  /** segment → ids whose membership changed. */
+  readonly dirtyMembers = new Map<string, Set<string>>();
+}
+
+const newMap = <K, V>() => new Map<K, V>();
+const newSet = <T>() => new Set<T>();
 
 /**
  * The slice of state one batch reads, held in memory while the batch is planned, with every
@@ -30,21 +70,11 @@ const split = (k: string) => JSON.parse(k) as [string, string, string];
  */
 export class WorkingState {
   readonly segments = new Map<string, ActiveSegment[]>();
-  private readonly clock = new Map<string, number>();
-  private readonly link = new Map<string, string | null>();
-  private readonly sourceSets = new Map<string, Set<string>>();
-  private readonly evidenceMaps = new Map<string, Evidence>();
-  /** customer → (segment, id) key → end of membership; only members are present. */
-  private readonly memberEnds = new Map<string, Map<string, number>>();
-  /** customer → the earliest membership end, or absent when it must be recomputed. */
-  private readonly earliestEnd = new Map<string, number>();
+  private readonly customers = new Map<string, CustomerState>();
 
-  private readonly dirtyClocks = new Set<string>();
-  private readonly newLinks: StateChanges['links'] = [];
-  private readonly addedSources = new Map<string, Set<string>>();
-  private readonly clearedSources = new Set<string>();
-  private readonly addedEvidence = new Map<string, Array<[string, number]>>();
-  private readonly dirtyMembers = new Set<string>();
+  private of(customer: string): CustomerState {
+    return inner(this.customers, customer, () => new CustomerState());
+  }
 
   static async load(store: StateStore, footprint: BatchFootprint): Promise<WorkingState> {
     const state = new WorkingState();
@@ -54,37 +84,40 @@ export class WorkingState {
       store.clocks(customers),
     ]);
     customers.forEach((customer, i) => {
-      state.segments.set(
-        customer,
-        (definitions[i] ?? []).flatMap((definition) => {
-          const windowMs = parseWindow(definition.rule.window);
-          return windowMs == null ? [] : [{ definition, windowMs }];
-        }),
-      );
-      state.clock.set(customer, clocks[i] ?? Number.NEGATIVE_INFINITY);
+      const segments = (definitions[i] ?? []).flatMap((definition) => {
+        const windowMs = parseWindow(definition.rule.window);
+        return windowMs == null ? [] : [{ definition, windowMs }];
+      });
+      state.segments.set(customer, segments);
+      const c = state.of(customer);
+      c.segments = segments;
+      c.clock = clocks[i] ?? Number.NEGATIVE_INFINITY;
     });
 
     // Identity: the named ids, their users, then every source of every user involved.
-    const idRefs = [...footprint.ids].flatMap(([customer, ids]) =>
-      [...ids].map((id) => ({ customer, id })),
-    );
+    const idRefs: SourceRef[] = [];
+    for (const [customer, ids] of footprint.ids)
+      for (const id of ids) idRefs.push({ customer, id });
     const users = await store.links(idRefs);
-    idRefs.forEach((ref, i) => state.link.set(key(ref.customer, ref.id), users[i] ?? null));
-    const profileRefs = uniqueBy(
-      [
-        ...idRefs,
-        ...idRefs.flatMap((ref, i) => (users[i] ? [{ customer: ref.customer, id: users[i] }] : [])),
-      ],
-      (ref) => [ref.customer, ref.id],
-    );
+    const profiles = new Map<string, Set<string>>();
+    idRefs.forEach((ref, i) => {
+      const user = users[i] ?? null;
+      state.of(ref.customer).link.set(ref.id, user);
+      const ids = inner(profiles, ref.customer, newSet<string>);
+      ids.add(ref.id);
+      if (user) ids.add(user);
+    });
+    const profileRefs: SourceRef[] = [];
+    for (const [customer, ids] of profiles)
+      for (const id of ids) profileRefs.push({ customer, id });
     const sources = await store.sources(profileRefs);
     profileRefs.forEach((ref, i) =>
-      state.sourceSets.set(key(ref.customer, ref.id), new Set(sources[i])),
+      state.of(ref.customer).sources.set(ref.id, new Set(sources[i])),
     );
 
     // Members that may expire during the batch are touched too: read their evidence as well.
     const dueRefs = customers.flatMap((customer) =>
-      (state.segments.get(customer) ?? []).map((s) => ({
+      state.of(customer).segments.map((s) => ({
         customer,
         segment: s.definition.id,
         upTo: footprint.clockUpTo.get(customer) ?? Number.NEGATIVE_INFINITY,
@@ -96,19 +129,23 @@ export class WorkingState {
         state.setMember(ref.customer, ref.segment, id, end, false);
     });
 
-    const memberRefs = profileRefs.flatMap((ref) =>
-      (state.segments.get(ref.customer) ?? []).map((s) => ({ ...ref, segment: s.definition.id })),
-    );
-    const evidenceRefs = uniqueBy(
-      memberRefs.flatMap((ref) =>
-        [ref.id, ...(state.sourceSets.get(key(ref.customer, ref.id)) ?? [])].map((source) => ({
-          customer: ref.customer,
-          segment: ref.segment,
-          source,
-        })),
-      ),
-      (ref) => [ref.customer, ref.segment, ref.source],
-    );
+    const memberRefs: MemberRef[] = [];
+    const evidenceRefs: EvidenceRef[] = [];
+    for (const [customer, ids] of profiles) {
+      const c = state.of(customer);
+      for (const { definition } of c.segments) {
+        const segment = definition.id;
+        const seen = new Set<string>();
+        for (const id of ids) {
+          memberRefs.push({ customer, segment, id });
+          for (const source of [id, ...(c.sources.get(id) ?? [])]) {
+            if (seen.has(source)) continue;
+            seen.add(source);
+            evidenceRefs.push({ customer, segment, source });
+          }
+        }
+      }
+    }
     const [ends, evidence] = await Promise.all([
       store.memberships(memberRefs),
       store.evidence(evidenceRefs),
@@ -118,27 +155,31 @@ export class WorkingState {
       if (end != null) state.setMember(ref.customer, ref.segment, ref.id, end, false);
     });
     evidenceRefs.forEach((ref, i) =>
-      state.evidenceMaps.set(key(ref.customer, ref.segment, ref.source), evidence[i] ?? new Map()),
+      inner(state.of(ref.customer).evidence, ref.segment, newMap<string, Evidence>).set(
+        ref.source,
+        evidence[i] ?? new Map(),
+      ),
     );
     return state;
   }
 
   clockOf(customer: string): number {
-    return this.clock.get(customer) ?? Number.NEGATIVE_INFINITY;
+    return this.customers.get(customer)?.clock ?? Number.NEGATIVE_INFINITY;
   }
 
   advanceClock(customer: string, to: number): number {
-    const now = Math.max(this.clockOf(customer), to);
-    if (now !== this.clock.get(customer)) {
-      this.clock.set(customer, now);
-      this.dirtyClocks.add(customer);
+    const c = this.of(customer);
+    const now = Math.max(c.clock, to);
+    if (now !== c.clock) {
+      c.clock = now;
+      c.clockDirty = true;
     }
     return now;
   }
 
   /** The user a source is linked to, or null. */
   linkOf(customer: string, id: string): string | null {
-    return this.link.get(key(customer, id)) ?? null;
+    return this.customers.get(customer)?.link.get(id) ?? null;
   }
 
   canonical(customer: string, id: string): string {
@@ -146,38 +187,32 @@ export class WorkingState {
   }
 
   sourcesOf(customer: string, user: string): Set<string> {
-    return this.sourceSets.get(key(customer, user)) ?? new Set();
+    return this.customers.get(customer)?.sources.get(user) ?? new Set();
   }
 
   /** Links `source` to `user` and records it; the caller checks the identity rules. */
   setLink(customer: string, source: string, user: string): void {
-    this.link.set(key(customer, source), user);
-    this.newLinks.push({ customer, source, user });
-    const userKey = key(customer, user);
-    const set = this.sourceSets.get(userKey) ?? new Set();
-    set.add(source);
-    this.sourceSets.set(userKey, set);
-    const added = this.addedSources.get(userKey) ?? new Set();
-    added.add(source);
-    this.addedSources.set(userKey, added);
+    const c = this.of(customer);
+    c.link.set(source, user);
+    c.newLinks.push({ customer, source, user });
+    inner(c.sources, user, newSet<string>).add(source);
+    inner(c.addedSources, user, newSet<string>).add(source);
   }
 
   clearSources(customer: string, user: string): void {
-    const userKey = key(customer, user);
-    this.sourceSets.set(userKey, new Set());
-    this.addedSources.delete(userKey);
-    this.clearedSources.add(userKey);
+    const c = this.of(customer);
+    c.sources.set(user, new Set());
+    c.addedSources.delete(user);
+    c.clearedSources.add(user);
   }
 
   evidenceOf(customer: string, segment: string, source: string): Evidence {
-    const k = key(customer, segment, source);
-    let evidence = this.evidenceMaps.get(k);
-    if (!evidence) {
-      // Only sources first seen in this batch get here: they have no stored evidence.
-      evidence = new Map();
-      this.evidenceMaps.set(k, evidence);
-    }
-    return evidence;
+    // Only sources first seen in this batch have no evidence here: they have none stored.
+    return inner(
+      inner(this.of(customer).evidence, segment, newMap<string, Evidence>),
+      source,
+      newMap<string, number>,
+    );
   }
 
   /** Adds evidence unless the event_id is already there (its first time wins). */
@@ -191,85 +226,83 @@ export class WorkingState {
     const evidence = this.evidenceOf(customer, segment, source);
     if (evidence.has(eventId)) return;
     evidence.set(eventId, at);
-    const k = key(customer, segment, source);
-    const added = this.addedEvidence.get(k) ?? [];
-    added.push([eventId, at]);
-    this.addedEvidence.set(k, added);
+    const added = inner(
+      this.of(customer).addedEvidence,
+      segment,
+      newMap<string, Array<[string, number]>>,
+    );
+    inner(added, source, () => [] as Array<[string, number]>).push([eventId, at]);
   }
 
   memberEnd(customer: string, segment: string, id: string): number | null {
-    return this.memberEnds.get(customer)?.get(key(segment, id)) ?? null;
+    return this.customers.get(customer)?.memberEnds.get(segment)?.get(id) ?? null;
   }
 
   setMember(customer: string, segment: string, id: string, end: number | null, dirty = true): void {
-    let ends = this.memberEnds.get(customer);
-    if (!ends) this.memberEnds.set(customer, (ends = new Map()));
-    const k = key(segment, id);
-    const earliest = this.earliestEnd.get(customer);
-    if (earliest !== undefined && ends.get(k) === earliest) this.earliestEnd.delete(customer);
-    if (end == null) ends.delete(k);
+    const c = this.of(customer);
+    const ends = inner(c.memberEnds, segment, newMap<string, number>);
+    const earliest = c.earliestEnd;
+    if (earliest !== undefined && ends.get(id) === earliest) c.earliestEnd = undefined;
+    if (end == null) ends.delete(id);
     else {
-      ends.set(k, end);
-      if (earliest !== undefined && end < earliest) this.earliestEnd.set(customer, end);
+      ends.set(id, end);
+      if (earliest !== undefined && end < earliest) c.earliestEnd = end;
     }
-    if (dirty) this.dirtyMembers.add(key(customer, segment, id));
+    if (dirty) inner(c.dirtyMembers, segment, newSet<string>).add(id);
   }
 
   /** Members of a customer whose membership ends at or before `upTo`, in (end, segment, id) order. */
   dueMembers(customer: string, upTo: number): Array<{ segment: string; id: string; end: number }> {
-    const ends = this.memberEnds.get(customer);
-    if (!ends) return [];
-    let earliest = this.earliestEnd.get(customer);
-    if (earliest === undefined) {
+    const c = this.customers.get(customer);
+    if (!c) return [];
+    if (c.earliestEnd === undefined) {
       // Recomputed only after the earliest end moved: expiries are rare next to events.
-      earliest = Number.POSITIVE_INFINITY;
-      for (const end of ends.values()) earliest = Math.min(earliest, end);
-      this.earliestEnd.set(customer, earliest);
+      let earliest = Number.POSITIVE_INFINITY;
+      for (const ends of c.memberEnds.values())
+        for (const end of ends.values()) earliest = Math.min(earliest, end);
+      c.earliestEnd = earliest;
     }
-    if (earliest > upTo) return [];
+    if (c.earliestEnd > upTo) return [];
     const due: Array<{ segment: string; id: string; end: number }> = [];
-    for (const [k, end] of ends) {
-      if (end > upTo) continue;
-      const [segment, id] = split(k);
-      due.push({ segment, id, end });
-    }
+    for (const [segment, ends] of c.memberEnds)
+      for (const [id, end] of ends) if (end <= upTo) due.push({ segment, id, end });
     return due.sort((a, b) => a.end - b.end || cmp(a.segment, b.segment) || cmp(a.id, b.id));
   }
 
   /** Everything changed since `load`, for `StateStore.commit`. */
   changes(): StateChanges {
-    return {
-      clocks: [...this.dirtyClocks].map((customer) => ({ customer, at: this.clockOf(customer) })),
-      links: this.newLinks,
-      sourcesCleared: [...this.clearedSources].map((k) => {
-        const [customer, user] = split(k);
-        return { customer, user };
-      }),
-      sourcesAdded: [...this.addedSources].map(([k, sources]) => {
-        const [customer, user] = split(k);
-        return { customer, user, sources: [...sources] };
-      }),
-      evidence: [...this.addedEvidence].map(([k, add]) => {
-        const [customer, segment, source] = split(k);
-        const windowMs =
-          this.segments.get(customer)?.find((s) => s.definition.id === segment)?.windowMs ?? 0;
-        return { customer, segment, source, add, pruneUpTo: this.clockOf(customer) - windowMs };
-      }),
-      members: [...this.dirtyMembers].map((k) => {
-        const [customer, segment, id] = split(k);
-        return { customer, segment, id, end: this.memberEnd(customer, segment, id) };
-      }),
+    const changes: StateChanges = {
+      clocks: [],
+      links: [],
+      sourcesCleared: [],
+      sourcesAdded: [],
+      evidence: [],
+      members: [],
     };
+    for (const [customer, c] of this.customers) {
+      if (c.clockDirty) changes.clocks.push({ customer, at: c.clock });
+      changes.links.push(...c.newLinks);
+      for (const user of c.clearedSources) changes.sourcesCleared.push({ customer, user });
+      for (const [user, sources] of c.addedSources)
+        changes.sourcesAdded.push({ customer, user, sources: [...sources] });
+      for (const [segment, bySource] of c.addedEvidence) {
+        const windowMs = c.segments.find((s) => s.definition.id === segment)?.windowMs ?? 0;
+        for (const [source, add] of bySource)
+          changes.evidence.push({ customer, segment, source, add, pruneUpTo: c.clock - windowMs });
+      }
+      for (const [segment, ids] of c.dirtyMembers)
+        for (const id of ids)
+          changes.members.push({
+            customer,
+            segment,
+            id,
+            end: this.memberEnd(customer, segment, id),
+          });
+    }
+    return changes;
   }
 }
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-
-/** `refs` without repeats, two refs being the same when `parts` gives the same strings. */
-function uniqueBy<T>(refs: T[], parts: (ref: T) => string[]): T[] {
-  const seen = new Map<string, T>();
-  for (const ref of refs) seen.set(key(...parts(ref)), ref);
-  return [...seen.values()];
-}
 
 export { cmp as compareStrings };
