@@ -110,4 +110,68 @@ describe.each(adapters)('state keys in the %s store', (_name, open, skip) => {
     await commit(store, { links: [{ customer: other, source: 'v1', user: 'secret' }] });
     expect(await store.links([{ customer: 'a', id: 'v1' }])).toEqual([null]);
   });
+  it.skipIf(skip)(
+    'answers bulk reads in the order asked, across customers, segments and read chunks',
+    async () => {
+      // 2,500 ids per customer: more than one read command's worth of keys (1,000) on Redis.
+      // Linked ids are even, users with sources odd: each user keeps its own set.
+      const customers = ['cust_bulk_a', 'cust_bulk_b'];
+      const ids = Array.from({ length: 2_500 }, (_, i) =>
+        i % 7 === 0 ? `${HOSTILE_IDS[(i / 7) % HOSTILE_IDS.length]}${i}` : `v${i}`,
+      );
+      const own = (c: string, id: string) => `${c}:${id}`;
+      await commit(store, {
+        links: customers.flatMap((customer) =>
+          ids
+            .filter((_, i) => i % 2 === 0)
+            .map((source) => ({ customer, source, user: own(customer, source) })),
+        ),
+        sourcesAdded: customers.flatMap((customer) =>
+          ids
+            .filter((_, i) => i % 6 === 3)
+            .map((user) => ({ customer, user, sources: [own(customer, user)] })),
+        ),
+        evidence: customers.flatMap((customer) =>
+          ['pricing', 'docs'].flatMap((segment) =>
+            ids
+              .filter((_, i) => i % 5 === 0)
+              .map((source) => ({
+                customer,
+                segment,
+                source,
+                add: [[own(segment, source), 10] as [string, number]],
+                pruneUpTo: Number.NEGATIVE_INFINITY,
+              })),
+          ),
+        ),
+        members: customers.flatMap((customer) =>
+          ['pricing', 'docs'].flatMap((segment) =>
+            ids
+              .filter((_, i) => i % 4 === 0)
+              .map((id) => ({ customer, segment, id, end: id.length })),
+          ),
+        ),
+      });
+      // Interleaved: customers and segments alternate, so each answer must be put back in place.
+      const refs = ids.flatMap((id) => customers.map((customer) => ({ customer, id })));
+      const index = (id: string) => ids.indexOf(id);
+      expect(await store.links(refs)).toEqual(
+        refs.map(({ customer, id }) => (index(id) % 2 === 0 ? own(customer, id) : null)),
+      );
+      expect(await store.sources(refs)).toEqual(
+        refs.map(({ customer, id }) => (index(id) % 6 === 3 ? [own(customer, id)] : [])),
+      );
+      const segmentRefs = refs.flatMap((ref) =>
+        ['docs', 'pricing'].map((segment) => ({ ...ref, segment })),
+      );
+      const evidence = await store.evidence(segmentRefs.map((r) => ({ ...r, source: r.id })));
+      expect(evidence.map((e) => [...e])).toEqual(
+        segmentRefs.map(({ segment, id }) => (index(id) % 5 === 0 ? [[own(segment, id), 10]] : [])),
+      );
+      expect(await store.memberships(segmentRefs)).toEqual(
+        segmentRefs.map(({ id }) => (index(id) % 4 === 0 ? id.length : null)),
+      );
+    },
+    60_000,
+  );
 });

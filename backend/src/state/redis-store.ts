@@ -67,6 +67,56 @@ for i = 4, #ARGV, 1000 do
 end
 `;
 
+/** Every key's reply of one command, for KEYS of one slot: SMEMBERS or ZRANGE … WITHSCORES. */
+const READ_EACH = `
+local out = {}
+for i, key in ipairs(KEYS) do
+  if ARGV[1] == 'sets' then out[i] = redis.call('SMEMBERS', key)
+  else out[i] = redis.call('ZRANGE', key, 0, -1, 'WITHSCORES') end
+end
+return out
+`;
+
+/** Keys per read command: a batch's reads are a few commands, none of them long. */
+const KEYS_PER_READ = 1000;
+
+/**
+ * Reads the keys of `refs` a chunk of one group's keys at a time and answers in the order of
+ * `refs`. A group is one customer's keys at least (one slot: one command serves them on a
+ * cluster too). A batch reads tens of
+ * thousands of keys: one command per key kept as many replies pending at once, and collecting
+ * them took more time than anything else the processor did (most of it in the garbage
+ * collector, whose young generation they filled).
+ */
+async function readInGroups<R, T>(
+  refs: readonly R[],
+  groupOf: (ref: R) => string,
+  read: (group: string, refs: R[]) => Promise<T[]>,
+): Promise<T[]> {
+  const groups = new Map<string, number[]>();
+  refs.forEach((ref, i) => {
+    const group = groupOf(ref);
+    let indexes = groups.get(group);
+    if (!indexes) groups.set(group, (indexes = []));
+    indexes.push(i);
+  });
+  const out = new Array<T>(refs.length);
+  const reads: Array<Promise<void>> = [];
+  for (const [group, indexes] of groups) {
+    for (let start = 0; start < indexes.length; start += KEYS_PER_READ) {
+      const chunk = indexes.slice(start, start + KEYS_PER_READ);
+      reads.push(
+        read(
+          group,
+          chunk.map((i) => refs[i] as R),
+        ).then((values) => chunk.forEach((i, j) => (out[i] = values[j] as T))),
+      );
+    }
+  }
+  await Promise.all(reads);
+  return out;
+}
+
 /** Raises a failed command of a pipeline; a partial answer is never used. */
 function results<T>(replies: Array<[Error | null, unknown]> | null): T[] {
   if (!replies) throw new Error('redis pipeline was discarded');
@@ -129,6 +179,10 @@ export function createRedisStore(target: RedisTarget): StateStore {
     return found;
   };
 
+  /** SMEMBERS (`sets`) or ZRANGE … WITHSCORES (`sorted`) of each of `keys`, one slot's. */
+  const readEach = async (kind: 'sets' | 'sorted', keys: string[]): Promise<string[][]> =>
+    keys.length ? ((await redis.eval(READ_EACH, keys.length, ...keys, kind)) as string[][]) : [];
+
   const clearSegment = async (customer: string, segmentId: string) => {
     // The pattern's only variable part is the last: the customer and segment ids before it
     // hold no glob characters, so it matches this segment's evidence and nothing else.
@@ -167,16 +221,32 @@ export function createRedisStore(target: RedisTarget): StateStore {
       return values.map((v) => (v == null ? null : Number(v)));
     },
     async links(refs) {
-      return Promise.all(refs.map((r) => redis.get(k.link(r.customer, r.id))));
+      return readInGroups(
+        refs,
+        (r) => r.customer,
+        (c, chunk) => redis.mget(chunk.map((r) => k.link(c, r.id))),
+      );
     },
     async sources(refs) {
-      return Promise.all(refs.map((r) => redis.smembers(k.sources(r.customer, r.id))));
+      return readInGroups(
+        refs,
+        (r) => r.customer,
+        (c, chunk) =>
+          readEach(
+            'sets',
+            chunk.map((r) => k.sources(c, r.id)),
+          ),
+      );
     },
     async evidence(refs) {
-      const replies = await Promise.all(
-        refs.map((r) =>
-          redis.zrange(k.evidence(r.customer, r.segment, r.source), '0', '-1', 'WITHSCORES'),
-        ),
+      const replies = await readInGroups(
+        refs,
+        (r) => r.customer,
+        (c, chunk) =>
+          readEach(
+            'sorted',
+            chunk.map((r) => k.evidence(c, r.segment, r.source)),
+          ),
       );
       return replies.map((flat): Evidence => {
         const evidence: Evidence = new Map();
@@ -186,8 +256,12 @@ export function createRedisStore(target: RedisTarget): StateStore {
       });
     },
     async memberships(refs) {
-      const scores = await Promise.all(
-        refs.map((r) => redis.zscore(k.ends(r.customer, r.segment), r.id)),
+      // One ZMSCORE (Redis 6.2) per customer, segment and chunk of ids.
+      const scores = await readInGroups(
+        refs,
+        (r) => `${r.customer}\u0000${r.segment}`,
+        (_, chunk) =>
+          redis.zmscore(k.ends(chunk[0]!.customer, chunk[0]!.segment), ...chunk.map((r) => r.id)),
       );
       return scores.map((s) => (s == null ? null : Number(s)));
     },
