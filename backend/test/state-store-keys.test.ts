@@ -174,4 +174,16 @@ describe.each(adapters)('state keys in the %s store', (_name, open, skip) => {
     },
     60_000,
   );
+  it.skipIf(skip)('gets one document by id, whatever the id holds', async () => {
+    const c = 'cust_docs';
+    for (const id of HOSTILE_IDS) await store.putDocument(c, 'note', id, { id, n: id.length });
+    await store.putDocument(c, 'other', 'x', { other: true });
+    for (const id of HOSTILE_IDS)
+      expect(await store.getDocument(c, 'note', id)).toEqual({ id, n: id.length });
+    expect(await store.getDocument(c, 'note', 'x')).toBeUndefined();
+    expect(await store.getDocument(c, 'other', 'x')).toEqual({ other: true });
+    expect(await store.getDocument('cust_docs_b', 'note', '*')).toBeUndefined();
+    await store.deleteDocument(c, 'note', '*');
+    expect(await store.getDocument(c, 'note', '*')).toBeUndefined();
+  });
 });

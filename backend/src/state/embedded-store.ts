@@ -180,6 +180,9 @@ export function openEmbeddedStore(path: string): StateStore {
     async putDocument(customer, kind, id, value) {
       await db.put(['doc', customer, kind, id], value);
     },
+    async getDocument(customer, kind, id) {
+      return db.get(['doc', customer, kind, id]);
+    },
     async listDocuments(customer, kind) {
       return [
         ...db.getRange({ start: ['doc', customer, kind], end: after('doc', customer, kind) }),

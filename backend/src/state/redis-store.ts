@@ -314,6 +314,10 @@ export function createRedisStore(target: RedisTarget): StateStore {
     async putDocument(customer, kind, id, value) {
       await redis.hset(k.documents(customer, kind), id, JSON.stringify(value));
     },
+    async getDocument(customer, kind, id) {
+      const json = await redis.hget(k.documents(customer, kind), id);
+      return json == null ? undefined : (JSON.parse(json) as unknown);
+    },
     async listDocuments(customer, kind) {
       const hash = await redis.hgetall(k.documents(customer, kind));
       return Object.keys(hash)

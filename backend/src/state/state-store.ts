@@ -111,8 +111,10 @@ export interface StateStore {
    */
   deleteProfile(customer: string, id: string): Promise<string[]>;
 
-  /** A customer's settings document of a kind (`trigger`, …): put, list (by id), delete. */
+  /** A customer's settings document of a kind (`trigger`, …): put, get, list (by id), delete. */
   putDocument(customer: string, kind: string, id: string, value: unknown): Promise<void>;
+  /** The document, or undefined when there is none. */
+  getDocument(customer: string, kind: string, id: string): Promise<unknown>;
   listDocuments(customer: string, kind: string): Promise<Array<{ id: string; value: unknown }>>;
   deleteDocument(customer: string, kind: string, id: string): Promise<boolean>;
 

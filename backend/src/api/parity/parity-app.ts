@@ -75,9 +75,8 @@ export function createParityApp(context: ApiContext, options: ParityAppOptions =
         `from must be before to, at most ${MAX_PARITY_HOURS} hours apart`,
       );
     }
-    const source = (await context.store.listDocuments(customer, PARITY_KIND)).find(
-      (doc) => doc.id === SOURCE_ID,
-    )?.value as z.infer<typeof sourceSchema> | undefined;
+    const source = (await context.store.getDocument(customer, PARITY_KIND, SOURCE_ID)) as
+      z.infer<typeof sourceSchema> | undefined;
     if (!source)
       throw new ApiError('not_found', 'no legacy count endpoint: PUT /v1/parity/source first');
 

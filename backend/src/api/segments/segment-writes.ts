@@ -168,8 +168,7 @@ export async function finishSegmentWrite(
 ): Promise<{ kind: 'define'; backfill: BackfillResult } | { kind: 'delete' } | null> {
   const { store, engineDefinitions: engine } = context;
   const read = async <T>(kind: string) =>
-    (await store.listDocuments(customer, kind)).find((document) => document.id === id)?.value as
-      T | undefined;
+    (await store.getDocument(customer, kind, id)) as T | undefined;
   const write = await read<UnfinishedWrite>(UNFINISHED_WRITE_KIND);
   if (!write || (only && write.kind !== only)) return null;
   const lease = await read<{ until: number }>(WRITE_LEASE_KIND);
