@@ -186,4 +186,64 @@ describe.each(adapters)('state keys in the %s store', (_name, open, skip) => {
     await store.deleteDocument(c, 'note', '*');
     expect(await store.getDocument(c, 'note', '*')).toBeUndefined();
   });
+  it.skipIf(skip)(
+    'commits evidence first time wins, then prunes, and members that enter and leave',
+    async () => {
+      const c = 'cust_commit';
+      const ev = (source: string, add: Array<[string, number]>, pruneUpTo: number) => ({
+        customer: c,
+        segment: 'pricing',
+        source,
+        add,
+        pruneUpTo,
+      });
+      await commit(store, {
+        evidence: [
+          ev(
+            'v1',
+            [
+              ['e1', 10],
+              ['e2', 20],
+            ],
+            Number.NEGATIVE_INFINITY,
+          ),
+          ev('*', [], 5),
+        ],
+        members: [
+          { customer: c, segment: 'pricing', id: 'v1', end: 100 },
+          { customer: c, segment: 'pricing', id: '[a]?', end: 200 },
+        ],
+      });
+      // e2 again at another time keeps its first; e3 is added; everything at or before 10 goes.
+      await commit(store, {
+        evidence: [
+          ev(
+            'v1',
+            [
+              ['e2', 99],
+              ['e3', 30],
+            ],
+            10,
+          ),
+        ],
+        members: [{ customer: c, segment: 'pricing', id: 'v1', end: null }],
+      });
+      const [v1, star] = await store.evidence([
+        { customer: c, segment: 'pricing', source: 'v1' },
+        { customer: c, segment: 'pricing', source: '*' },
+      ]);
+      expect([...(v1 ?? [])].sort()).toEqual([
+        ['e2', 20],
+        ['e3', 30],
+      ]);
+      expect([...(star ?? [])]).toEqual([]);
+      expect(
+        await store.memberships(
+          ['v1', '[a]?'].map((id) => ({ customer: c, segment: 'pricing', id })),
+        ),
+      ).toEqual([null, 200]);
+      const [due] = await store.due([{ customer: c, segment: 'pricing', upTo: 1_000 }]);
+      expect(due).toEqual([['[a]?', 200]]);
+    },
+  );
 });

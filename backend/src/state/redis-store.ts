@@ -83,38 +83,87 @@ const KEYS_PER_READ = 1000;
 /**
  * Reads the keys of `refs` a chunk of one group's keys at a time and answers in the order of
  * `refs`. A group is one customer's keys at least (one slot: one command serves them on a
- * cluster too). A batch reads tens of
- * thousands of keys: one command per key kept as many replies pending at once, and collecting
- * them took more time than anything else the processor did (most of it in the garbage
- * collector, whose young generation they filled).
+ * cluster too). A batch reads tens of thousands of keys: one command per key kept as many
+ * replies pending at once, and collecting them took more time than anything else the
+ * processor did (most of it in the garbage collector, whose young generation they filled).
  */
 async function readInGroups<R, T>(
   refs: readonly R[],
   groupOf: (ref: R) => string,
   read: (group: string, refs: R[]) => Promise<T[]>,
 ): Promise<T[]> {
-  const groups = new Map<string, number[]>();
-  refs.forEach((ref, i) => {
-    const group = groupOf(ref);
-    let indexes = groups.get(group);
-    if (!indexes) groups.set(group, (indexes = []));
-    indexes.push(i);
-  });
   const out = new Array<T>(refs.length);
-  const reads: Array<Promise<void>> = [];
-  for (const [group, indexes] of groups) {
-    for (let start = 0; start < indexes.length; start += KEYS_PER_READ) {
-      const chunk = indexes.slice(start, start + KEYS_PER_READ);
-      reads.push(
-        read(
-          group,
-          chunk.map((i) => refs[i] as R),
-        ).then((values) => chunk.forEach((i, j) => (out[i] = values[j] as T))),
+  const indexes = groupBy(
+    refs.map((_, i) => i),
+    (i) => groupOf(refs[i] as R),
+  );
+  const reads = [...indexes].flatMap(([group, all]) =>
+    chunks(all, KEYS_PER_READ).map(async (chunk) => {
+      const values = await read(
+        group,
+        chunk.map((i) => refs[i] as R),
       );
-    }
-  }
+      chunk.forEach((i, j) => (out[i] = values[j] as T));
+    }),
+  );
   await Promise.all(reads);
   return out;
+}
+
+/**
+ * `StateChanges.evidence` of one customer: for each KEYS[i], ARGV holds the prune bound ('' for
+ * none), the number of event ids added, then their (time, event id) pairs. Added with NX (the
+ * first time of an event id wins), then pruned, as one ZADD and one ZREMRANGEBYSCORE per key
+ * did before: a batch's commit is a few commands, not one or two per key.
+ */
+const APPLY_EVIDENCE = `
+local a = 1
+for _, key in ipairs(KEYS) do
+  local prune, n = ARGV[a], tonumber(ARGV[a + 1])
+  a = a + 2
+  for j = a, a + 2 * n - 1, 2 do redis.call('ZADD', key, 'NX', ARGV[j], ARGV[j + 1]) end
+  a = a + 2 * n
+  if prune ~= '' then redis.call('ZREMRANGEBYSCORE', key, '-inf', prune) end
+end
+`;
+
+/**
+ * `StateChanges.members` of one segment (KEYS: its members set and ends sorted set): ARGV holds
+ * (id, end) pairs, end '' for a member that left.
+ */
+const APPLY_MEMBERS = `
+for i = 1, #ARGV, 2 do
+  local id, e = ARGV[i], ARGV[i + 1]
+  if e == '' then
+    redis.call('SREM', KEYS[1], id)
+    redis.call('ZREM', KEYS[2], id)
+  else
+    redis.call('SADD', KEYS[1], id)
+    redis.call('ZADD', KEYS[2], e, id)
+  end
+end
+`;
+
+/** Entries per write command of a commit (a long script holds Redis up). */
+const ENTRIES_PER_WRITE = 500;
+
+/** `items` in slices of at most `size`. */
+function chunks<T>(items: readonly T[], size = ENTRIES_PER_WRITE): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** `items` by `keyOf`, each group in the order of `items`. */
+function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
 }
 
 /** Raises a failed command of a pipeline; a partial answer is never used. */
@@ -346,8 +395,11 @@ export function createRedisStore(target: RedisTarget): StateStore {
           ),
         );
       }
-      for (const { customer, source, user } of changes.links)
-        of(customer).push((m) => m.set(k.link(customer, source), user));
+      for (const [customer, links] of groupBy(changes.links, (l) => l.customer))
+        for (const chunk of chunks(links))
+          of(customer).push((m) =>
+            m.mset(...chunk.flatMap(({ source, user }) => [k.link(customer, source), user])),
+          );
       for (const { customer, user } of changes.sourcesCleared)
         of(customer).push((m) => m.del(k.sources(customer, user)));
       for (const { customer, user, sources } of changes.sourcesAdded) {
@@ -367,21 +419,29 @@ export function createRedisStore(target: RedisTarget): StateStore {
           ),
         );
       }
-      for (const { customer, segment, source, add, pruneUpTo } of changes.evidence) {
-        const key = k.evidence(customer, segment, source);
-        if (add.length)
+      for (const [customer, evidence] of groupBy(changes.evidence, (e) => e.customer))
+        for (const chunk of chunks(evidence)) {
+          const keys = chunk.map((e) => k.evidence(customer, e.segment, e.source));
+          const args = chunk.flatMap(({ add, pruneUpTo }) => [
+            Number.isFinite(pruneUpTo) ? String(pruneUpTo) : '',
+            String(add.length),
+            ...add.flatMap(([eventId, at]) => [String(at), eventId]),
+          ]);
+          of(customer).push((m) => m.eval(APPLY_EVIDENCE, keys.length, ...keys, ...args));
+        }
+      const bySegment = groupBy(changes.members, (m) => `${m.customer}\u0000${m.segment}`);
+      for (const members of bySegment.values()) {
+        const { customer, segment } = members[0]!;
+        for (const chunk of chunks(members))
           of(customer).push((m) =>
-            m.zadd(key, 'NX', ...add.flatMap(([eventId, at]) => [String(at), eventId])),
+            m.eval(
+              APPLY_MEMBERS,
+              2,
+              k.members(customer, segment),
+              k.ends(customer, segment),
+              ...chunk.flatMap(({ id, end }) => [id, end == null ? '' : String(end)]),
+            ),
           );
-        if (Number.isFinite(pruneUpTo))
-          of(customer).push((m) => m.zremrangebyscore(key, '-inf', pruneUpTo));
-      }
-      for (const { customer, segment, id, end } of changes.members) {
-        of(customer).push((m) =>
-          end == null
-            ? m.srem(k.members(customer, segment), id).zrem(k.ends(customer, segment), id)
-            : m.sadd(k.members(customer, segment), id).zadd(k.ends(customer, segment), end, id),
-        );
       }
       const outbox = changes.outbox;
       if (!isCluster) {
