@@ -137,6 +137,8 @@ export class PulseStack extends Stack {
       clusterName: `${id}-state`.toLowerCase(),
       nodeType: 'db.r7g.large',
       engine: 'redis',
+      // The store reads memberships with ZMSCORE (Redis 6.2 or later).
+      engineVersion: '7.1',
       numShards: 3,
       numReplicasPerShard: 1,
       aclName: 'open-access',
