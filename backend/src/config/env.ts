@@ -78,7 +78,10 @@ export const BACKEND_ENV = {
     .describe(
       '`host:port,…` (or `ssl://host:port,…` for TLS); embedded, without Kafka, when unset',
     ),
-  REDIS_URL: z.url().optional().describe('Redis of the state store; embedded LMDB when unset'),
+  REDIS_URL: z
+    .url()
+    .optional()
+    .describe('Redis (6.2 or later) of the state store; embedded LMDB when unset'),
   REDIS_CLUSTER_NODES: list
     .optional()
     .describe('`host:port,…` of a Redis Cluster (MemoryDB, ElastiCache); wins over REDIS_URL'),
