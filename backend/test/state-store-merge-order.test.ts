@@ -42,7 +42,7 @@ describe.each(adapters)(
         for (const [n, order] of orders.entries()) {
           const customer = `cust_order_${n}`;
           for (const record of order)
-            await store.commit(linkChanges({ ...record, customer_id: customer }));
+            await store.commit(linkChanges([{ ...record, customer_id: customer }]));
           const label = order.map((l) => `${l.source_id}→${l.user_id}`).join(', ');
           expect({ order: label, ...(await stateOf(store, customer)) }).toEqual({
             order: label,
@@ -51,7 +51,7 @@ describe.each(adapters)(
           // Loaded at least once: each partition read again from its start changes nothing.
           for (const partition of PARTITIONS)
             for (const record of partition)
-              await store.commit(linkChanges({ ...record, customer_id: customer }));
+              await store.commit(linkChanges([{ ...record, customer_id: customer }]));
           expect({ order: label, ...(await stateOf(store, customer)) }).toEqual({
             order: label,
             ...IN_ORDER,
@@ -59,8 +59,49 @@ describe.each(adapters)(
         }
       },
     );
+
+    it.skipIf(skip)(
+      'ends the same when each partition is loaded a poll at a time, each poll one commit',
+      async () => {
+        // The loader commits the links of one poll of one partition together, in their order.
+        let n = 0;
+        for (const cut of everyCut(PARTITIONS)) {
+          for (const order of interleavings(cut)) {
+            const customer = `cust_polls_${n++}`;
+            for (const poll of order)
+              await store.commit(
+                linkChanges(poll.map((record) => ({ ...record, customer_id: customer }))),
+              );
+            const label = order
+              .map((poll) => poll.map((l) => `${l.source_id}→${l.user_id}`).join(' + '))
+              .join(', ');
+            expect({ order: label, ...(await stateOf(store, customer)) }).toEqual({
+              order: label,
+              ...IN_ORDER,
+            });
+          }
+        }
+        // 4 cuts of the first partition × 2 of the second, each loaded in every order.
+        expect(n).toBe(182);
+      },
+    );
   },
 );
+
+/** Every way to cut each sequence into polls: runs of consecutive items, in order. */
+function everyCut<T>(sequences: T[][]): T[][][][] {
+  const cuts = (items: T[]): T[][][] =>
+    items.length <= 1
+      ? [items.length ? [items] : []]
+      : cuts(items.slice(1)).flatMap((rest) => [
+          [[items[0] as T], ...rest],
+          [[items[0] as T, ...(rest[0] ?? [])], ...rest.slice(1)],
+        ]);
+  return sequences.reduce<T[][][][]>(
+    (all, sequence) => all.flatMap((done) => cuts(sequence).map((cut) => [...done, cut])),
+    [[]],
+  );
+}
 
 function link(source: string, user: string): IdentityLink {
   return {

@@ -133,12 +133,13 @@ export async function startFlinkLoader(options: FlinkLoaderOptions): Promise<Fli
   };
   const loadLinks = async (links: IdentityLink[]) => {
     await warehouse.write({ events: [], links, changes: [] });
-    // One commit per link, in record order: a user merged into another moves its sources by
-    // later links, and its own set of sources is emptied when it is linked itself. The links of
-    // one merge sit in other partitions, loaded in any order: an older `s → A` loaded after
-    // `A → B` adds s to B's set, not A's (see linkChanges), so a merged user ends with no set
-    // of its own, as the processor leaves it.
-    for (const link of links) await store.commit(linkChanges(link));
+    // The poll's links in one commit, in record order: a user merged into another moves its
+    // sources by later links, and its own set of sources is emptied when it is linked itself.
+    // The links of one merge sit in other partitions, loaded in any order: an older `s → A`
+    // loaded after `A → B` adds s to B's set, not A's (see linkChanges), so a merged user ends
+    // with no set of its own, as the processor leaves it. One commit per link, awaited in
+    // turn, cost a round trip per link.
+    await store.commit(linkChanges(links));
     await publish(batchOf({ links }));
   };
   const loadEnds = async (ends: MemberEnd[]) => {
