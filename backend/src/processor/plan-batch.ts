@@ -2,6 +2,7 @@ import type { IdentityLink, PulseEvent, SegmentChange } from '@pulse/contract';
 import { bySegmentThenId, expireMembers, updateMemberships } from '../segments/membership';
 import { ruleMatches } from '../segments/rule-match';
 import type { StateChanges, StateStore } from '../state/state-store';
+import { entryOf } from '../map-entry';
 import { stitch } from './identity';
 import { compareStrings, WorkingState, type BatchFootprint } from './working-state';
 
@@ -48,7 +49,7 @@ export async function planBatch(
     const now = state.advanceClock(customer, clockTime(event));
     changes.push(...expireMembers(state, customer));
 
-    const segments = state.segments.get(customer) ?? [];
+    const segments = state.segmentsOf(customer);
     const touched = new Set<string>();
     const merged: SegmentChange[] = [];
     const stitched = [
@@ -91,8 +92,7 @@ function footprintOf(items: StreamItem[], tickCustomers: string[]): BatchFootpri
       continue;
     }
     const event = item.event;
-    let set = ids.get(event.customer_id);
-    if (!set) ids.set(event.customer_id, (set = new Set()));
+    const set = entryOf(ids, event.customer_id, () => new Set<string>());
     set.add(event.visitor_id);
     if (event.user_id) set.add(event.user_id);
     if (event.previous_id) set.add(event.previous_id);

@@ -1,5 +1,6 @@
 import type { SegmentDefinition } from '@pulse/contract';
 import { parseWindow } from '../segments/window';
+import { entryOf } from '../map-entry';
 import type {
   Evidence,
   EvidenceRef,
@@ -24,18 +25,11 @@ export interface BatchFootprint {
 }
 
 /**
- * A map of maps: `inner(outer, key)` is the inner map under `key`, made on first use. State
- * is held per customer, then per segment, then per id, so no key is ever built from several
- * strings and split back (ids may hold any character: a NUL-joined key once moved evidence to
- * another profile) and no lookup pays for a joined key (JSON keys cost a third of the plan).
+ * The state of one customer a batch reads and changes: per segment, then per id, so no key is
+ * ever built from several strings and split back (ids may hold any character: a NUL-joined key
+ * once moved evidence to another profile) and no lookup pays for a joined key (JSON keys cost a
+ * third of the plan).
  */
-function inner<K, V>(outer: Map<K, V>, key: K, make: () => V): V {
-  let value = outer.get(key);
-  if (value === undefined) outer.set(key, (value = make()));
-  return value;
-}
-
-/** The state of one customer a batch reads and changes. */
 class CustomerState {
   clock = Number.NEGATIVE_INFINITY;
   clockDirty = false;
@@ -69,11 +63,15 @@ const newSet = <T>() => new Set<T>();
  * change recorded so it can be committed at once after the warehouse write.
  */
 export class WorkingState {
-  readonly segments = new Map<string, ActiveSegment[]>();
   private readonly customers = new Map<string, CustomerState>();
 
   private of(customer: string): CustomerState {
-    return inner(this.customers, customer, () => new CustomerState());
+    return entryOf(this.customers, customer, () => new CustomerState());
+  }
+
+  /** The customer's segments with a window, as read at the batch's start. */
+  segmentsOf(customer: string): readonly ActiveSegment[] {
+    return this.customers.get(customer)?.segments ?? [];
   }
 
   static async load(store: StateStore, footprint: BatchFootprint): Promise<WorkingState> {
@@ -88,7 +86,6 @@ export class WorkingState {
         const windowMs = parseWindow(definition.rule.window);
         return windowMs == null ? [] : [{ definition, windowMs }];
       });
-      state.segments.set(customer, segments);
       const c = state.of(customer);
       c.segments = segments;
       c.clock = clocks[i] ?? Number.NEGATIVE_INFINITY;
@@ -103,7 +100,7 @@ export class WorkingState {
     idRefs.forEach((ref, i) => {
       const user = users[i] ?? null;
       state.of(ref.customer).link.set(ref.id, user);
-      const ids = inner(profiles, ref.customer, newSet<string>);
+      const ids = entryOf(profiles, ref.customer, newSet<string>);
       ids.add(ref.id);
       if (user) ids.add(user);
     });
@@ -155,7 +152,7 @@ export class WorkingState {
       if (end != null) state.setMember(ref.customer, ref.segment, ref.id, end, false);
     });
     evidenceRefs.forEach((ref, i) =>
-      inner(state.of(ref.customer).evidence, ref.segment, newMap<string, Evidence>).set(
+      entryOf(state.of(ref.customer).evidence, ref.segment, newMap<string, Evidence>).set(
         ref.source,
         evidence[i] ?? new Map(),
       ),
@@ -195,8 +192,8 @@ export class WorkingState {
     const c = this.of(customer);
     c.link.set(source, user);
     c.newLinks.push({ customer, source, user });
-    inner(c.sources, user, newSet<string>).add(source);
-    inner(c.addedSources, user, newSet<string>).add(source);
+    entryOf(c.sources, user, newSet<string>).add(source);
+    entryOf(c.addedSources, user, newSet<string>).add(source);
   }
 
   clearSources(customer: string, user: string): void {
@@ -208,8 +205,8 @@ export class WorkingState {
 
   evidenceOf(customer: string, segment: string, source: string): Evidence {
     // Only sources first seen in this batch have no evidence here: they have none stored.
-    return inner(
-      inner(this.of(customer).evidence, segment, newMap<string, Evidence>),
+    return entryOf(
+      entryOf(this.of(customer).evidence, segment, newMap<string, Evidence>),
       source,
       newMap<string, number>,
     );
@@ -226,12 +223,12 @@ export class WorkingState {
     const evidence = this.evidenceOf(customer, segment, source);
     if (evidence.has(eventId)) return;
     evidence.set(eventId, at);
-    const added = inner(
+    const added = entryOf(
       this.of(customer).addedEvidence,
       segment,
       newMap<string, Array<[string, number]>>,
     );
-    inner(added, source, () => [] as Array<[string, number]>).push([eventId, at]);
+    entryOf(added, source, () => [] as Array<[string, number]>).push([eventId, at]);
   }
 
   memberEnd(customer: string, segment: string, id: string): number | null {
@@ -240,7 +237,7 @@ export class WorkingState {
 
   setMember(customer: string, segment: string, id: string, end: number | null, dirty = true): void {
     const c = this.of(customer);
-    const ends = inner(c.memberEnds, segment, newMap<string, number>);
+    const ends = entryOf(c.memberEnds, segment, newMap<string, number>);
     const earliest = c.earliestEnd;
     if (earliest !== undefined && ends.get(id) === earliest) c.earliestEnd = undefined;
     if (end == null) ends.delete(id);
@@ -248,7 +245,7 @@ export class WorkingState {
       ends.set(id, end);
       if (earliest !== undefined && end < earliest) c.earliestEnd = end;
     }
-    if (dirty) inner(c.dirtyMembers, segment, newSet<string>).add(id);
+    if (dirty) entryOf(c.dirtyMembers, segment, newSet<string>).add(id);
   }
 
   /** Members of a customer whose membership ends at or before `upTo`, in (end, segment, id) order. */

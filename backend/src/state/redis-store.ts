@@ -1,5 +1,6 @@
 import { Cluster, Redis, type ChainableCommander } from 'ioredis';
 import { isCustomerId, type SegmentDefinition } from '@pulse/contract';
+import { entryOf, groupBy } from '../map-entry';
 import {
   InvalidCursorError,
   type Evidence,
@@ -152,18 +153,6 @@ function chunks<T>(items: readonly T[], size = ENTRIES_PER_WRITE): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
-}
-
-/** `items` by `keyOf`, each group in the order of `items`. */
-function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const key = keyOf(item);
-    const group = groups.get(key);
-    if (group) group.push(item);
-    else groups.set(key, [item]);
-  }
-  return groups;
 }
 
 /** Raises a failed command of a pipeline; a partial answer is never used. */
@@ -379,11 +368,7 @@ export function createRedisStore(target: RedisTarget): StateStore {
     async commit(changes: StateChanges) {
       // Each customer's commands, in the order a single MULTI ran them before.
       const byCustomer = new Map<string, Array<(m: ChainableCommander) => void>>();
-      const of = (customer: string) => {
-        let commands = byCustomer.get(customer);
-        if (!commands) byCustomer.set(customer, (commands = []));
-        return commands;
-      };
+      const of = (customer: string) => entryOf(byCustomer, customer, () => []);
       for (const { customer, at } of changes.clocks) {
         // The clock only moves forward, even if an older commit is replayed.
         of(customer).push((m) =>
