@@ -14,7 +14,7 @@ import { TOPICS } from '../kafka/topics';
 import { log, logError } from '../log';
 import type { KafkaConsumerStatus } from '../processor/kafka-processor';
 import type { ProcessedBatch } from '../processor/processor';
-import { isolatePoison } from '../processor/isolate-poison';
+import { groupCommitIsolating, isolatePoison } from '../processor/isolate-poison';
 import {
   EVENT_RECORD,
   failureReason,
@@ -121,8 +121,13 @@ export async function startFlinkLoader(options: FlinkLoaderOptions): Promise<Fli
     ...part,
   });
 
-  const loadEvents = async (events: PulseEvent[]) => {
-    await warehouse.write({ events, links: [], changes: [] });
+  // The events of partitions consumed at once share one warehouse write: each write is a part
+  // written and synced, and one per partition's poll bounded the loader, as one per partition
+  // would bound the processor (which group-commits the same way).
+  const storeEvents = groupCommitIsolating<Loadable<PulseEvent>>(async (items) => {
+    await warehouse.write({ events: items.map((item) => item.value), links: [], changes: [] });
+  });
+  const publishEvents = async (events: PulseEvent[]) => {
     await publish(
       batchOf({
         events: events.length,
@@ -233,7 +238,9 @@ export async function startFlinkLoader(options: FlinkLoaderOptions): Promise<Fli
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: 4,
+    // As the processor's consumer: the more partitions' polls at once, the more of their
+    // events share a warehouse write (storeEvents).
+    partitionsConsumedConcurrently: 12,
     eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
       const last = batch.messages.at(-1);
       if (!last) return;
@@ -274,7 +281,13 @@ export async function startFlinkLoader(options: FlinkLoaderOptions): Promise<Fli
           const read = readRecord(EVENT_RECORD, record.text, record.key, record.source);
           return 'value' in read ? [{ ...record, value: read.value }] : [];
         });
-        await loadAll(events, loadEvents);
+        const poison = new Set<Loadable<PulseEvent>>();
+        for (const { item, error } of await storeEvents(events)) {
+          poison.add(item);
+          letters.push(quarantined(item.text, item.key, item.source, failureReason(error)));
+        }
+        const stored = events.filter((event) => !poison.has(event));
+        if (stored.length) await publishEvents(stored.map((event) => event.value));
       }
       await quarantine(letters);
       resolveOffset(last.offset);

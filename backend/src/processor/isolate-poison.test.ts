@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { failureKind } from '../errors/failure-kind';
-import { isolatePoison } from './isolate-poison';
+import { groupCommitIsolating, isolatePoison } from './isolate-poison';
 
 /** A process that fails on any batch holding a poison number, as a store would on a bad row. */
 function processor(poison: Set<number>, failure: () => Error = () => new TypeError('bad row')) {
@@ -38,6 +38,38 @@ describe('isolatePoison', () => {
     const p = processor(new Set([1]), () => down);
     await expect(isolatePoison([1, 2], p.process, { retryDelayMs: 0 })).rejects.toBe(down);
     expect(p.stored).toEqual([]);
+  });
+});
+
+describe('groupCommitIsolating', () => {
+  it('flushes concurrent callers together, and finds a caller’s poison among its own items only', async () => {
+    const flushes: number[][] = [];
+    const p = processor(new Set([13]));
+    const submit = groupCommitIsolating<number>(
+      async (items) => {
+        flushes.push([...items]);
+        await p.process(items);
+      },
+      { retryDelayMs: 0 },
+    );
+    // Handed in while no flush has started: one flush carries both.
+    const [first, second] = await Promise.all([submit([11, 12, 13]), submit([21, 22])]);
+    expect(flushes[0]).toEqual([11, 12, 13, 21, 22]);
+    expect(first.map((x) => x.item)).toEqual([13]);
+    expect(second).toEqual([]);
+    // After the shared flush failed, each caller flushed its own items alone: the second
+    // caller's never again beside the first caller's poison.
+    expect(flushes.slice(1).some((f) => f.includes(13) && f.includes(21))).toBe(false);
+    expect([...p.stored].sort()).toEqual([11, 12, 21, 22]);
+  });
+
+  it('rejects with a transient failure and quarantines nothing', async () => {
+    const down = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), {
+      code: 'ECONNREFUSED',
+    });
+    const p = processor(new Set([1]), () => down);
+    const submit = groupCommitIsolating<number>(p.process, { retryDelayMs: 0 });
+    await expect(submit([1, 2])).rejects.toBe(down);
   });
 });
 

@@ -1,7 +1,5 @@
-import type { PulseEvent } from '@pulse/contract';
 import { failureKind } from '../errors/failure-kind';
 import { groupCommit } from './group-commit';
-import type { Processor } from './processor';
 
 /** A record that failed alone, with why. */
 export interface Poison<T> {
@@ -70,28 +68,26 @@ async function bisect<T>(items: T[], process: (items: T[]) => Promise<void>): Pr
 }
 
 /**
- * The processor's intake as the Kafka consumer and the embedded sink share it: events of
- * concurrent callers go in one group commit; when that commit fails deterministically, each
- * caller finds the poison among its own events (`isolatePoison`) and gets it back to
- * quarantine, while a transient failure rejects as it is.
+ * The processor's intake as the Kafka consumer and the embedded sink share it, and the Flink
+ * loader's warehouse writes: items of concurrent callers go to one `flush` (a group commit);
+ * when that fails deterministically, each caller finds the poison among its own items
+ * (`isolatePoison`, flushing them alone, so another caller's poison never fails them) and
+ * gets it back to quarantine, while a transient failure rejects as it is.
  */
-export function groupCommitIsolating(
-  processor: Pick<Processor, 'process'>,
+export function groupCommitIsolating<T>(
+  flush: (items: T[]) => Promise<void>,
   options: IsolatePoisonOptions = {},
-): (events: PulseEvent[]) => Promise<Poison<PulseEvent>[]> {
-  const process = async (events: PulseEvent[]) => {
-    await processor.process(events);
-  };
-  const submit = groupCommit<PulseEvent>(process);
-  return async (events) => {
-    if (!events.length) return [];
+): (items: T[]) => Promise<Poison<T>[]> {
+  const submit = groupCommit<T>(flush);
+  return async (items) => {
+    if (!items.length) return [];
     try {
-      await submit(events);
+      await submit(items);
       return [];
     } catch (error) {
-      // The commit held other callers' events too: this caller's poison is found on its own.
+      // The commit held other callers' items too: this caller's poison is found on its own.
       if (failureKind(error) === 'transient') throw error;
-      return isolatePoison(events, process, options);
+      return isolatePoison(items, flush, options);
     }
   };
 }

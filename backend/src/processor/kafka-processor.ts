@@ -89,7 +89,10 @@ export async function startKafkaProcessor(options: KafkaProcessorOptions): Promi
     heartbeatInterval: Math.min(3_000, (options.sessionTimeoutMs ?? 30_000) / 3),
     maxWaitTimeInMs: 50,
   });
-  const submit = groupCommitIsolating(options.processor, { retries: options.poisonRetries });
+  const submit = groupCommitIsolating<PulseEvent>(
+    async (events) => void (await options.processor.process(events)),
+    { retries: options.poisonRetries },
+  );
   // Quarantined records are durable in pulse.dlq (acks=all) before their offsets move on.
   const dlq: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   const report = options.onQuarantine ?? reportQuarantine;

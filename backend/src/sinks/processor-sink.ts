@@ -26,7 +26,10 @@ export function createProcessorSink(
   deadLetters: Sink,
   options: ProcessorSinkOptions = {},
 ): Sink {
-  const submit = groupCommitIsolating(processor, { retries: options.poisonRetries });
+  const submit = groupCommitIsolating<PulseEvent>(
+    async (events) => void (await processor.process(events)),
+    { retries: options.poisonRetries },
+  );
   const processIsolating = async (events: PulseEvent[]): Promise<DeadLetter[]> =>
     (await submit(events)).map(({ item, error }) =>
       quarantined(item, null, undefined, failureReason(error)),
