@@ -33,6 +33,7 @@ export async function benchLatency(): Promise<Record<string, unknown>> {
   const [broker, redis] = await Promise.all([startKafka(), startRedis()]);
   const dir = mkdtempSync(join(tmpdir(), 'pulse-bench-latency-'));
   const durableAt = new Map<string, number>();
+  let batches = 0;
   const results: Record<string, unknown> = {};
   const rows: Array<Array<string | number>> = [
     [
@@ -48,6 +49,9 @@ export async function benchLatency(): Promise<Record<string, unknown>> {
     ],
   ];
   const timelines: Array<[string, number[]]> = [];
+  const stepRows: Array<Array<string | number>> = [
+    ['phase', 'batches', 'events/batch', 'CPU % (this process)', 'processor ms per batch'],
+  ];
   const backend = await startBackend({
     dataDir: dir,
     port: 0,
@@ -56,6 +60,7 @@ export async function benchLatency(): Promise<Record<string, unknown>> {
     redisUrl: redis.url,
     roles: { ingest: false },
     onBatch: (batch) => {
+      batches += 1;
       const now = Date.now();
       for (const key of batch.eventKeys) if (!durableAt.has(key)) durableAt.set(key, now);
     },
@@ -70,6 +75,9 @@ export async function benchLatency(): Promise<Record<string, unknown>> {
       const acked = new Map<string, number>();
       const inFlight: Array<Promise<void>> = [];
       const start = Date.now();
+      const batchesBefore = batches;
+      const cpuBefore = process.cpuUsage();
+      const stepsBefore = backend.status().processor.spentMs;
       // Lag: events acknowledged by the edge and not yet durable downstream, every 500 ms.
       let pending = 0;
       const lagOf = () => {
@@ -104,6 +112,20 @@ export async function benchLatency(): Promise<Record<string, unknown>> {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       const drainMs = Date.now() - sent;
+      // Where the phase's time went: the processor's steps per batch, and how busy this process
+      // (load generator, edge, processor, chdb's threads) was.
+      const cpu = process.cpuUsage(cpuBefore);
+      const phaseBatches = batches - batchesBefore;
+      const steps = backend.status().processor.spentMs;
+      const perBatch = Object.fromEntries(
+        Object.entries(steps)
+          .filter(([step]) => step !== 'idle')
+          .map(([step, ms]) => [
+            step,
+            Math.round((ms - stepsBefore[step as keyof typeof steps]) / Math.max(1, phaseBatches)),
+          ]),
+      );
+      const cpuPercent = Math.round(((cpu.user + cpu.system) / 1000 / (Date.now() - start)) * 100);
       clearInterval(sampler);
       lag.push(lagOf());
       timelines.push([phase.name, lag]);
@@ -123,7 +145,19 @@ export async function benchLatency(): Promise<Record<string, unknown>> {
         lagAtEnd,
         drainMs,
         lagEvery500ms: lag,
+        batches: phaseBatches,
+        cpuPercent,
+        processorMsPerBatch: perBatch,
       };
+      stepRows.push([
+        phase.name,
+        phaseBatches,
+        Math.round(acked.size / Math.max(1, phaseBatches)),
+        cpuPercent,
+        Object.entries(perBatch)
+          .map(([step, ms]) => `${step} ${ms}`)
+          .join(', '),
+      ]);
       results[phase.name] = figures;
       rows.push([
         phase.name,
@@ -145,6 +179,7 @@ export async function benchLatency(): Promise<Record<string, unknown>> {
     rmSync(dir, { recursive: true, force: true });
   }
   printTable(rows);
+  printTable(stepRows);
   for (const [name, lag] of timelines) console.log(`lag every 500 ms, ${name}: ${lag.join(' ')}`);
   console.log(
     '(lag: events the edge acknowledged and not yet durable in the warehouse and segment state; ' +
