@@ -40,6 +40,13 @@ export interface PulseStackProps extends StackProps {
    */
   engine?: 'flink' | 'ts';
   /**
+   * With the Flink engine: loader tasks at rest and at most (`PULSE_ENGINE=flink`; they share the
+   * topics' partitions through one consumer group and scale on CPU). Every event passes through
+   * a loader: one task loaded about 13,500 events/s in `npm run bench -- flink`
+   * (docs/capacity.md). The TS engine runs exactly one processor task. @default 1 / 16
+   */
+  loaderTasks?: { min: number; max: number };
+  /**
    * S3 key of the Flink job's jar in the artifacts bucket: `mvn -f backend/flink/pom.xml package
    * -Pcluster-jar` builds it. @default pulse-flink-cluster.jar
    */
@@ -284,7 +291,12 @@ export class PulseStack extends Stack {
 
     // --- Processing. With the TS engine, the processor itself: exactly one task, the single-node
     // engine (docs/architecture.md, "Engines"). With Flink, the job on Managed Flink (below) and
-    // one task loading its outputs into Redis and ClickHouse (PULSE_ENGINE=flink).
+    // tasks loading its outputs and the events into Redis and ClickHouse (PULSE_ENGINE=flink),
+    // scaled on CPU: the loader bounds the Flink mode's throughput as the processor bounds the TS
+    // engine's.
+    if (engine === 'ts' && props.loaderTasks) {
+      throw new Error('loaderTasks is for the Flink engine: the TS engine runs one processor task');
+    }
     {
       const task = new ecs.FargateTaskDefinition(this, 'ProcessorTask', {
         cpu: 2048,
@@ -311,15 +323,22 @@ export class PulseStack extends Stack {
         }),
       });
       withMetrics(task, 'processor');
-      new ecs.FargateService(this, 'Processor', {
+      const loaderTasks = props.loaderTasks ?? { min: 1, max: 16 };
+      const service = new ecs.FargateService(this, 'Processor', {
         cluster,
         taskDefinition: task,
-        desiredCount: 1,
-        maxHealthyPercent: 100,
-        minHealthyPercent: 0,
+        desiredCount: engine === 'ts' ? 1 : loaderTasks.min,
+        // Never two TS processors, not even during a deployment: they would race on a
+        // profile's state. Loaders may overlap: every load is idempotent.
+        ...(engine === 'ts' ? { maxHealthyPercent: 100, minHealthyPercent: 0 } : {}),
         securityGroups: [servicesSg],
         circuitBreaker: { rollback: true },
       });
+      if (engine === 'flink') {
+        service
+          .autoScaleTaskCount({ minCapacity: loaderTasks.min, maxCapacity: loaderTasks.max })
+          .scaleOnCpuUtilization('LoaderCpu', { targetUtilizationPercent: 60 });
+      }
     }
     if (engine === 'flink') {
       const role = new iam.Role(this, 'FlinkRole', {

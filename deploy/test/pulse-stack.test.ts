@@ -112,8 +112,19 @@ describe('Pulse on AWS (cdk synth)', () => {
         },
       }),
     });
-    // Ingest, and one task loading the job's outputs into Redis and ClickHouse.
+    // Ingest, and the tasks loading the job's outputs into Redis and ClickHouse, scaled on CPU.
     template.resourceCountIs('AWS::ECS::Service', 2);
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
+      MinCapacity: 1,
+      MaxCapacity: 16,
+      ResourceId: Match.objectLike({
+        'Fn::Join': Match.arrayWith([
+          Match.arrayWith([
+            { 'Fn::GetAtt': [Match.stringLikeRegexp('^ProcessorService'), 'Name'] },
+          ]),
+        ]),
+      }),
+    });
     template.hasResourceProperties('AWS::ECS::TaskDefinition', {
       ContainerDefinitions: Match.arrayWith([
         Match.objectLike({
@@ -133,6 +144,18 @@ describe('Pulse on AWS (cdk synth)', () => {
       DesiredCount: 1,
       DeploymentConfiguration: Match.objectLike({ MaximumPercent: 100, MinimumHealthyPercent: 0 }),
     });
+    // Only ingest scales: the processor is never more than one task.
+    expect(
+      Object.keys(ts.findResources('AWS::ApplicationAutoScaling::ScalableTarget')),
+    ).toHaveLength(1);
+    expect(() => synth({ engine: 'ts', loaderTasks: { min: 2, max: 4 } })).toThrow(/Flink engine/);
+  });
+
+  it('with the Flink engine, scales the loaders between the bounds given', () => {
+    synth({ loaderTasks: { min: 3, max: 15 } }).hasResourceProperties(
+      'AWS::ApplicationAutoScaling::ScalableTarget',
+      { MinCapacity: 3, MaxCapacity: 15 },
+    );
   });
 
   it('alarms on lag, 5xx and unready tasks, and loads the alert rules of deploy/observability', () => {
