@@ -24,7 +24,8 @@ const VISITORS = 10_000;
  * events (10,000 visitors, one customer, three segments) in the same run: the events are in Kafka
  * before the job starts, and the job reads the topics to their end (PULSE_FLINK_UNTIL_LATEST) at
  * parallelism 1 and 2, transactional sinks and 1 s checkpoints on. The figure is the job's net run
- * time as Flink reports it (deployment included, the MiniCluster's start excluded). The TS
+ * time as Flink reports it (deployment included, the MiniCluster's start excluded). Between the
+ * two runs, the loader loads the first run's outputs and the events (`flinkLoader`). The TS
  * processor's figures come from the `processor` section, run first in this same process.
  */
 export async function benchFlink(): Promise<Record<string, unknown>> {
