@@ -51,6 +51,6 @@ export {
   isCustomerId,
   isOpaqueId,
 } from './ids';
-export { jsonShapeIssue, type JsonShapeLimits } from './json-shape';
+export { jsonShape, jsonShapeIssue, type JsonShape, type JsonShapeLimits } from './json-shape';
 export { userHashOf, verifyUserHash } from './identity-proof';
 export { TRACEPARENT_PATTERN, childTraceparent, traceIdOf } from './trace';

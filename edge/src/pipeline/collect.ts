@@ -1,5 +1,5 @@
 import {
-  jsonShapeIssue,
+  jsonShape,
   LIMITS,
   type DeadLetter,
   type EventContext,
@@ -22,7 +22,10 @@ import type { Candidate } from './candidate';
 /** The schema's error type, from the contract's own zod. */
 type SchemaError = NonNullable<ReturnType<typeof clientEventSchema.safeParse>['error']>;
 
-/** Only depth is measured before the schema: the event object adds one level. */
+/**
+ * Before the schema only depth is measured (and the serialised size bounded, contract
+ * json-shape.ts): the event object adds one level.
+ */
 const EVENT_DEPTH = {
   maxDepth: LIMITS.maxJsonDepth + 1,
   maxKeys: Infinity,
@@ -36,7 +39,8 @@ export interface CollectOptions {
   /**
    * Whether items may be over `LIMITS.maxEventBytes`. A body no larger than the limit cannot
    * hold a larger event (re-serialising parsed JSON never makes it longer), so small bodies
-   * skip the per-event measurement.
+   * skip the per-event measurement. In a larger one, only an event whose shape bound
+   * (`jsonShape`'s `maxBytes`) is over the limit is serialised to be measured.
    */
   checkEventSize: boolean;
   /** Maps a raw item to a candidate; without it the item is its own candidate. */
@@ -97,12 +101,18 @@ export async function collect(
     // Before anything serialises the item (the size check, the dead letter): a hostile value
     // thousands of levels deep overflows JSON.stringify's stack. One level more than the
     // contract allows inside `properties` holds the event object itself.
-    if (jsonShapeIssue(raw, EVENT_DEPTH) !== undefined) {
+    const shape = jsonShape(raw, EVENT_DEPTH);
+    if (shape.issue !== undefined) {
       const message = `properties or context nest deeper than ${LIMITS.maxJsonDepth} levels`;
       await reject(index, shallowCopy(raw), 'invalid_event', message);
       continue;
     }
-    if (options.checkEventSize && utf8LengthOver(JSON.stringify(raw) ?? '', LIMITS.maxEventBytes)) {
+    // The walk's bound settles nearly every event; only one that may be over is serialised.
+    if (
+      options.checkEventSize &&
+      shape.maxBytes > LIMITS.maxEventBytes &&
+      utf8LengthOver(JSON.stringify(raw) ?? '', LIMITS.maxEventBytes)
+    ) {
       await reject(index, raw, 'event_too_large', `event is over ${LIMITS.maxEventBytes} bytes`);
       continue;
     }

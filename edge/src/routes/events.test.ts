@@ -129,6 +129,29 @@ describe('POST /v1/events', () => {
     expect(edge.sink.deadLetters()[0]?.code).toBe('event_too_large');
   });
 
+  it('measures the serialised size of an event its shape bound cannot settle', async () => {
+    const edge = createTestEdge();
+    // 6,000 characters, each serialised as a 6-byte \u0001: over 32 KB on the wire.
+    const escaped = nativeEvent({ properties: { blob: '\u0001'.repeat(6000) } });
+    // 15,000 two-byte characters: 30,000 bytes, under the limit, though bounded over it.
+    const wide = nativeEvent({ properties: { blob: 'é'.repeat(15_000) } });
+    const plain = nativeEvent({ properties: { note: 'x'.repeat(4000) } });
+    const res = await edge.post(path, { events: [escaped, wide, plain] });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      accepted: 2,
+      rejected: [
+        {
+          index: 0,
+          event_id: escaped.event_id,
+          code: 'event_too_large',
+          message: expect.any(String),
+        },
+      ],
+    });
+    expect(edge.sink.events().map((e) => e.event_id)).toEqual([wide.event_id, plain.event_id]);
+  });
+
   it('answers 503 with Retry-After and acknowledges nothing when the sink fails', async () => {
     const edge = createTestEdge();
     edge.sink.failing = true;
