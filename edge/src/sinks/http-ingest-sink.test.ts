@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SinkBatch } from '@pulse/contract';
+import { startRecordingServer } from '../../test/support/recording-server';
 import { startVerifyingIngest, type VerifyingIngest } from '../../test/support/verifying-ingest';
 import { createHttpIngestSink, IngestWriteError } from './http-ingest-sink';
 
@@ -56,6 +57,27 @@ describe('HttpIngestSink', () => {
     }
     const down = createHttpIngestSink({ url: 'http://127.0.0.1:9/internal/ingest', secret });
     await expect(down.write(batch)).rejects.toThrow(/ingest unreachable/);
+  });
+
+  it('never follows a redirect: the signed batch goes to the configured ingest only', async () => {
+    const elsewhere = await startRecordingServer();
+    const previous = ingest.server.respond;
+    try {
+      for (const status of [301, 302, 307, 308]) {
+        ingest.server.respond = () => ({
+          status,
+          headers: { location: `${elsewhere.url}/collect` },
+        });
+        const sink = createHttpIngestSink({ url: ingest.url, secret });
+        await expect(sink.write(batch), String(status)).rejects.toThrow(
+          /ingest unreachable: .*redirect/,
+        );
+      }
+      expect(elsewhere.requests).toEqual([]);
+    } finally {
+      ingest.server.respond = previous;
+      await elsewhere.close();
+    }
   });
 
   it('gives up after its timeout', async () => {

@@ -12,6 +12,18 @@ export interface HttpIngestSinkOptions {
   timeoutMs?: number;
 }
 
+/**
+ * A signed batch goes to the configured ingest only: a redirect is a failed write, never
+ * followed. `error` where fetch has it (on Node it also spares fetch a copy of the body per
+ * request); Workers refuse `error`, so there a redirect is answered as it is (`manual`) and
+ * fails the status check.
+ */
+const REDIRECT: RequestInit['redirect'] =
+  (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent ===
+  'Cloudflare-Workers'
+    ? 'manual'
+    : 'error';
+
 /** Why a write to backend ingest failed; the edge turns it into a 503. */
 export class IngestWriteError extends Error {
   override readonly name = 'IngestWriteError';
@@ -34,11 +46,16 @@ export function createHttpIngestSink(options: HttpIngestSinkOptions): Sink {
           method: 'POST',
           headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signature },
           body: bytes,
+          redirect: REDIRECT,
           signal: AbortSignal.timeout(timeoutMs),
         });
       } catch (error) {
+        // Node's fetch says only "fetch failed"; why (refused, a redirect) is its cause.
+        const cause = error instanceof Error && error.cause instanceof Error ? error.cause : null;
         const reason = error instanceof Error ? error.message : String(error);
-        throw new IngestWriteError(`ingest unreachable: POST ${url}: ${reason}`);
+        throw new IngestWriteError(
+          `ingest unreachable: POST ${url}: ${reason}${cause ? ` (${cause.message})` : ''}`,
+        );
       }
       // Read the answer whole so the connection can be reused.
       const answer = await response.text().catch(() => '');

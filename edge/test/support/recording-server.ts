@@ -8,12 +8,16 @@ export interface RecordedRequest {
   body: string;
 }
 
+/** What the server answers to a request (`headers`: any more, such as a redirect's location). */
+export interface Answer {
+  status: number;
+  body?: string;
+  contentType?: string;
+  headers?: Record<string, string>;
+}
+
 /** What the server answers to a request. */
-export type Responder = (
-  request: RecordedRequest,
-) =>
-  | { status: number; body?: string; contentType?: string }
-  | Promise<{ status: number; body?: string; contentType?: string }>;
+export type Responder = (request: RecordedRequest) => Answer | Promise<Answer>;
 
 export interface RecordingServer {
   url: string;
@@ -48,7 +52,10 @@ export async function startRecordingServer(
       requests.push(recorded);
       Promise.resolve(state.respond(recorded))
         .then((answer) => {
-          res.writeHead(answer.status, { 'content-type': answer.contentType ?? 'text/plain' });
+          res.writeHead(answer.status, {
+            'content-type': answer.contentType ?? 'text/plain',
+            ...answer.headers,
+          });
           res.end(answer.body ?? '');
         })
         .catch((error: unknown) => {

@@ -15,20 +15,26 @@ declare module 'vitest' {
     ingestUrl: string;
     /** HMAC secret of that ingest, bound into the worker as INGEST_SECRET. */
     ingestSecret: string;
-    /** `GET /recorded`, `POST /down`, `POST /up` of that ingest, for the tests in workerd. */
+    /**
+     * `GET /recorded`, `POST /down`, `POST /up`, `POST /redirect` of that ingest, for the tests
+     * in workerd (`/up` also ends `/redirect`).
+     */
     ingestControlUrl: string;
   }
 }
 
-type Handler = (req: IncomingMessage, body: string) => Promise<[number, unknown]>;
+type Handler = (
+  req: IncomingMessage,
+  body: string,
+) => Promise<[number, unknown] | [number, unknown, Record<string, string>]>;
 
 function serveJson(handler: Handler): Server {
   return createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      void handler(req, Buffer.concat(chunks).toString('utf8')).then(([status, value]) => {
-        res.writeHead(status, { 'content-type': 'application/json' });
+      void handler(req, Buffer.concat(chunks).toString('utf8')).then(([status, value, more]) => {
+        res.writeHead(status, { 'content-type': 'application/json', ...more });
         res.end(JSON.stringify(value));
       });
     });
@@ -53,7 +59,9 @@ const close = (server: Server) =>
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const secret = `workers-test-${crypto.randomUUID()}`;
-  const state = { batches: [] as SinkBatch[], refused: 0 };
+  // `redirecting`: ingest answers 307 to the control server's /elsewhere, which counts what reaches it.
+  const state = { batches: [] as SinkBatch[], refused: 0, redirecting: false, elsewhere: 0 };
+  let controlUrl = '';
   const ingest = serveJson(async (req, body) => {
     // The backend's decide lives beside ingest: the worker finds it at INGEST_URL's origin.
     if (req.url?.startsWith('/v1/decide?') && req.method === 'GET') {
@@ -72,6 +80,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       return [200, answer];
     }
     if (req.url !== '/internal/ingest' || req.method !== 'POST') return [404, {}];
+    if (state.redirecting) return [307, {}, { location: `${controlUrl}/elsewhere` }];
     const header = req.headers[SIGNATURE_HEADER];
     const check = await verifyBody(secret, typeof header === 'string' ? header : null, body);
     if (!check.ok) {
@@ -90,15 +99,25 @@ export default async function setup(project: TestProject): Promise<() => Promise
     }
     if (req.url === '/control/up') {
       if (!ingest.listening) await listen(ingest, ingestPort);
+      state.redirecting = false;
       return [200, { listening: true }];
+    }
+    if (req.url === '/control/redirect') {
+      state.redirecting = true;
+      return [200, { redirecting: true }];
+    }
+    if (req.url === '/control/elsewhere') {
+      state.elsewhere++;
+      return [200, { ok: true }];
     }
     return [404, {}];
   });
   const controlPort = await listen(control, 0);
+  controlUrl = `http://127.0.0.1:${controlPort}/control`;
 
   project.provide('ingestUrl', `http://127.0.0.1:${ingestPort}/internal/ingest`);
   project.provide('ingestSecret', secret);
-  project.provide('ingestControlUrl', `http://127.0.0.1:${controlPort}/control`);
+  project.provide('ingestControlUrl', controlUrl);
   return async () => {
     await close(control);
     if (ingest.listening) await close(ingest);

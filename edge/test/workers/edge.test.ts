@@ -162,6 +162,20 @@ describe('the edge inside workerd', () => {
     expect((await recorded()).filter((b) => b.customer_id === customer)).toHaveLength(1);
   });
 
+  it('never follows a redirect from ingest: the write fails and the edge answers 503', async () => {
+    const { key, customer } = await newKey();
+    await fetch(`${control}/redirect`, { method: 'POST' });
+    const id = `redirected-${crypto.randomUUID()}`;
+    const failed = await post(`/v1/events?key=${key}`, { events: [event(id)] });
+    expect(failed.status).toBe(503);
+    const state = (await (await fetch(`${control}/recorded`)).json()) as {
+      batches: SinkBatch[];
+      elsewhere: number;
+    };
+    expect(state.elsewhere).toBe(0);
+    expect(state.batches.filter((b) => b.customer_id === customer)).toHaveLength(0);
+  });
+
   it('takes a Segment batch with Basic auth and adds geo from request.cf', async () => {
     const { key, customer } = await newKey();
     const res = await SELF.fetch('https://edge.test/v1/batch', {
