@@ -16,6 +16,7 @@ import type { EdgeLog, EdgeSpans } from '../../observe/edge-log';
 
 export { createFileConfigStore, type FileConfigStoreOptions } from './file-config-store';
 export { createPrometheusObserver } from './prometheus-observer';
+export { createUndiciPost } from './undici-post';
 
 /** Options of {@link startNodeEdge}. */
 export interface NodeEdgeOptions {

@@ -9,7 +9,12 @@ import { createMemoryConfigStore } from '../../config/memory-config-store';
 import { createHttpDecideBackend, decideBaseUrl } from '../../routes/decide-backend';
 import { withDecideCache } from '../../routes/decide-cache';
 import { createHttpIngestSink } from '../../sinks/http-ingest-sink';
-import { createFileConfigStore, createPrometheusObserver, startNodeEdge } from '.';
+import {
+  createFileConfigStore,
+  createPrometheusObserver,
+  createUndiciPost,
+  startNodeEdge,
+} from '.';
 
 /**
  * `node --import tsx edge/src/adapters/node/main.ts`: the Node edge sending to backend ingest,
@@ -51,7 +56,11 @@ const config = env.PULSE_KEYS_FILE
 const brokers = env.KAFKA_BROKERS;
 const sink: Sink = brokers?.length
   ? createKafkaSink({ brokers, clientId: 'pulse-edge' })
-  : createHttpIngestSink({ url: env.INGEST_URL ?? '', secret: env.INGEST_SECRET ?? '' });
+  : createHttpIngestSink({
+      url: env.INGEST_URL ?? '',
+      secret: env.INGEST_SECRET ?? '',
+      post: createUndiciPost(),
+    });
 
 const prometheus = env.PULSE_OPS_PORT === undefined ? undefined : createPrometheusObserver();
 const decideUrl = env.DECIDE_URL ?? (env.INGEST_URL ? decideBaseUrl(env.INGEST_URL) : undefined);
