@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { clientEventSchema, isClientEvent } from './schema';
+import {
+  clientEventSchema,
+  isClientEvent,
+  pulseEventSchema,
+  readPulseEvent,
+  readSinkBatch,
+  sinkBatchSchema,
+} from './schema';
 import { LIMITS } from './limits';
 
 const valid = {
@@ -164,4 +171,111 @@ describe('isClientEvent', () => {
       `nests deeper than ${LIMITS.maxJsonDepth} levels`,
     );
   });
+});
+
+/** An event as the edge sends it on: the client's fields completed. */
+const pulseValid = {
+  ...valid,
+  customer_id: 'cust_1',
+  user_id: null,
+  session_id: 's1',
+  previous_id: null,
+  properties: { plan: 'pro' },
+  context: { locale: 'en-US', page: { path: '/' } },
+  original_timestamp: '2025-01-21T10:30:00.000Z',
+  sent_at: '2025-01-21T10:30:01.000Z',
+  received_at: '2025-01-21T10:30:01.050Z',
+};
+const pulseCandidate = fc
+  .tuple(
+    candidate,
+    fc.record(
+      {
+        customer_id: fc.oneof(fc.constantFrom('cust_1', 'c', '-c', 'c:1', 'x'.repeat(65)), junk),
+        original_timestamp: time,
+        sent_at: time,
+        received_at: time,
+      },
+      { requiredKeys: [] },
+    ),
+  )
+  .map(([client, more]) => ({ ...client, ...more }));
+/** Mostly-valid pulse events with one or two fields replaced. */
+const nearValidPulse = fc
+  .tuple(pulseCandidate, fc.subarray(Object.keys(pulseValid).concat(['extra']), { maxLength: 2 }))
+  .map(([random, fields]) => {
+    const event: Record<string, unknown> = { ...pulseValid };
+    for (const field of fields) {
+      if (field in random) event[field] = (random as Record<string, unknown>)[field];
+      else delete event[field];
+    }
+    return event;
+  });
+
+describe('readPulseEvent', () => {
+  it('gives exactly what pulseEventSchema.safeParse gives', () => {
+    let accepted = 0;
+    fc.assert(
+      fc.property(
+        fc.oneof(pulseCandidate, nearValidPulse, fc.jsonValue({ maxDepth: 3 })),
+        (value) => {
+          const parsed = pulseEventSchema.safeParse(value);
+          expect(readPulseEvent(value)).toStrictEqual(parsed.success ? parsed.data : undefined);
+          if (parsed.success) accepted++;
+        },
+      ),
+      { numRuns: 5000 },
+    );
+    expect(accepted).toBeGreaterThan(500);
+  }, 60_000);
+
+  it('leaves out unknown top-level fields, and copies the open objects', () => {
+    const read = readPulseEvent({ ...pulseValid, extra: 1 });
+    expect(read).toStrictEqual(pulseEventSchema.parse(pulseValid));
+    expect(read).not.toHaveProperty('extra');
+    expect(read?.properties).not.toBe(pulseValid.properties);
+  });
+});
+
+describe('readSinkBatch', () => {
+  const letter = {
+    customer_id: 'cust_1',
+    index: 0,
+    event_id: null,
+    code: 'invalid_event',
+    message: 'm',
+    raw: { x: 1 },
+    received_at: '2025-01-21T10:30:01.050Z',
+  };
+  /** Mostly valid: each field is junk one time in five, so both verdicts are common. */
+  const mostly = <T>(good: fc.Arbitrary<T>) =>
+    fc.oneof({ arbitrary: good, weight: 4 }, { arbitrary: junk, weight: 1 });
+  const batch = fc.record(
+    {
+      customer_id: mostly(fc.constant('cust_1')),
+      events: mostly(fc.array(fc.oneof(nearValidPulse, pulseCandidate), { maxLength: 3 })),
+      dead_letters: mostly(
+        fc.constantFrom([], [letter], [{ ...letter, index: -1 }], [{ ...letter, code: 1 }]),
+      ),
+      client_dropped: mostly(fc.nat()),
+      traceparent: mostly(
+        fc.constantFrom('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', 'nope'),
+      ),
+      extra: junk,
+    },
+    { requiredKeys: ['customer_id', 'events', 'dead_letters'] },
+  );
+
+  it('gives exactly what sinkBatchSchema.safeParse gives', () => {
+    let accepted = 0;
+    fc.assert(
+      fc.property(batch, (value) => {
+        const parsed = sinkBatchSchema.safeParse(value);
+        expect(readSinkBatch(value)).toStrictEqual(parsed.success ? parsed.data : undefined);
+        if (parsed.success) accepted++;
+      }),
+      { numRuns: 3000 },
+    );
+    expect(accepted).toBeGreaterThan(100);
+  }, 60_000);
 });

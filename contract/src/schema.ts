@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import { util } from 'zod/v4/core';
 import { EVENT_TYPES } from './event';
-import { CUSTOMER_ID_PATTERN, hasControlCharacter, hasLoneSurrogate, isOpaqueId } from './ids';
+import {
+  CUSTOMER_ID_PATTERN,
+  hasControlCharacter,
+  hasLoneSurrogate,
+  isCustomerId,
+  isOpaqueId,
+} from './ids';
 import { jsonShapeIssue } from './json-shape';
 import { LIMITS } from './limits';
 import type { SegmentDefinition } from './segment';
@@ -180,6 +186,75 @@ export function isClientEvent(value: unknown): value is ClientEventInput {
     TIMESTAMP.test(e.timestamp) &&
     isEventTime(e.timestamp)
   );
+}
+
+export type PulseEventInput = z.infer<typeof pulseEventSchema>;
+export type SinkBatchInput = z.infer<typeof sinkBatchSchema>;
+
+/** The fields of a PulseEvent, in the schema's order. */
+const PULSE_EVENT_FIELDS = Object.keys(pulseEventSchema.shape) as (keyof PulseEventInput)[];
+
+const isId = (value: unknown) => isOpaqueId(value, LIMITS.maxIdLength);
+const isNullableId = (value: unknown) => value === null || isId(value);
+const isTime = (value: unknown) =>
+  typeof value === 'string' &&
+  TIMESTAMP !== undefined &&
+  TIMESTAMP.test(value) &&
+  isEventTime(value);
+
+/**
+ * `pulseEventSchema.safeParse`, without its per-field machinery: the event with the schema's
+ * fields only (as the schema strips any other top-level field), or undefined exactly when the
+ * schema refuses it (a property test holds the two equal). A consumer reads every record with
+ * it and asks the schema only why one was refused; zod took about 8 µs of an event's CPU.
+ */
+export function readPulseEvent(value: unknown): PulseEventInput | undefined {
+  if (!util.isObject(value)) return undefined;
+  const e = value as Record<string, unknown>;
+  const valid =
+    isCustomerId(e.customer_id) &&
+    isOpaqueId(e.event_id, LIMITS.maxEventIdLength) &&
+    isId(e.visitor_id) &&
+    isNullableId(e.user_id) &&
+    isNullableId(e.session_id) &&
+    isNullableId(e.previous_id) &&
+    TYPES.has(e.event_type) &&
+    isString(e.event_name, 0, LIMITS.maxEventNameLength) &&
+    !hasLoneSurrogate(e.event_name) &&
+    util.isPlainObject(e.properties) &&
+    jsonShapeIssue(e.properties) === undefined &&
+    isContext(e.context) &&
+    isTime(e.timestamp) &&
+    isTime(e.original_timestamp) &&
+    isTime(e.sent_at) &&
+    isTime(e.received_at);
+  if (!valid) return undefined;
+  const event: Record<string, unknown> = {};
+  for (const field of PULSE_EVENT_FIELDS) event[field] = e[field];
+  // The schema hands back copies of the two open objects; so does this.
+  event.properties = { ...(e.properties as object) };
+  event.context = { ...(e.context as object) };
+  return event as PulseEventInput;
+}
+
+/** `sinkBatchSchema` with its events left to {@link readPulseEvent}. */
+const sinkBatchEnvelopeSchema = sinkBatchSchema.extend({ events: z.array(z.unknown()) });
+
+/**
+ * `sinkBatchSchema.safeParse`'s data, or undefined exactly when the schema refuses the batch
+ * (a property test holds the two equal): the envelope through the schema, each event through
+ * {@link readPulseEvent}. On undefined, the schema tells why.
+ */
+export function readSinkBatch(value: unknown): SinkBatchInput | undefined {
+  const envelope = sinkBatchEnvelopeSchema.safeParse(value);
+  if (!envelope.success) return undefined;
+  const events: PulseEventInput[] = [];
+  for (const raw of envelope.data.events) {
+    const event = readPulseEvent(raw);
+    if (event === undefined) return undefined;
+    events.push(event);
+  }
+  return { ...envelope.data, events };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { LIMITS, SIGNATURE_HEADER, verifyBody, type Sink, type SinkBatch } from '@pulse/contract';
-import { describeIssues, sinkBatchSchema } from '@pulse/contract/schema';
+import { describeIssues, readSinkBatch, sinkBatchSchema } from '@pulse/contract/schema';
 import { ApiError } from '../errors/api-error';
 import { onApiError, respondWithApiError } from '../errors/on-api-error';
 
@@ -64,9 +64,13 @@ export function createIngestApp({ secret, sink, onSinkError, routes }: IngestApp
     } catch {
       throw new ApiError('invalid_json', 'body is not JSON');
     }
-    const parsed = sinkBatchSchema.safeParse(json);
-    if (!parsed.success) throw new ApiError('invalid_batch', describeIssues(parsed.error));
-    const batch = parsed.data as SinkBatch;
+    // The contract's reader first (a fifth of the schema's CPU); the schema says why it refused.
+    let batch = readSinkBatch(json) as SinkBatch | undefined;
+    if (!batch) {
+      const parsed = sinkBatchSchema.safeParse(json);
+      if (!parsed.success) throw new ApiError('invalid_batch', describeIssues(parsed.error));
+      batch = parsed.data as SinkBatch;
+    }
     try {
       await sink.write(batch);
     } catch (error) {

@@ -1,5 +1,5 @@
 import type { DeadLetter, PulseEvent, SinkBatch } from '@pulse/contract';
-import { describeIssues, pulseEventSchema } from '@pulse/contract/schema';
+import { describeIssues, pulseEventSchema, readPulseEvent } from '@pulse/contract/schema';
 import type { Producer } from 'kafkajs';
 import type { z } from 'zod';
 import { TOPICS } from '../kafka/topics';
@@ -25,12 +25,18 @@ const customerOfKey = (key: string | null): string => {
 export interface RecordShape<T> {
   schema: z.ZodType<T>;
   name: string;
+  /**
+   * The schema's output without its machinery, or undefined exactly when the schema refuses
+   * the value (then the schema says why). @default the schema alone
+   */
+  read?: (json: unknown) => T | undefined;
 }
 
 /** The records of `pulse.events.*`: the contract's event. */
 export const EVENT_RECORD: RecordShape<PulseEvent> = {
   schema: pulseEventSchema as z.ZodType<PulseEvent>,
   name: 'event',
+  read: readPulseEvent as (json: unknown) => PulseEvent | undefined,
 };
 
 /**
@@ -50,6 +56,8 @@ export function readRecord<T>(
   } catch {
     return { quarantine: quarantined(text, key, source, 'the record is not JSON') };
   }
+  const read = shape.read?.(json);
+  if (read !== undefined) return { value: read };
   const parsed = shape.schema.safeParse(json);
   if (parsed.success) return { value: parsed.data };
   const reason = `the record is not a valid ${shape.name}: ${describeIssues(parsed.error)}`;
