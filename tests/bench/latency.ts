@@ -33,6 +33,10 @@ export async function benchLatency(): Promise<Record<string, unknown>> {
   const [broker, redis] = await Promise.all([startKafka(), startRedis()]);
   const dir = mkdtempSync(join(tmpdir(), 'pulse-bench-latency-'));
   const durableAt = new Map<string, number>();
+  // Acknowledged by the edge and not yet durable: kept as batches land, so that sampling the
+  // lag costs nothing. Counting it over every acknowledged event, every 500 ms and every 50 ms
+  // of the drain, took 0.7 s of the main thread in a run, beside the pipeline it measures.
+  const waiting = new Set<string>();
   let batches = 0;
   const results: Record<string, unknown> = {};
   const rows: Array<Array<string | number>> = [
@@ -62,7 +66,10 @@ export async function benchLatency(): Promise<Record<string, unknown>> {
     onBatch: (batch) => {
       batches += 1;
       const now = Date.now();
-      for (const key of batch.eventKeys) if (!durableAt.has(key)) durableAt.set(key, now);
+      for (const key of batch.eventKeys) {
+        if (!durableAt.has(key)) durableAt.set(key, now);
+        waiting.delete(key);
+      }
     },
   });
   const sink = createKafkaSink({ brokers: [broker.brokers], clientId: 'pulse-edge' });
@@ -79,12 +86,8 @@ export async function benchLatency(): Promise<Record<string, unknown>> {
       const cpuBefore = process.cpuUsage();
       const stepsBefore = backend.status().processor.spentMs;
       // Lag: events acknowledged by the edge and not yet durable downstream, every 500 ms.
-      let pending = 0;
-      const lagOf = () => {
-        pending = 0;
-        for (const key of acked.keys()) if (!durableAt.has(key)) pending += 1;
-        return pending;
-      };
+      waiting.clear();
+      const lagOf = () => waiting.size;
       const lag: number[] = [];
       const sampler = setInterval(() => lag.push(lagOf()), 500);
       for (let r = 0; r < requests; r++) {
@@ -100,7 +103,12 @@ export async function benchLatency(): Promise<Record<string, unknown>> {
           }).then(async (res) => {
             await res.arrayBuffer();
             const at = Date.now();
-            if (res.ok) for (const e of events) acked.set(`${CUSTOMER}/${e.event_id}`, at);
+            if (!res.ok) return;
+            for (const e of events) {
+              const key = `${CUSTOMER}/${e.event_id}`;
+              acked.set(key, at);
+              if (!durableAt.has(key)) waiting.add(key);
+            }
           }),
         );
       }
