@@ -24,9 +24,16 @@ export class RateLimiterObject extends DurableObject<Env> {
     this.#bucket = row ? { tokens: row.tokens, updatedMs: row.updated_ms } : undefined;
   }
 
-  /** Takes `cost` tokens (RPC from the edge worker). */
-  take(limit: RateLimit, cost: number): RateDecision {
+  /**
+   * Takes `cost` tokens (RPC from the edge worker) and, when that is granted, up to `extra`
+   * more as a lease the isolate spends by itself (`leased`: how many it got; the bucket never
+   * goes below empty).
+   */
+  take(limit: RateLimit, cost: number, extra = 0): RateDecision & { leased?: number } {
     const { state, decision } = takeTokens(this.#bucket, limit, cost, Date.now());
+    const wanted = Number.isFinite(extra) ? Math.max(0, Math.floor(extra)) : 0;
+    const leased = decision.ok ? Math.min(wanted, Math.floor(state.tokens)) : 0;
+    state.tokens -= leased;
     this.#bucket = state;
     this.ctx.storage.sql.exec(
       'INSERT INTO bucket (id, tokens, updated_ms) VALUES (1, ?, ?) ' +
@@ -34,6 +41,6 @@ export class RateLimiterObject extends DurableObject<Env> {
       state.tokens,
       state.updatedMs,
     );
-    return decision;
+    return leased > 0 ? { ...decision, leased } : decision;
   }
 }
