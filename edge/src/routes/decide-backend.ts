@@ -64,6 +64,8 @@ export function createHttpDecideBackend(options: HttpDecideBackendOptions): Deci
       try {
         response = await fetchImpl(url, {
           headers: { [SIGNATURE_HEADER]: await signBody(secret, path), accept: 'application/json' },
+          // The signed request goes to the backend only: a 3xx is an answer that is not 200.
+          redirect: 'manual',
           signal: AbortSignal.timeout(timeoutMs),
         });
       } catch (error) {

@@ -20,7 +20,9 @@ const SECRET = 'decide-test-secret';
  * and visitor it was asked about.
  */
 let backend: RecordingServer;
-let answer: 'ok' | 'error' | 'garbage' = 'ok';
+let answer: 'ok' | 'error' | 'garbage' | 'redirect' = 'ok';
+/** Where the stand-in redirects to in the `redirect` mode: it answers any decide for anyone. */
+let elsewhere: RecordingServer;
 
 beforeAll(async () => {
   backend = await startRecordingServer(async (request) => {
@@ -37,6 +39,9 @@ beforeAll(async () => {
     if (url.pathname !== '/v1/decide' || !check.ok) return { status: 401, body: '{}' };
     if (answer === 'error') return { status: 500, body: 'boom' };
     if (answer === 'garbage') return { status: 200, body: '<html>' };
+    if (answer === 'redirect') {
+      return { status: 307, headers: { location: `${elsewhere.url}${request.url}` } };
+    }
     const body: DecideResponse = {
       visitor_id: visitor,
       id: user ?? visitor,
@@ -46,7 +51,14 @@ beforeAll(async () => {
     return { status: 200, body: JSON.stringify(body), contentType: 'application/json' };
   });
 });
-afterAll(() => backend.close());
+beforeAll(async () => {
+  elsewhere = await startRecordingServer(() => ({
+    status: 200,
+    body: JSON.stringify({ visitor_id: 'v1', id: 'v1', segments: ['planted'], actions: [] }),
+    contentType: 'application/json',
+  }));
+});
+afterAll(() => Promise.all([backend.close(), elsewhere.close()]));
 
 const edgeWith = (baseUrl = backend.url) =>
   createTestEdge({
@@ -154,6 +166,18 @@ describe('GET /v1/decide', () => {
     const res = await get(unconfigured, `/v1/decide?key=${KEYS.open}&visitor_id=v1`);
     expect(res.status).toBe(503);
     expect((await errorOf(res)).message).toMatch(/not configured/);
+  });
+
+  it('never follows a redirect: the signed call goes to the backend only', async () => {
+    answer = 'redirect';
+    try {
+      const res = await get(edgeWith(), `/v1/decide?key=${KEYS.open}&visitor_id=v1`);
+      expect(res.status).toBe(503);
+      expect((await errorOf(res)).message).toMatch(/answered 307/);
+      expect(elsewhere.requests).toEqual([]);
+    } finally {
+      answer = 'ok';
+    }
   });
 
   it('finds the backend beside ingest when only the ingest URL is known', () => {

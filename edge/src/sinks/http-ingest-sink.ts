@@ -43,16 +43,6 @@ export function unreachable(url: string, error: unknown): IngestWriteError {
   );
 }
 
-/**
- * `redirect: 'error'` where fetch has it (on Node it also spares fetch a copy of the body per
- * request); Workers refuse `error`, so there a redirect is answered as it is (`manual`).
- */
-const REDIRECT: RequestInit['redirect'] =
-  (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent ===
-  'Cloudflare-Workers'
-    ? 'manual'
-    : 'error';
-
 /** {@link IngestPost} over the runtime's `fetch`: the Workers edge's. */
 export const fetchPost: IngestPost = async (url, { headers, body, timeoutMs }) => {
   let response: Response;
@@ -61,7 +51,8 @@ export const fetchPost: IngestPost = async (url, { headers, body, timeoutMs }) =
       method: 'POST',
       headers,
       body,
-      redirect: REDIRECT,
+      // A 3xx comes back as the answer (Workers refuse `redirect: 'error'`).
+      redirect: 'manual',
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {
