@@ -143,6 +143,16 @@ function isString(value: unknown, min: number, max: number): value is string {
   return typeof value === 'string' && value.length >= min && value.length <= max;
 }
 
+/** An ISO time in the schema's form, inside the contract's event times. */
+function isTime(value: unknown): boolean {
+  return (
+    typeof value === 'string' &&
+    TIMESTAMP !== undefined &&
+    TIMESTAMP.test(value) &&
+    isEventTime(value)
+  );
+}
+
 function isOptionalId(value: unknown): boolean {
   return value === undefined || value === null || isOpaqueId(value, LIMITS.maxIdLength);
 }
@@ -181,10 +191,7 @@ export function isClientEvent(value: unknown): value is ClientEventInput {
       (util.isPlainObject(e.properties) && jsonShapeIssue(e.properties) === undefined)) &&
     isOptionalId(e.previous_id) &&
     (e.context === undefined || isContext(e.context)) &&
-    typeof e.timestamp === 'string' &&
-    TIMESTAMP !== undefined &&
-    TIMESTAMP.test(e.timestamp) &&
-    isEventTime(e.timestamp)
+    isTime(e.timestamp)
   );
 }
 
@@ -193,14 +200,6 @@ export type SinkBatchInput = z.infer<typeof sinkBatchSchema>;
 
 /** The fields of a PulseEvent, in the schema's order. */
 const PULSE_EVENT_FIELDS = Object.keys(pulseEventSchema.shape) as (keyof PulseEventInput)[];
-
-const isId = (value: unknown) => isOpaqueId(value, LIMITS.maxIdLength);
-const isNullableId = (value: unknown) => value === null || isId(value);
-const isTime = (value: unknown) =>
-  typeof value === 'string' &&
-  TIMESTAMP !== undefined &&
-  TIMESTAMP.test(value) &&
-  isEventTime(value);
 
 /**
  * `pulseEventSchema.safeParse`, without its per-field machinery: the event with the schema's
@@ -211,20 +210,16 @@ const isTime = (value: unknown) =>
 export function readPulseEvent(value: unknown): PulseEventInput | undefined {
   if (!util.isObject(value)) return undefined;
   const e = value as Record<string, unknown>;
+  // A client event whose optional fields the edge has all filled in (the ids may be null),
+  // with the edge's own fields.
   const valid =
+    isClientEvent(value) &&
+    e.user_id !== undefined &&
+    e.session_id !== undefined &&
+    e.previous_id !== undefined &&
+    e.properties !== undefined &&
+    e.context !== undefined &&
     isCustomerId(e.customer_id) &&
-    isOpaqueId(e.event_id, LIMITS.maxEventIdLength) &&
-    isId(e.visitor_id) &&
-    isNullableId(e.user_id) &&
-    isNullableId(e.session_id) &&
-    isNullableId(e.previous_id) &&
-    TYPES.has(e.event_type) &&
-    isString(e.event_name, 0, LIMITS.maxEventNameLength) &&
-    !hasLoneSurrogate(e.event_name) &&
-    util.isPlainObject(e.properties) &&
-    jsonShapeIssue(e.properties) === undefined &&
-    isContext(e.context) &&
-    isTime(e.timestamp) &&
     isTime(e.original_timestamp) &&
     isTime(e.sent_at) &&
     isTime(e.received_at);
