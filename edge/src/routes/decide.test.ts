@@ -25,6 +25,11 @@ let answer: 'ok' | 'error' | 'garbage' | 'redirect' = 'ok';
 let elsewhere: RecordingServer;
 
 beforeAll(async () => {
+  elsewhere = await startRecordingServer(() => ({
+    status: 200,
+    body: JSON.stringify({ visitor_id: 'v1', id: 'v1', segments: ['planted'], actions: [] }),
+    contentType: 'application/json',
+  }));
   backend = await startRecordingServer(async (request) => {
     const url = new URL(request.url, 'http://backend');
     const customer = url.searchParams.get('customer_id') ?? '';
@@ -50,13 +55,6 @@ beforeAll(async () => {
     };
     return { status: 200, body: JSON.stringify(body), contentType: 'application/json' };
   });
-});
-beforeAll(async () => {
-  elsewhere = await startRecordingServer(() => ({
-    status: 200,
-    body: JSON.stringify({ visitor_id: 'v1', id: 'v1', segments: ['planted'], actions: [] }),
-    contentType: 'application/json',
-  }));
 });
 afterAll(() => Promise.all([backend.close(), elsewhere.close()]));
 
