@@ -3,6 +3,7 @@ import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { EVENT_TYPES, type DeadLetter, type PulseEvent } from '@pulse/contract';
 import { TOPICS } from './topics';
 import { kafkaBrokers } from './brokers';
+import { groupCommit } from '../processor/group-commit';
 import { EVENT_RECORD, readRecord } from '../processor/quarantine';
 import type { KafkaPosition, KafkaWitness } from '../warehouse/reconcile';
 import type { Warehouse, WitnessedRecord } from '../warehouse/warehouse';
@@ -28,6 +29,16 @@ const clientOf = (brokers: string[], clientId: string) =>
     retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000 },
   });
 
+/**
+ * The witness's fetches. At 1K events/s it stored each partition's records on their own: 47
+ * inserts a second, six times the processor's, whose parts and merges took most of chdb's
+ * CPU beside the pipeline (`npm run bench latency`).
+ */
+const FETCH_MIN_BYTES = 1 << 20;
+const FETCH_WAIT_MS = 1_000;
+/** Partition batches in flight at once: every partition of a fetch, for the dev and production topic counts. */
+const PARTITIONS_AT_ONCE = 128;
+
 /** How long one `read` may take before it gives up with the positions it could not reach. */
 const READ_TIMEOUT_MS = 120_000;
 /** Offsets further apart than this are read with a seek rather than read through. */
@@ -50,8 +61,16 @@ export async function startWitness(options: {
   const kafka = clientOf(options.brokers, 'pulse-witness');
   const consumer: Consumer = kafka.consumer({
     groupId: options.groupId ?? 'pulse-witness',
-    maxWaitTimeInMs: 250,
+    // Nothing waits on the witness but the hourly reconciliation: the broker holds a fetch
+    // until it has FETCH_MIN_BYTES or FETCH_WAIT_MS passed, so a slow stream is stored about
+    // once a second instead of in a trickle of tiny inserts.
+    minBytes: FETCH_MIN_BYTES,
+    maxWaitTimeInMs: FETCH_WAIT_MS,
   });
+  // The records of every partition batch handed in while an insert runs go in the next one:
+  // a fetch's batches (a topic per event type, several partitions each) share one or two
+  // inserts rather than one each. Each batch's offsets move only after its own rows are stored.
+  const store = groupCommit<WitnessedRecord>((records) => options.warehouse.witness(records));
   await consumer.connect();
   await consumer.subscribe({
     topics: [...EVENT_TYPES.map(TOPICS.events), TOPICS.dlq],
@@ -65,7 +84,7 @@ export async function startWitness(options: {
   );
   await consumer.run({
     autoCommit: false,
-    partitionsConsumedConcurrently: 4,
+    partitionsConsumedConcurrently: PARTITIONS_AT_ONCE,
     eachBatch: async ({ batch, heartbeat }) => {
       const last = batch.messages.at(-1);
       if (!last) return;
@@ -82,7 +101,7 @@ export async function startWitness(options: {
               });
         if (record) records.push(record);
       }
-      await options.warehouse.witness(records);
+      await store(records);
       await consumer.commitOffsets([
         {
           topic: batch.topic,
