@@ -161,12 +161,13 @@ export function reportRows(results: BenchResults): ReportRow[] {
   for (const phase of ['steady 1K events/s', 'burst 10K events/s']) {
     const p50 = num(at(results, 'latency', phase, 'p50'));
     const p99 = num(at(results, 'latency', phase, 'p99'));
+    const backendCpu = num(at(results, 'latency', phase, 'backendCpuPercent'));
     if (p50 === undefined || p99 === undefined) continue;
     rows.push({
       figure: `edge 200 → queryable, ${phase}`,
       value: `p50 ${int(p50)} / p99 ${int(p99)} ms`,
       goal: 'p50 ≤ 500, p99 ≤ 2,000 ms',
-      beside: '',
+      beside: backendCpu === undefined ? '' : `backend process CPU ${int(backendCpu)}%`,
       met: p50 <= 500 && p99 <= 2000,
     });
   }
