@@ -187,7 +187,7 @@ describe.skipIf(skip)('reconciliation with Kafka as a witness (real broker)', ()
       groupId: `${group}.inserts`,
       warehouse: {
         witness: async (records) => {
-          inserts.push(records);
+          inserts.push([...records]);
           await new Promise((resolve) => setTimeout(resolve, 50));
         },
       },

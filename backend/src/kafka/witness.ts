@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { EVENT_TYPES, type DeadLetter, type PulseEvent } from '@pulse/contract';
-import { TOPICS } from './topics';
+import { PARTITIONS_AT_ONCE, TOPICS } from './topics';
 import { kafkaBrokers } from './brokers';
 import { groupCommit } from '../processor/group-commit';
 import { EVENT_RECORD, readRecord } from '../processor/quarantine';
@@ -36,8 +36,6 @@ const clientOf = (brokers: string[], clientId: string) =>
  */
 const FETCH_MIN_BYTES = 1 << 20;
 const FETCH_WAIT_MS = 1_000;
-/** Partition batches in flight at once: every partition of a fetch, for the dev and production topic counts. */
-const PARTITIONS_AT_ONCE = 128;
 
 /** How long one `read` may take before it gives up with the positions it could not reach. */
 const READ_TIMEOUT_MS = 120_000;

@@ -1,6 +1,6 @@
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import { EVENT_TYPES, traceIdOf, type DeadLetter, type PulseEvent } from '@pulse/contract';
-import { TOPICS } from '../kafka/topics';
+import { PARTITIONS_AT_ONCE, TOPICS } from '../kafka/topics';
 import { groupCommitIsolating } from './isolate-poison';
 import type { Processor } from './processor';
 import {
@@ -19,7 +19,7 @@ export interface KafkaProcessorOptions {
   processor: Processor;
   groupId?: string;
   clientId?: string;
-  /** Partitions whose batches are merged into one processor batch. @default 12 */
+  /** Partitions whose batches are merged into one processor batch. @default PARTITIONS_AT_ONCE */
   concurrency?: number;
   /**
    * How long the group waits for a silent member before handing its partitions to others; a
@@ -134,7 +134,7 @@ export async function startKafkaProcessor(options: KafkaProcessorOptions): Promi
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: options.concurrency ?? 12,
+    partitionsConsumedConcurrently: options.concurrency ?? PARTITIONS_AT_ONCE,
     eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
       const last = batch.messages.at(-1);
       if (!last) return;
