@@ -89,7 +89,7 @@ async function counts() {
 
 describe('distinct counts over stored id hashes', () => {
   it('migrates a warehouse with events, hashing the rows it already held', async () => {
-    expect(backend.warehouse.schemaVersion).toBe(8);
+    expect(backend.warehouse.schemaVersion).toBe(9);
     const [row] = await backend.warehouse.query<{ rows: number | string; wrong: number | string }>(
       `SELECT count() AS rows,
           countIf(visitor_hash != cityHash64(visitor_id)

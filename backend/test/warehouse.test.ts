@@ -81,13 +81,13 @@ describe('warehouse on chdb', () => {
   });
 
   it('applies its migrations once, however often it is opened', async () => {
-    expect(warehouse.schemaVersion).toBe(8);
+    expect(warehouse.schemaVersion).toBe(9);
     const again = await createWarehouse({ path, ttl: false });
-    expect(again.schemaVersion).toBe(8);
+    expect(again.schemaVersion).toBe(9);
     const applied = await again.query<{ version: number }>(
       'SELECT version FROM pulse.schema_migrations ORDER BY version',
     );
-    expect(applied).toEqual([1, 2, 3, 4, 5, 6, 7, 8].map((version) => ({ version })));
+    expect(applied).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9].map((version) => ({ version })));
     await again.close();
   });
 

@@ -4,19 +4,108 @@ import type { PulseEvent } from '@pulse/contract';
 /** Ids per lookup: keeps the query parameters (a URL on a server) well under 1 MB. */
 const CHUNK = 5_000;
 
+/** Hours per lookup, for the same reason: a history import's events can each open a window. */
+const HOURS_PER_LOOKUP = 10_000;
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * How far from a copy's own `timestamp` its first copy is looked for: 24 hours either way.
+ * Copies come from one device, so their skew-corrected times differ only by how much the
+ * device's clock moved against ours between the two sends (milliseconds usually; a clock set
+ * right by up to a day stays inside). A copy further away is stored at its own time, as a
+ * second row. The window is what makes the lookup's cost independent of the customer's
+ * history: `events` is sorted by (customer_id, hour, event_id), so the lookup reads the key
+ * ranges of 49 hours, not every day of the warm tier (migration 9).
+ */
+export const RESEND_WINDOW_MS = 24 * HOUR_MS;
+
 /** The key an event is deduplicated on. */
 export const eventKey = (event: Pick<PulseEvent, 'customer_id' | 'event_id'>): string =>
   `${event.customer_id}\u0000${event.event_id}`;
 
+/** `YYYY-MM-DD hh:00:00`, a DateTime parameter of ClickHouse (UTC). */
+const hourText = (hour: number): string =>
+  new Date(hour * HOUR_MS).toISOString().slice(0, 13).replace('T', ' ') + ':00:00';
+
+/** The hours (numbered from the epoch) within RESEND_WINDOW_MS of `timestamp`. */
+function windowHours(timestamp: string): number[] {
+  const ms = Date.parse(timestamp);
+  const hours: number[] = [];
+  const last = Math.floor((ms + RESEND_WINDOW_MS) / HOUR_MS);
+  for (let hour = Math.floor((ms - RESEND_WINDOW_MS) / HOUR_MS); hour <= last; hour++) {
+    hours.push(hour);
+  }
+  return hours;
+}
+
+/** A lookup's ids and the hours of their windows, each within its bound. */
+export interface Lookup {
+  ids: Set<string>;
+  hours: Set<number>;
+}
+
 /**
- * For every event of the batch that was seen before (stored already, or earlier in the same
- * batch), the `timestamp` of its first copy.
+ * The batch's distinct ids, in lookups of at most CHUNK ids and HOURS_PER_LOOKUP hours. A live
+ * batch (minutes of events) is one lookup of about 49 hours; a history import is taken in time
+ * order, so events close in time share their hours.
+ */
+export function lookups(events: readonly PulseEvent[]): Lookup[] {
+  const firstCopies = new Map<string, PulseEvent>();
+  for (const event of events) {
+    const key = eventKey(event);
+    if (!firstCopies.has(key)) firstCopies.set(key, event);
+  }
+  const byTime = [...firstCopies.values()].sort(
+    (a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp),
+  );
+  const all: Lookup[] = [];
+  let current: Lookup = { ids: new Set(), hours: new Set() };
+  for (const event of byTime) {
+    const hours = windowHours(event.timestamp);
+    const added = hours.filter((hour) => !current.hours.has(hour)).length;
+    if (current.ids.size === CHUNK || current.hours.size + added > HOURS_PER_LOOKUP) {
+      all.push(current);
+      current = { ids: new Set(), hours: new Set() };
+    }
+    current.ids.add(event.event_id);
+    for (const hour of hours) current.hours.add(hour);
+  }
+  if (current.ids.size > 0) all.push(current);
+  return all;
+}
+
+/**
+ * The query for one lookup: the stored copies' first times. A superset when customers share
+ * ids; the key filter of `firstStoredTimes` makes it exact. The hour condition is on the
+ * sorting key's own expression, so it selects key ranges (a test reads its EXPLAIN).
+ */
+export function storedCopiesQuery(
+  database: string,
+  customers: readonly string[],
+  { ids, hours }: Lookup,
+) {
+  return {
+    query: `SELECT customer_id, event_id, toUnixTimestamp64Milli(min(timestamp)) AS ms
+      FROM ${database}.events
+      WHERE customer_id IN {customers:Array(String)}
+        AND toStartOfHour(timestamp) IN {hours:Array(DateTime('UTC'))}
+        AND event_id IN {ids:Array(String)}
+      GROUP BY customer_id, event_id`,
+    query_params: { customers, ids: [...ids], hours: [...hours].map(hourText) },
+    format: 'JSONEachRow' as const,
+  };
+}
+
+/**
+ * For every event of the batch that was seen before (stored already within RESEND_WINDOW_MS of
+ * its time, or earlier in the same batch), the `timestamp` of its first copy.
  *
  * A resend carries a new `received_at`, so its skew-corrected `timestamp` can differ by a few
  * milliseconds, possibly across a minute or day boundary. Storing every copy at the first
  * copy's time keeps each event in one minute of the rollups (rule 8: "a duplicate counts in
- * the minute of its first t") and in one partition, where ReplacingMergeTree can fold it.
- * Writes are serialised by the warehouse, so no two batches race here.
+ * the minute of its first t") and in one hour of the sorting key, where ReplacingMergeTree
+ * can fold it. Writes are serialised by the warehouse, so no two batches race here.
  */
 export async function firstStoredTimes(
   client: ClickHouseClient,
@@ -26,17 +115,8 @@ export async function firstStoredTimes(
   const first = new Map<string, string>();
   if (events.length == 0) return first;
   const customers = [...new Set(events.map((e) => e.customer_id))];
-  const ids = [...new Set(events.map((e) => e.event_id))];
-  for (let start = 0; start < ids.length; start += CHUNK) {
-    const result = await client.query({
-      // A superset when customers share ids; the key filter below makes it exact.
-      query: `SELECT customer_id, event_id, toUnixTimestamp64Milli(min(timestamp)) AS ms
-        FROM ${database}.events
-        WHERE customer_id IN {customers:Array(String)} AND event_id IN {ids:Array(String)}
-        GROUP BY customer_id, event_id`,
-      query_params: { customers, ids: ids.slice(start, start + CHUNK) },
-      format: 'JSONEachRow',
-    });
+  for (const lookup of lookups(events)) {
+    const result = await client.query(storedCopiesQuery(database, customers, lookup));
     for (const row of await result.json<{ customer_id: string; event_id: string; ms: string }>()) {
       first.set(eventKey(row), new Date(Number(row.ms)).toISOString());
     }
