@@ -85,6 +85,13 @@ const OLD = [
   { id: 'o3', ms: T0 + DAY },
   { id: 'o4', ms: T0 + 2 * DAY + 59_000 },
 ];
+/** What `events` holds of OLD, once each. */
+const OLD_STORED = [
+  'o1@2025-01-10 12:00:00.000',
+  'o2@2025-01-10 13:00:00.000',
+  'o3@2025-01-11 12:00:00.000',
+  'o4@2025-01-12 12:00:59.000',
+];
 
 describe('events sorted by hour (migration 9)', () => {
   it('migrates a warehouse with events: every row kept, resends folded, views still fed', async () => {
@@ -153,12 +160,7 @@ describe('events sorted by hour (migration 9)', () => {
     expect(await applyMigrations(client, 'cut_before')).toBe(9);
     expect(await sortingKey('cut_before')).toBe(EVENTS_SORTING_KEY);
     expect(await tables('cut_before')).toEqual(['events']);
-    expect(await storedIds('cut_before')).toEqual([
-      'o1@2025-01-10 12:00:00.000',
-      'o2@2025-01-10 13:00:00.000',
-      'o3@2025-01-11 12:00:00.000',
-      'o4@2025-01-12 12:00:59.000',
-    ]);
+    expect(await storedIds('cut_before')).toEqual(OLD_STORED);
   });
 
   it('drops the old table left by a crash after the exchange', async () => {

@@ -15,7 +15,7 @@ export async function benchDashboard(): Promise<Record<string, unknown>> {
     for (let run = 0; run < RUNS; run++) {
       const context = await stack.browser.newContext();
       const dashboard = await context.newPage();
-      await dashboard.goto(`${stack.siteUrl}/dashboard`);
+      await dashboard.goto(`${stack.siteUrl}/dashboard#segments`);
       await dashboard.locator('#status[data-state="live"]').waitFor({ timeout: 30_000 });
       // Each run is a new visitor and a new user, so the member appears anew.
       const user = `bench-${run}@example.com`;

@@ -282,8 +282,11 @@ export const MIGRATIONS: readonly Migration[] = [
     // The dashboard reads the last hours of a customer; sorted by (customer_id, event_id) every
     // query read the whole of each day partition it touched, and FINAL merged all of it. The
     // hour is stable for every copy of an event (the writer stores copies at the first copy's
-    // timestamp), so copies still share a key and fold. Measured over 10M events (issue 14):
-    // the hourly panel 213 -> 84 ms, funnel 254 -> 149, top users 284 -> 146 (p50). The
+    // timestamp), so copies still share a key and fold. Parts written as a live stream arrives
+    // then hold stretches of time that FINAL need not merge with each other, where with the
+    // old key every part held ids from the whole id range (random ids: Segment's clients).
+    // `npm run bench -- dashboard-queries`, 10M events in time order, the old key's run beside
+    // (issue 14): p50 of the panels 0.34-0.59 of the old key's, top users 212 vs 551 ms. The
     // writer's duplicate lookup reads the hours around each event instead of every day
     // (first-stored-times.ts). A table's sorting key cannot be changed in place, so the rows
     // are copied, a day at a time, into a new table that then takes the name; the views on
