@@ -14,7 +14,16 @@ const { dataDir, brokers, redisUrl, customer } = JSON.parse(process.argv[2] ?? '
   redisUrl: string;
   customer: string;
 };
-const send = (message: unknown) => process.send?.(message);
+/** What this process sends over IPC. */
+export type BackendMessage =
+  | { type: 'ready' }
+  | { type: 'batch'; at: number; keys: string[] }
+  | { type: 'status'; cpu: NodeJS.CpuUsage; spentMs: Record<string, number> };
+
+/** What it answers to. */
+export type BackendCommand = { type: 'status' } | { type: 'stop' };
+
+const send = (message: BackendMessage) => process.send?.(message);
 const backend = await startBackend({
   dataDir,
   port: 0,
@@ -26,7 +35,7 @@ const backend = await startBackend({
 });
 for (const segment of BENCH_SEGMENTS) await backend.store.putDefinition(customer, segment);
 const stop = (code: number) => void backend.stop().finally(() => process.exit(code));
-process.on('message', (message: { type: string }) => {
+process.on('message', (message: BackendCommand) => {
   if (message.type === 'status') {
     send({ type: 'status', cpu: process.cpuUsage(), spentMs: backend.status().processor.spentMs });
   } else if (message.type === 'stop') {

@@ -8,6 +8,7 @@ import { startKafka } from '../services/kafka/broker';
 import { startRedis } from '../services/redis';
 import { eventMix } from './event-mix';
 import { startBenchEdge } from './bench-edge';
+import type { BackendCommand, BackendMessage } from './latency-backend';
 import { percentile, printTable } from './table';
 
 const CUSTOMER = 'cust_latency';
@@ -18,12 +19,6 @@ interface Phase {
   eventsPerSecond: number;
   seconds: number;
 }
-
-/** What latency-backend.ts sends over IPC. */
-type BackendMessage =
-  | { type: 'ready' }
-  | { type: 'batch'; at: number; keys: string[] }
-  | { type: 'status'; cpu: NodeJS.CpuUsage; spentMs: Record<string, number> };
 
 interface BenchBackend {
   /** The backend process's CPU time so far and its processor's time per step (ms). */
@@ -58,12 +53,12 @@ async function forkBackend(
     status: () =>
       new Promise((resolve) => {
         statusAnswer = resolve;
-        child.send({ type: 'status' });
+        child.send({ type: 'status' } satisfies BackendCommand);
       }),
     stop: () =>
       new Promise((resolve) => {
         child.once('exit', () => resolve());
-        child.send({ type: 'stop' });
+        child.send({ type: 'stop' } satisfies BackendCommand);
       }),
   };
 }
