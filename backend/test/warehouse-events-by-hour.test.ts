@@ -243,6 +243,23 @@ describe("the writer's duplicate lookup", () => {
     ]);
   });
 
+  it('splits a history import into lookups that each hold their ids’ windows, within bounds', () => {
+    // 400 events a day apart: windows that never overlap, 49 hours each, 19,600 in all.
+    const history = Array.from({ length: 400 }, (_, i) =>
+      makeEvent({ event_id: `h${i}`, timestamp: iso(T0 - i * DAY - 1_000) }),
+    );
+    const all = lookups([...history, history[7]!]);
+    expect(all.map((l) => l.ids.size).reduce((a, b) => a + b)).toBe(400);
+    for (const lookup of all) expect(lookup.hours.size).toBeLessThanOrEqual(10_000);
+    for (const event of history) {
+      const lookup = all.find((l) => l.ids.has(event.event_id))!;
+      const ms = Date.parse(event.timestamp);
+      for (const at of [ms - RESEND_WINDOW_MS, ms, ms + RESEND_WINDOW_MS]) {
+        expect(lookup.hours.has(Math.floor(at / HOUR))).toBe(true);
+      }
+    }
+  });
+
   it('reads only the parts of the days around the batch, not every day of the customer', async () => {
     const [parts] = await rows<{ n: string }>(
       `SELECT count() AS n FROM system.parts
