@@ -10,7 +10,7 @@ import {
 } from '@pulse/contract';
 import { readCommittedCorrectly } from '../kafka/committed-reads';
 import { kafkaBrokers } from '../kafka/brokers';
-import { TOPICS } from '../kafka/topics';
+import { PARTITIONS_AT_ONCE, TOPICS } from '../kafka/topics';
 import { log, logError } from '../log';
 import type { KafkaConsumerStatus } from '../processor/kafka-processor';
 import type { ProcessedBatch } from '../processor/processor';
@@ -239,9 +239,8 @@ export async function startFlinkLoader(options: FlinkLoaderOptions): Promise<Fli
     autoCommit: false,
     eachBatchAutoResolve: false,
     // As for the processor's consumer: the more partitions' polls at once, the more of their
-    // events share a warehouse write (storeEvents). The processor now takes every partition of
-    // a fetch (PARTITIONS_AT_ONCE); the loader's 12 has not been measured against that.
-    partitionsConsumedConcurrently: 12,
+    // events share a warehouse write (storeEvents).
+    partitionsConsumedConcurrently: PARTITIONS_AT_ONCE,
     eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
       const last = batch.messages.at(-1);
       if (!last) return;
