@@ -93,14 +93,19 @@ const OLD_STORED = [
   'o4@2025-01-12 12:00:59.000',
 ];
 
+/** A database at schema 8 holding OLD. */
+async function oldWarehouse(database: string): Promise<void> {
+  await applyMigrations(
+    client,
+    database,
+    MIGRATIONS.filter((m) => m.version < 9),
+  );
+  await insertOld(database, OLD);
+}
+
 describe('events sorted by hour (migration 9)', () => {
   it('migrates a warehouse with events: every row kept, resends folded, views still fed', async () => {
-    await applyMigrations(
-      client,
-      'old',
-      MIGRATIONS.filter((m) => m.version < 9),
-    );
-    await insertOld('old', OLD);
+    await oldWarehouse('old');
     expect(await sortingKey('old')).toBe('customer_id, event_id');
 
     const warehouse = await createWarehouse({
@@ -142,9 +147,7 @@ describe('events sorted by hour (migration 9)', () => {
   });
 
   it('starts a copy cut short before the exchange again, from the events', async () => {
-    const old = MIGRATIONS.filter((m) => m.version < 9);
-    await applyMigrations(client, 'cut_before', old);
-    await insertOld('cut_before', OLD);
+    await oldWarehouse('cut_before');
     // What a crash during the copy leaves: a partial copy beside the untouched table.
     await client.command({
       query: `CREATE TABLE cut_before.events_by_hour AS cut_before.events
@@ -164,12 +167,7 @@ describe('events sorted by hour (migration 9)', () => {
   });
 
   it('drops the old table left by a crash after the exchange', async () => {
-    await applyMigrations(
-      client,
-      'cut_after',
-      MIGRATIONS.filter((m) => m.version < 9),
-    );
-    await insertOld('cut_after', OLD);
+    await oldWarehouse('cut_after');
     await client.command({
       query: `CREATE TABLE cut_after.events_by_hour AS cut_after.events
         ENGINE = ReplacingMergeTree PARTITION BY toYYYYMMDD(timestamp)
