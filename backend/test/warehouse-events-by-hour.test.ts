@@ -159,6 +159,10 @@ describe('events sorted by hour (migration 9)', () => {
         WHERE event_id = 'partial'`,
     });
     await client.command({ query: `DELETE FROM cut_before.events WHERE event_id = 'partial'` });
+    await client.command({
+      query: `CREATE MATERIALIZED VIEW cut_before.events_by_hour_feed TO cut_before.events_by_hour
+        AS SELECT * FROM cut_before.events`,
+    });
 
     expect(await applyMigrations(client, 'cut_before')).toBe(9);
     expect(await sortingKey('cut_before')).toBe(EVENTS_SORTING_KEY);
@@ -177,6 +181,10 @@ describe('events sorted by hour (migration 9)', () => {
       query: `INSERT INTO cut_after.events_by_hour SELECT * FROM cut_after.events`,
     });
     await client.command({
+      query: `CREATE MATERIALIZED VIEW cut_after.events_by_hour_feed TO cut_after.events_by_hour
+        AS SELECT * FROM cut_after.events`,
+    });
+    await client.command({
       query: `EXCHANGE TABLES cut_after.events AND cut_after.events_by_hour`,
     });
 
@@ -184,6 +192,70 @@ describe('events sorted by hour (migration 9)', () => {
     expect(await sortingKey('cut_after')).toBe(EVENTS_SORTING_KEY);
     expect(await tables('cut_after')).toEqual(['events']);
     expect(await storedIds('cut_after')).toHaveLength(4);
+  });
+});
+
+/**
+ * The test's client, but `before` runs ahead of each command the migration sends: what another
+ * process does at that moment.
+ */
+function interleaved(before: (query: string) => Promise<void>): ClickHouseClient {
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      if (property !== 'command') return Reflect.get(target, property, receiver);
+      return async (params: { query: string }) => {
+        await before(params.query);
+        return target.command(params as never);
+      };
+    },
+  });
+}
+
+describe('migration 9 beside other processes', () => {
+  it("keeps the rows other processes' writers insert while it copies", async () => {
+    await oldWarehouse('live');
+    // Before each day's copy and before the exchange, a writer of another process stores an
+    // event in the first day, which is copied from the second on.
+    const written: { id: string; ms: number }[] = [];
+    const writer = interleaved(async (query) => {
+      if (!/^(INSERT INTO live\.events_by_hour |EXCHANGE)/.test(query)) return;
+      const row = { id: `w${written.length}`, ms: T0 + 30 * 60_000 };
+      written.push(row);
+      await insertOld('live', [row]);
+    });
+    expect(await applyMigrations(writer, 'live')).toBe(9);
+    expect(written.length).toBe(4); // before each of three days' copies, before the exchange
+    expect(await tables('live')).toEqual(['events']);
+    expect(await storedIds('live')).toEqual(
+      [...OLD_STORED, ...written.map((w) => `${w.id}@2025-01-10 12:30:00.000`)].sort(),
+    );
+    // The rollup view counted each writer's event once, the migration's copies not at all.
+    const [count] = await rows<{ n: string }>(
+      `SELECT uniqExactMerge(events) AS n FROM live.rollup_minute
+        WHERE minute = toDateTime('2025-01-10 12:30:00', 'UTC')`,
+    );
+    expect(Number(count?.n)).toBe(written.length);
+  });
+
+  it('is applied once when two processes open the warehouse at once', async () => {
+    await oldWarehouse('twice');
+    const exchanges: string[] = [];
+    const counting = interleaved(async (query) => {
+      if (/^EXCHANGE/.test(query)) exchanges.push(query);
+    });
+    const versions = await Promise.all([
+      applyMigrations(counting, 'twice'),
+      applyMigrations(counting, 'twice'),
+    ]);
+    expect(versions).toEqual([9, 9]);
+    expect(exchanges).toHaveLength(1);
+    expect(await sortingKey('twice')).toBe(EVENTS_SORTING_KEY);
+    expect(await tables('twice')).toEqual(['events']);
+    expect(await storedIds('twice')).toEqual(OLD_STORED);
+    const [lock] = await rows<{ n: string }>(
+      `SELECT count() AS n FROM system.tables WHERE database = 'twice' AND name LIKE 'schema_lock%'`,
+    );
+    expect(Number(lock?.n)).toBe(0);
   });
 });
 

@@ -1,15 +1,18 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import { withSchemaLock, type SchemaLock } from './schema-lock';
+import { WarehouseError } from './warehouse-error';
 
 /**
  * One schema step: statements run in order (`{db}` stands for the database name), then `run`,
  * for a step that must look at what is there first. Both must be safe to run again after a
- * crash cut them short.
+ * crash cut them short. Steps run under the schema lock (schema-lock.ts); `run` calls
+ * `lock.check()` before anything it cannot undo.
  */
 export interface Migration {
   version: number;
   description: string;
   statements: string[];
-  run?: (client: ClickHouseClient, database: string) => Promise<void>;
+  run?: (client: ClickHouseClient, database: string, lock: SchemaLock) => Promise<void>;
 }
 
 /**
@@ -290,8 +293,9 @@ export const MIGRATIONS: readonly Migration[] = [
     // writer's duplicate lookup reads the hours around each event instead of every day
     // (first-stored-times.ts). A table's sorting key cannot be changed in place, so the rows
     // are copied, a day at a time, into a new table that then takes the name; the views on
-    // `events` follow the name. It takes about 4 s per million events, before anything is
-    // written: stop every writer of a ClickHouse server's warehouse while it runs.
+    // `events` follow the name. It takes about 4 s per million events; writers of other
+    // processes may go on meanwhile (see sortEventsByHour), but this process writes nothing
+    // until it is done.
     statements: [],
     run: sortEventsByHour,
   },
@@ -302,17 +306,28 @@ export const EVENTS_SORTING_KEY = 'customer_id, toStartOfHour(timestamp), event_
 
 /**
  * Migration 9: copies `events` into a table sorted by EVENTS_SORTING_KEY and exchanges the
- * two. A run cut short before the exchange leaves `events` as it was and the copy is started
- * again; after it, only the old table is left to drop.
+ * two. Writers of other processes may go on meanwhile (a rolling upgrade): a view feeds every
+ * insert into `events` to the copy as well from before the copy starts, and inserts already
+ * running then are waited for, so no row lands in the old table after its day was copied
+ * without reaching the copy. A row that reaches the copy twice (fed and copied) is one row
+ * under FINAL and folds in the next merge, like a resent event. A run cut short before the
+ * exchange leaves `events` as it was and the copy is started again; after it, only the old
+ * table and the view are left to drop.
  */
-async function sortEventsByHour(client: ClickHouseClient, database: string): Promise<void> {
+async function sortEventsByHour(
+  client: ClickHouseClient,
+  database: string,
+  lock: SchemaLock,
+): Promise<void> {
   const copy = `${database}.events_by_hour`;
+  const feed = `${database}.events_by_hour_feed`;
   const read = async <T>(query: string): Promise<T[]> =>
     (await client.query({ query, query_params: { database }, format: 'JSONEachRow' })).json<T>();
   const [events] = await read<{ sorting_key: string }>(
     `SELECT sorting_key FROM system.tables WHERE database = {database:String} AND name = 'events'`,
   );
   if (events?.sorting_key !== EVENTS_SORTING_KEY) {
+    await client.command({ query: `DROP VIEW IF EXISTS ${feed}` });
     await client.command({ query: `DROP TABLE IF EXISTS ${copy}` });
     await client.command({
       query: `CREATE TABLE ${copy} AS ${database}.events
@@ -322,12 +337,16 @@ async function sortEventsByHour(client: ClickHouseClient, database: string): Pro
         SETTINGS non_replicated_deduplication_window = 0, fsync_after_insert = 1,
           fsync_part_directory = 1`,
     });
+    // `SELECT *` leaves out the MATERIALIZED id hashes, which the copy computes again.
+    await client.command({
+      query: `CREATE MATERIALIZED VIEW ${feed} TO ${copy} AS SELECT * FROM ${database}.events`,
+    });
+    await awaitRunningInserts(client);
     const partitions = await read<{ id: string }>(
       `SELECT DISTINCT partition_id AS id FROM system.parts
         WHERE database = {database:String} AND table = 'events' AND active ORDER BY id`,
     );
-    // A day per INSERT: a server's request stays short, and `SELECT *` leaves out the
-    // MATERIALIZED id hashes, which the copy computes again.
+    // A day per INSERT: a server's request stays short.
     for (const { id } of partitions) {
       await client.command({
         query: `INSERT INTO ${copy} SELECT * FROM ${database}.events
@@ -335,9 +354,45 @@ async function sortEventsByHour(client: ClickHouseClient, database: string): Pro
         query_params: { id },
       });
     }
+    await lock.check();
+    // The view's ends follow the names: from here it feeds the new `events` into the old.
     await client.command({ query: `EXCHANGE TABLES ${database}.events AND ${copy}` });
   }
+  await client.command({ query: `DROP VIEW IF EXISTS ${feed}` });
   await client.command({ query: `DROP TABLE IF EXISTS ${copy}` });
+}
+
+/** The longest migration 9 waits for inserts that were running when its feed view appeared. */
+const RUNNING_INSERTS_WAIT_MS = 600_000;
+
+/**
+ * Waits until every INSERT running on the server now has ended (chdb runs one query at a
+ * time, so there it finds none). An insert resolves the views of its table when it starts.
+ */
+async function awaitRunningInserts(client: ClickHouseClient): Promise<void> {
+  const running = async () =>
+    (
+      await (
+        await client.query({
+          query: `SELECT query_id FROM system.processes WHERE query_kind = 'Insert'`,
+          format: 'JSONEachRow',
+        })
+      ).json<{ query_id: string }>()
+    ).map((row) => row.query_id);
+  const before = new Set(await running());
+  const deadline = Date.now() + RUNNING_INSERTS_WAIT_MS;
+  while (before.size > 0) {
+    const now = new Set(await running());
+    for (const id of before) if (!now.has(id)) before.delete(id);
+    if (before.size === 0) return;
+    if (Date.now() > deadline) {
+      throw new WarehouseError(
+        'unavailable',
+        `migration 9 waited ${RUNNING_INSERTS_WAIT_MS} ms for inserts to end: ${[...before].join(', ')}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 /**
@@ -359,24 +414,33 @@ export async function applyMigrations(
       applied_at DateTime64(3, 'UTC') DEFAULT now64(3)
     ) ENGINE = MergeTree ORDER BY version`,
   });
-  const result = await client.query({
-    query: `SELECT max(version) AS version FROM ${database}.schema_migrations`,
-    format: 'JSONEachRow',
-  });
-  const [row] = await result.json<{ version: number }>();
-  let current = Number(row?.version ?? 0);
-  for (const migration of migrations) {
-    if (migration.version <= current) continue;
-    for (const statement of migration.statements) {
-      await client.command({ query: statement.replaceAll('{db}', database) });
-    }
-    await migration.run?.(client, database);
-    await client.insert({
-      table: `${database}.schema_migrations`,
-      values: [{ version: migration.version }],
+  const recorded = async (): Promise<number> => {
+    const result = await client.query({
+      query: `SELECT max(version) AS version FROM ${database}.schema_migrations`,
       format: 'JSONEachRow',
     });
-    current = migration.version;
-  }
-  return current;
+    const [row] = await result.json<{ version: number }>();
+    return Number(row?.version ?? 0);
+  };
+  const latest = Math.max(0, ...migrations.map((migration) => migration.version));
+  const found = await recorded();
+  if (found >= latest) return found;
+  // Another process may have applied some while this one waited for the lock.
+  return withSchemaLock(client, database, async (lock) => {
+    let current = await recorded();
+    for (const migration of migrations) {
+      if (migration.version <= current) continue;
+      for (const statement of migration.statements) {
+        await client.command({ query: statement.replaceAll('{db}', database) });
+      }
+      await migration.run?.(client, database, lock);
+      await client.insert({
+        table: `${database}.schema_migrations`,
+        values: [{ version: migration.version }],
+        format: 'JSONEachRow',
+      });
+      current = migration.version;
+    }
+    return current;
+  });
 }
