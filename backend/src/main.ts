@@ -48,6 +48,7 @@ const backend = await startBackend({
   groupId: env.PULSE_GROUP_ID,
   engine: env.PULSE_ENGINE,
   sessionTimeoutMs: env.PULSE_SESSION_TIMEOUT_MS,
+  processorLeaseMs: env.PULSE_PROCESSOR_LEASE_MS,
   ttl: env.PULSE_WAREHOUSE_TTL !== '0',
   allowPrivateWebhooks: env.PULSE_WEBHOOKS_ALLOW_PRIVATE === '1',
   apiKeys: env.PULSE_API_KEYS,

@@ -28,7 +28,8 @@ import { createFileLogSink } from './sinks/file-log-sink';
 import { createKafkaSink, type KafkaSink } from './sinks/kafka-sink';
 import { createProcessorSink } from './sinks/processor-sink';
 import { openEmbeddedStore } from './state/embedded-store';
-import { createRedisStore } from './state/redis-store';
+import { createRedisStore, type RedisTarget } from './state/redis-store';
+import { startProcessorLease, type ProcessorLease } from './processor/processor-lease';
 import type { StateStore } from './state/state-store';
 import { runReconciliation } from './ops/reconcile-job';
 import { kafkaWitness, startWitness, type Witness } from './kafka/witness';
@@ -74,6 +75,12 @@ export interface BackendConfig {
   groupId?: string;
   /** Kafka consumer session timeout (ms). @default 30000 */
   sessionTimeoutMs?: number;
+  /**
+   * The TS processor's lease in Redis (processor-lease.ts): a second processor of the group
+   * waits as a standby and takes over this long after the leader stops renewing it (ms).
+   * @default PROCESSOR_LEASE_MS
+   */
+  processorLeaseMs?: number;
   /** Warehouse TTLs; off only for tests that replay old timestamps. @default true */
   ttl?: boolean;
   /** Errors no caller awaits (the clock's ticks). @default an error line in the log (log.ts) */
@@ -199,11 +206,12 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     metrics,
   );
   const clusterNodes = config.redisClusterNodes?.filter(Boolean) ?? [];
-  const store = clusterNodes.length
-    ? createRedisStore({ cluster: clusterNodes })
-    : config.redisUrl
-      ? createRedisStore(config.redisUrl)
-      : openEmbeddedStore(join(config.dataDir, 'state'));
+  const redisTarget: RedisTarget | undefined = clusterNodes.length
+    ? { cluster: clusterNodes }
+    : config.redisUrl;
+  const store = redisTarget
+    ? createRedisStore(redisTarget)
+    : openEmbeddedStore(join(config.dataDir, 'state'));
   const live = createLiveFeed();
   metrics.countSubscribers(() => openSubscriptions(live));
   // Trigger webhooks follow the processed changes (segment enter/exit) of this process.
@@ -283,6 +291,8 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   });
 
   let kafkaSink: KafkaSink | undefined;
+  /** The TS processor's current lease, when processors of its group take turns. */
+  let leading: ProcessorLease | undefined;
   let ingest: IngestServer | undefined;
   let sink: Sink;
   let deadLetters: Sink;
@@ -315,10 +325,26 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
         },
       });
     } else if (roles.processor) {
+      // With Redis, processors of one group take turns: one leads, the others wait. (An
+      // embedded store is one process's own: a second process cannot share it at all.)
+      const groupId = config.groupId ?? 'pulse-processor';
+      const leaseMs = config.processorLeaseMs;
+      const lease = redisTarget
+        ? () => {
+            leading = startProcessorLease({
+              redis: redisTarget,
+              groupId,
+              leaseMs,
+              onLost: (error) => (config.onError ?? logError)('processor: back to standby', error),
+            });
+            return leading;
+          }
+        : undefined;
       consumer = await startKafkaProcessor({
         brokers,
         tracing,
         processor,
+        lease,
         groupId: config.groupId,
         sessionTimeoutMs: config.sessionTimeoutMs,
         onQuarantine: (letter) => {
@@ -360,11 +386,16 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
         (config.onError ?? logError)('ingest or an API request failed', error),
     });
 
+  // The TS processor processes here: always without a lease, else while it holds one.
+  if (roles.processor && engine === 'ts') metrics.leadsProcessing(() => leading?.held() ?? true);
+
   const tickMs = config.tickMs ?? 1000;
   const ticker =
     // The Flink job ticks its own clock.
     roles.processor && engine === 'ts' && tickMs > 0
       ? setInterval(() => {
+          // A standby's clock does not move anyone's state: the leader's does.
+          if (leading && !leading.held()) return;
           processor.tick(Date.now()).catch((error: unknown) => {
             (config.onError ?? logError)('processor tick failed', error);
           });
@@ -451,8 +482,10 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   if (kafkaCheck) checks.kafka = kafkaCheck.check;
   if (consumer) {
     const joined = consumer;
+    // A standby processor is ready: it is doing its job, which is to wait (and its ingest,
+    // when it has one, must keep taking traffic).
     checks.consumer = () =>
-      joined.status().joined
+      joined.status().joined || joined.status().standby
         ? Promise.resolve()
         : Promise.reject(new Error('not in the consumer group (joining or rebalancing)'));
   }

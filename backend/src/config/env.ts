@@ -107,6 +107,11 @@ export const BACKEND_ENV = {
   PULSE_SESSION_TIMEOUT_MS: positive
     .default(30_000)
     .describe('Kafka consumer session timeout (ms)'),
+  PULSE_PROCESSOR_LEASE_MS: positive
+    .default(10_000)
+    .describe(
+      'How long the TS processor’s lease in Redis lasts unrenewed (ms): a standby processor of the same group takes over after it',
+    ),
   PULSE_KAFKA_REPLICATION: positive
     .optional()
     .describe(

@@ -41,6 +41,8 @@ export interface BackendMetrics {
   exported(customer: string, outcome: 'ok' | 'failed', events: number): void;
   /** Reads the number of live GraphQL subscriptions (SSE) at each scrape. */
   countSubscribers(read: () => number): void;
+  /** Reads, at each scrape, whether this process's TS processor may process now (its lease). */
+  leadsProcessing(read: () => boolean): void;
 }
 
 export function createBackendMetrics(options: { namedCustomers?: number } = {}): BackendMetrics {
@@ -168,6 +170,16 @@ export function createBackendMetrics(options: { namedCustomers?: number } = {}):
     },
   });
 
+  let readLeading = () => false;
+  new Gauge({
+    name: 'pulse_processor_leading',
+    help: 'Whether this process runs the TS processor and may process now: 1, or 0 (no processor, or a standby waiting for the processor lease). Exactly one process of a consumer group should read 1.',
+    registers,
+    collect() {
+      this.set(readLeading() ? 1 : 0);
+    },
+  });
+
   return {
     registry,
     ingested(batch, seconds) {
@@ -238,6 +250,9 @@ export function createBackendMetrics(options: { namedCustomers?: number } = {}):
     },
     countSubscribers(read) {
       readSubscribers = read;
+    },
+    leadsProcessing(read) {
+      readLeading = read;
     },
   };
 }

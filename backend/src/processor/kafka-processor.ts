@@ -13,6 +13,7 @@ import {
 import { log, logError } from '../log';
 import { kafkaBrokers } from '../kafka/brokers';
 import { createTracing, type Tracing } from '../tracing/tracing';
+import { LeaseLostError, type ProcessorLease } from './processor-lease';
 
 export interface KafkaProcessorOptions {
   brokers: string[];
@@ -43,6 +44,12 @@ export interface KafkaProcessorOptions {
   onLag?: (topic: string, partition: number, lag: number) => void;
   /** A `pulse.process` span per trace in each batch (tracing/tracing.ts). @default none */
   tracing?: Tracing;
+  /**
+   * Makes a lease (processor-lease.ts), the right to process: the consumer joins the group
+   * only once the lease is held, processes no batch while `held()` is false, and leaves the
+   * group when it is lost, to wait for a new lease as a standby. @default none: always leads
+   */
+  lease?: () => ProcessorLease;
 }
 
 export interface KafkaConsumerStatus {
@@ -54,7 +61,12 @@ export interface KafkaConsumerStatus {
   lastError?: string;
   /** Records moved to `pulse.dlq` since the start. */
   quarantined: number;
+  /** Waiting for the processor lease, which another process holds. */
+  standby?: boolean;
 }
+
+/** What `runKafkaProcessor` is handed: one lease at most, the one it runs under. */
+type RunOptions = Omit<KafkaProcessorOptions, 'lease'> & { lease?: ProcessorLease };
 
 export interface KafkaProcessor {
   /** Resolves when the consumer has joined the group and started fetching. */
@@ -75,8 +87,60 @@ export function reportQuarantine(letter: DeadLetter): void {
  * Consumes `pulse.events.*` in a consumer group and feeds the processor. Offsets are
  * committed only after the processor's batch is in the warehouse and the state store, so a
  * crash replays what was not yet durable, and the processor's idempotence absorbs the replay.
+ *
+ * With a lease it answers at once, as a standby, and starts consuming once it leads. When the
+ * lease is lost (Redis was out of reach for longer than the lease) it leaves the group and
+ * waits for a new one. `stop` leaves the group before it gives the lease up, so the next
+ * leader starts after this one's last batch.
  */
 export async function startKafkaProcessor(options: KafkaProcessorOptions): Promise<KafkaProcessor> {
+  const newLease = options.lease;
+  if (!newLease) return runKafkaProcessor({ ...options, lease: undefined });
+  let stopping = false;
+  let lease = newLease();
+  let running: KafkaProcessor | undefined;
+  let resolveReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (resolveReady = resolve));
+  const cycle = async () => {
+    for (;;) {
+      await lease.acquired;
+      log.info({ lease: lease.token }, 'processor: holds the lease, joining the consumer group');
+      running = await runKafkaProcessor({ ...options, lease });
+      void running.ready.then(resolveReady);
+      await lease.ended;
+      await running.stop();
+      running = undefined;
+      if (stopping) return;
+      lease = newLease();
+    }
+  };
+  const cycling = cycle();
+  cycling.catch((error: unknown) => {
+    if (!stopping) options.onCrash?.(error as Error, false);
+  });
+  return {
+    ready,
+    status: () =>
+      running?.status() ?? {
+        joined: false,
+        lastCommitAt: 0,
+        crashes: 0,
+        quarantined: 0,
+        standby: true,
+      },
+    stop: async () => {
+      stopping = true;
+      // A leader leaves the group first; then the lease goes, and a standby may start.
+      const leader = running;
+      running = undefined;
+      await leader?.stop();
+      await lease.release();
+      await cycling.catch(() => undefined);
+    },
+  };
+}
+
+async function runKafkaProcessor(options: RunOptions): Promise<KafkaProcessor> {
   const kafka = new Kafka({
     clientId: options.clientId ?? 'pulse-processor',
     ...kafkaBrokers(options.brokers),
@@ -89,8 +153,16 @@ export async function startKafkaProcessor(options: KafkaProcessorOptions): Promi
     heartbeatInterval: Math.min(3_000, (options.sessionTimeoutMs ?? 30_000) / 3),
     maxWaitTimeInMs: 50,
   });
+  const { lease } = options;
   const submit = groupCommitIsolating<PulseEvent>(
-    async (events) => void (await options.processor.process(events)),
+    async (events) => {
+      if (lease && !lease.held()) {
+        throw new LeaseLostError(
+          `processor lease not held (${lease.state()}): batch not processed`,
+        );
+      }
+      await options.processor.process(events);
+    },
     { retries: options.poisonRetries },
   );
   // Quarantined records are durable in pulse.dlq (acks=all) before their offsets move on.

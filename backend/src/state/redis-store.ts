@@ -168,7 +168,7 @@ function results<T>(replies: Array<[Error | null, unknown]> | null): T[] {
 export type RedisTarget = string | { cluster: string[] };
 
 /** One place that makes the client: a node or a cluster, auto-pipelined either way. */
-function connect(target: RedisTarget): Redis | Cluster {
+export function connectRedis(target: RedisTarget): Redis | Cluster {
   if (typeof target == 'string') {
     return new Redis(target, { maxRetriesPerRequest: 3, enableAutoPipelining: true });
   }
@@ -197,7 +197,7 @@ function connect(target: RedisTarget): Redis | Cluster {
  * `appendonly yes` (and `appendfsync always` for no loss on power failure).
  */
 export function createRedisStore(target: RedisTarget): StateStore {
-  const redis = connect(target);
+  const redis = connectRedis(target);
   const isCluster = redis instanceof Cluster;
   // A lost connection surfaces as the failure of the commands it held up (retried by the
   // processor's caller as transient); without a listener ioredis also prints every attempt.
