@@ -96,11 +96,26 @@ describe.skipIf(skip)('the processor lease', () => {
   });
 
   it('takes the lease of a process of this host that died, without waiting for the expiry', async () => {
-    const dead = `${hostname()}:${await deadPid()}:dead`;
+    // The token's first part: this host and pid namespace (the leader's own token shows it).
+    const mine = lease('probe', 60_000);
+    await mine.acquired;
+    const home = mine.token.split(':')[0];
+    expect(home).toMatch(new RegExp(`^${hostname()}(/\\d+)?$`));
+    const dead = `${home}:${await deadPid()}:dead`;
     await client.set('pulse:processor-lease:restarted', dead, 'PX', 600_000);
     const restarted = lease('restarted', 600_000);
     await restarted.acquired;
     expect(await client.get('pulse:processor-lease:restarted')).toBe(restarted.token);
+  });
+
+  it('waits for a lease of this host name in another pid namespace (another container)', async () => {
+    const elsewhere = `${hostname()}/1:${await deadPid()}:container`;
+    await client.set('pulse:processor-lease:container', elsewhere, 'PX', 1_500);
+    const standby = lease('container', 60_000);
+    await sleep(500);
+    expect(standby.state()).toBe('standby');
+    await standby.acquired;
+    expect(await client.get('pulse:processor-lease:container')).toBe(standby.token);
   });
 
   it('says the lease is lost once another process holds it, and holds nothing from then on', async () => {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { log } from '../log';
 import { connectRedis, type RedisTarget } from '../state/redis-store';
@@ -27,7 +28,7 @@ export type LeaseState = 'standby' | 'leader' | 'lost' | 'released';
  * standbys and take over once its lease expires, or at once when it stops cleanly.
  */
 export interface ProcessorLease {
-  /** `host:pid:random`, the value of the lease's key while this process holds it. */
+  /** `host/pid-namespace:pid:random`, the value of the lease's key while this process holds it. */
   token: string;
   /** Resolves once this process holds the lease; rejects when it is released first. */
   acquired: Promise<void>;
@@ -63,11 +64,10 @@ export class LeaseLostError extends Error {
 
 /**
  * Tries for the lease in Redis (`SET key token NX PX leaseMs`) every second (or quarter lease
- * when shorter) until it
- * holds it (or takes it from a process of this host that died), then renews it every quarter
- * lease. A renewal that finds the key gone or someone
- * else's means another process may be processing: the state turns `lost`, `held()` is false
- * from then on, and `onLost` is called once. A renewal that fails (Redis unreachable) only
+ * when shorter) until it holds it (or takes it from a process of this host that died), then
+ * renews it every quarter lease. A renewal that finds the key gone or someone else's means
+ * another process may be processing: the state turns `lost`, `held()` is false from then on,
+ * and `onLost` is called once. A renewal that fails (Redis unreachable) only
  * lets `held()` run out, since a commit could not land either.
  *
  * What it rules out: two processors committing batches or ticks in the same stretch of time.
@@ -77,7 +77,7 @@ export class LeaseLostError extends Error {
 export function startProcessorLease(options: ProcessorLeaseOptions): ProcessorLease {
   const leaseMs = options.leaseMs ?? PROCESSOR_LEASE_MS;
   const key = `pulse:processor-lease:${options.groupId}`;
-  const token = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const token = `${HOME}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const redis = connectRedis(options.redis);
   // Failed commands answer with their errors; the connection's own are not worth a log line.
   redis.on('error', () => undefined);
@@ -156,14 +156,27 @@ export function startProcessorLease(options: ProcessorLeaseOptions): ProcessorLe
 }
 
 /**
- * Whether a holder's token names another process of this host that is gone: a supervisor's
- * restart after a crash takes the lease at once instead of after it expires. A token of another
- * host, or of a live process (or of one whose pid was reused since), waits for the expiry.
+ * Where this process's pid means something: the host name and, on Linux, the pid namespace (two
+ * containers may share a host name, with `hostNetwork`, but never a pid namespace).
+ */
+const HOME = ((): string => {
+  try {
+    return `${hostname()}/${readlinkSync('/proc/self/ns/pid').replace(/\D/g, '')}`;
+  } catch {
+    return hostname();
+  }
+})();
+
+/**
+ * Whether a holder's token names another process of this host (and pid namespace) that is
+ * gone: a supervisor's restart after a crash takes the lease at once instead of after it
+ * expires. A token of elsewhere, or of a live process (or of one whose pid was reused since),
+ * waits for the expiry.
  */
 function diedOnThisHost(holder: string): boolean {
-  const [host, pid] = holder.split(':');
+  const [home, pid] = holder.split(':');
   const number = Number(pid);
-  if (host !== hostname() || !Number.isInteger(number) || number === process.pid) return false;
+  if (home !== HOME || !Number.isInteger(number) || number === process.pid) return false;
   try {
     process.kill(number, 0);
     return false;
