@@ -43,9 +43,16 @@ export interface PulseStackProps extends StackProps {
    * With the Flink engine: loader tasks at rest and at most (`PULSE_ENGINE=flink`; they share the
    * topics' partitions through one consumer group and scale on CPU). Every event passes through
    * a loader: one task loaded about 13,500 events/s in `npm run bench -- flink`
-   * (docs/capacity.md). The TS engine runs exactly one processor task. @default 1 / 16
+   * (docs/capacity.md). The TS engine runs one processing task and its standbys. @default 1 / 16
    */
   loaderTasks?: { min: number; max: number };
+  /**
+   * With the TS engine: processor tasks beside the one that processes, each waiting on the
+   * processor lease in Redis (backend/src/processor/processor-lease.ts) to take over when the
+   * leader stops or dies. They also let a deployment start the new tasks before it stops the
+   * old. @default 1
+   */
+  standbyProcessors?: number;
   /**
    * S3 key of the Flink job's jar in the artifacts bucket: `mvn -f backend/flink/pom.xml package
    * -Pcluster-jar` builds it. @default pulse-flink-cluster.jar
@@ -289,13 +296,20 @@ export class PulseStack extends Stack {
       targetGroup: ingest.targetGroup,
     });
 
-    // --- Processing. With the TS engine, the processor itself: exactly one task, the single-node
-    // engine (docs/architecture.md, "Engines"). With Flink, the job on Managed Flink (below) and
+    // --- Processing. With the TS engine, the processor itself: one task processes, the
+    // single-node engine (docs/architecture.md, "Engines"), and standbys wait to take over. With Flink, the job on Managed Flink (below) and
     // tasks loading its outputs and the events into Redis and ClickHouse (PULSE_ENGINE=flink),
     // scaled on CPU: the loader bounds the Flink mode's throughput as the processor bounds the TS
     // engine's.
     if (engine === 'ts' && props.loaderTasks) {
       throw new Error('loaderTasks is for the Flink engine: the TS engine runs one processor task');
+    }
+    if (engine === 'flink' && props.standbyProcessors !== undefined) {
+      throw new Error('standbyProcessors is for the TS engine: Flink loaders all work');
+    }
+    const standbyProcessors = props.standbyProcessors ?? 1;
+    if (!Number.isInteger(standbyProcessors) || standbyProcessors < 0) {
+      throw new Error(`standbyProcessors must be a whole number; got ${standbyProcessors}`);
     }
     {
       const task = new ecs.FargateTaskDefinition(this, 'ProcessorTask', {
@@ -327,10 +341,11 @@ export class PulseStack extends Stack {
       const service = new ecs.FargateService(this, 'Processor', {
         cluster,
         taskDefinition: task,
-        desiredCount: engine === 'ts' ? 1 : loaderTasks.min,
-        // Never two TS processors, not even during a deployment: they would race on a
-        // profile's state. Loaders may overlap: every load is idempotent.
-        ...(engine === 'ts' ? { maxHealthyPercent: 100, minHealthyPercent: 0 } : {}),
+        // TS processors take turns through their lease: one processes, the others stand by,
+        // and a deployment starts the new ones (standbys) before it stops the old. Loaders may
+        // overlap: every load is idempotent.
+        desiredCount: engine === 'ts' ? 1 + standbyProcessors : loaderTasks.min,
+        ...(engine === 'ts' ? { maxHealthyPercent: 200, minHealthyPercent: 50 } : {}),
         securityGroups: [servicesSg],
         circuitBreaker: { rollback: true },
       });

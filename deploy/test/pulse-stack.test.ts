@@ -137,18 +137,26 @@ describe('Pulse on AWS (cdk synth)', () => {
     });
   });
 
-  it('with the TS engine, runs exactly one processor task (the single-node engine)', () => {
+  it('with the TS engine, runs one processor task and its standbys (the single-node engine)', () => {
     const ts = synth({ engine: 'ts' });
     ts.resourceCountIs('AWS::KinesisAnalyticsV2::Application', 0);
-    ts.hasResourceProperties('AWS::ECS::Service', {
-      DesiredCount: 1,
-      DeploymentConfiguration: Match.objectLike({ MaximumPercent: 100, MinimumHealthyPercent: 0 }),
+    // One leads, one waits on the processor lease; a deployment starts new tasks first.
+    const processorService = (template: Template) =>
+      Object.entries(template.findResources('AWS::ECS::Service')).find(([id]) =>
+        id.startsWith('ProcessorService'),
+      )?.[1].Properties as { DesiredCount: number; DeploymentConfiguration: object };
+    expect(processorService(ts)).toMatchObject({
+      DesiredCount: 2,
+      DeploymentConfiguration: { MaximumPercent: 200, MinimumHealthyPercent: 50 },
     });
-    // Only ingest scales: the processor is never more than one task.
+    expect(processorService(synth({ engine: 'ts', standbyProcessors: 0 })).DesiredCount).toBe(1);
+    // Only ingest scales: processors do not share the work, so more would only stand by.
     expect(
       Object.keys(ts.findResources('AWS::ApplicationAutoScaling::ScalableTarget')),
     ).toHaveLength(1);
     expect(() => synth({ engine: 'ts', loaderTasks: { min: 2, max: 4 } })).toThrow(/Flink engine/);
+    expect(() => synth({ standbyProcessors: 1 })).toThrow(/TS engine/);
+    expect(() => synth({ engine: 'ts', standbyProcessors: 1.5 })).toThrow(/whole number/);
   });
 
   it('with the Flink engine, scales the loaders between the bounds given', () => {
