@@ -185,10 +185,13 @@ async function profileCounts(
       : '';
   const events = canonicalEvents(
     customerId,
-    `e.visitor_id AS visitor_id, e.session_id AS session_id, e.timestamp AS timestamp,
+    `e.event_id AS event_id, e.visitor_id AS visitor_id, e.session_id AS session_id,
+      e.timestamp AS timestamp,
       e.source AS source, e.event_type AS event_type, e.properties AS properties`,
     { sql: where.sql + sources, params: where.params },
-    eventSource(deps, customerId, range),
+    // Every figure below is the same with an event's unmerged copies among the rows (count is
+    // of distinct event_ids): without FINAL only the chosen profiles' rows are read.
+    eventSource(deps, customerId, range, { final: false }),
   );
   const picked =
     'ids' in chosen
@@ -202,7 +205,7 @@ async function profileCounts(
     sessions: string;
     last_seen: string;
   }>(
-    `SELECT canonical AS id, max(identified) AS identified, count() AS count,
+    `SELECT canonical AS id, max(identified) AS identified, uniqExact(event_id) AS count,
         uniqExact(${ID_HASHES.visitor_id.expression}) AS visitors,
         uniqExact(${ID_HASHES.session_id.expression}) AS sessions,
         toUnixTimestamp64Milli(max(timestamp)) AS last_seen

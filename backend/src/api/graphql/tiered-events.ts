@@ -25,7 +25,11 @@ const COLUMNS = [
 
 /**
  * Where a range's events come from, as a FROM item with its parameters: `events FINAL` for a
- * range inside the warm tier (or without an archive), else the warehouse for the warm tier's
+ * range inside the warm tier (or without an archive), or `events` with `final: false`, for a
+ * query whose answer is the same with an event's unmerged copies among the rows (a copy has its
+ * first copy's `timestamp` and the same payload: distinct event_ids, ordered funnel steps; not
+ * `count()`, nor enrichment such as `country`, which a resend may change). Else the warehouse
+ * for the warm tier's
  * hours and the archive before them (event-archive.ts, `tieredEvents`). Callers filter the
  * rows by customer and range as always; a user never has to know where the data sits. Both
  * have the id hashes of `events` (ID_HASHES), computed here for the tiered rows.
@@ -34,6 +38,7 @@ export function eventSource(
   { warehouse, now }: Pick<ResolverDeps, 'warehouse' | 'now'>,
   customerId: string,
   range: TimeRange,
+  { final = true }: { final?: boolean } = {},
 ): SqlCondition {
   const store = warehouse.archiveStore;
   const tiered =
@@ -43,7 +48,7 @@ export function eventSource(
       now: now(),
       columns: COLUMNS,
     });
-  if (!tiered) return { sql: `${TABLES.events} FINAL`, params: {} };
+  if (!tiered) return { sql: final ? `${TABLES.events} FINAL` : TABLES.events, params: {} };
   const hashes = Object.values(ID_HASHES)
     .map(({ column, expression }) => `${expression} AS ${column}`)
     .join(', ');
