@@ -147,6 +147,18 @@ const funnelTraffic: PulseEvent[] = [
   view('f5-1', at('14:00:00.000'), 'f5', '/home'),
 ];
 
+/**
+ * 2025-03-10 16:00–16:59: 21 visitors with one view each, sent five times (stored as five
+ * unmerged rows), and t1 with three views: t1 is the most active profile, though the others
+ * have more rows.
+ */
+const inflated = Array.from({ length: 21 }, (_, i) =>
+  view(`w${i}`, at(`16:${String(10 + i).padStart(2, '0')}:00.000`), `w${i}`, '/home'),
+);
+const busiest = ['16:00:00.000', '16:01:00.000', '16:02:00.000'].map((time, i) =>
+  view(`t1-${i}`, at(time), 't1', '/home'),
+);
+
 /** Customer B, in the same minutes, with pages A has not. */
 const customerB: PulseEvent[] = [
   view('b1', at('10:00:10.000'), 'vb', '/secret-b', { customer_id: 'cust_b' }),
@@ -179,6 +191,12 @@ beforeAll(async () => {
   await backend.processor.process(
     funnelTraffic.map((e) => ({ ...e, received_at: at('15:30:00.000') })),
   );
+  await backend.processor.process([...inflated, ...busiest]);
+  for (let resend = 1; resend <= 4; resend++) {
+    await backend.processor.process(
+      inflated.map((e) => ({ ...e, received_at: at(`17:0${resend}:00.000`) })),
+    );
+  }
 });
 
 afterAll(async () => {
@@ -431,6 +449,20 @@ describe('userCounts', () => {
         },
       ],
     });
+  });
+});
+
+describe('userCounts when copies outnumber events', () => {
+  it('finds the most active profile, not the one with most stored rows', async () => {
+    const data = await query<{ userCounts: Array<{ id: string; count: number }> }>(
+      `{ userCounts(from: "${at('16:00:00.000')}", to: "${at('17:00:00.000')}", limit: 1) {
+        id count } }`,
+    );
+    expect(data.userCounts).toEqual([{ id: 't1', count: 3 }]);
+    const [row] = await backend.warehouse.query<{ rows: string }>(
+      `SELECT count() AS rows FROM pulse.events WHERE customer_id = 'cust_a' AND event_id LIKE 'w%'`,
+    );
+    expect(Number(row?.rows)).toBe(105);
   });
 });
 
