@@ -60,8 +60,8 @@ export interface UserCount {
  * again there: each profile's figure is at most that much above its count. The candidates
  * (`limit` and as many more, at least 20) are then counted exactly, and their top `limit`
  * stands when its last counts more than the first profile left out could; else (copies moved
- * the border) the pick is made again with FINAL. Over 10M events with few copies, the pick
- * without FINAL took (see the closing note of issue 14) well under the time with it.
+ * the border) the pick is made again with FINAL. Over 10M events (1.4M in the last 24 hours)
+ * the panel's p50 was 0.78-0.95 of the pick with FINAL, interleaved in one run (2026-12-07).
  */
 export async function userCounts(
   deps: ResolverDeps,
