@@ -25,13 +25,13 @@ const COLUMNS = [
 
 /**
  * Where a range's events come from, as a FROM item with its parameters: `events FINAL` for a
- * range inside the warm tier (or without an archive), or `events` with `final: false`, for a
- * query whose answer is the same with an event's unmerged copies among the rows (a copy has its
- * first copy's `timestamp` and the same payload: distinct event_ids, ordered funnel steps; not
- * `count()`, nor enrichment such as `country`, which a resend may change). Else the warehouse
- * for the warm tier's
- * hours and the archive before them (event-archive.ts, `tieredEvents`). Callers filter the
- * rows by customer and range as always; a user never has to know where the data sits. Both
+ * range inside the warm tier (or without an archive), else the warehouse for the warm tier's
+ * hours and the archive before them (event-archive.ts, `tieredEvents`). With `final: false` a
+ * range inside the warm tier reads `events` without FINAL, for a query whose answer is the same
+ * with an event's unmerged copies among the rows (a copy has its first copy's `timestamp` and
+ * the same payload): distinct event_ids, ordered funnel steps; not `count()`, nor enrichment
+ * such as `country`, which a resend may change. Callers filter the rows by customer and range
+ * as always; a user never has to know where the data sits. Both
  * have the id hashes of `events` (ID_HASHES), computed here for the tiered rows.
  */
 export function eventSource(
