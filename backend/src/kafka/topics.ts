@@ -117,7 +117,34 @@ export async function ensureTopics(admin: Admin, settings: TopicSettings): Promi
     const now = new Set(await admin.listTopics());
     if (missing.some((t) => !now.has(t))) throw error;
   }
+  await leadersAnswer(admin, missing);
   return missing;
+}
+
+/** How long `ensureTopics` waits for the new partitions' leaders to answer. */
+const LEADERS_WAIT_MS = 30_000;
+
+/**
+ * A new partition's leader may refuse requests for a moment (NOT_LEADER_OR_FOLLOWER) after the
+ * metadata names it: a produce right after then failed its retries, and ingest answered 503 to
+ * the first requests of a fresh deployment. Offsets are answered by each partition's leader
+ * itself: asked until every one does (a bounded wait).
+ */
+async function leadersAnswer(admin: Admin, topics: readonly string[]): Promise<void> {
+  const deadline = Date.now() + LEADERS_WAIT_MS;
+  for (;;) {
+    try {
+      await Promise.all(topics.map((topic) => admin.fetchTopicOffsets(topic)));
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) {
+        throw new Error(`new topics' leaders did not answer within ${LEADERS_WAIT_MS} ms`, {
+          cause: error,
+        });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
 }
 
 /** `ensureTopics` with its own short-lived admin client: what a process runs at start. */
