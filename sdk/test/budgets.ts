@@ -12,10 +12,15 @@
  * terser shortened the internal-only property names of sdk/internal-properties.ts (-65 B) and
  * inlined only simple functions (-10 B), and 6,320 B until swc minified the IIFE instead of
  * terser (-65 B with the same options and property list; a browser test keeps every listed name
- * off the browser's built-ins, as swc shortens them even there).
+ * off the browser's built-ins, as swc shortens them even there), and 6,255 B until the IIFE
+ * lost its "use strict" and closing newline (-13 B) and its source took shapes the minifier
+ * shortens further, with the same wire format, storage and API (-64 B: identity's storage keys
+ * as letters under one `pulse:` prefix, -21 B; delivery's flags start undefined, -10 B;
+ * consent written in one place, -8 B; localStorage reads through one `??`, -8 B; and smaller
+ * steps).
  * The size goal (5.5 KB, issue 14) is to take these back and more.
  */
-export const IIFE_GZIP_BUDGET = 6255;
+export const IIFE_GZIP_BUDGET = 6178;
 
 /** The script-tag snippet, minified (not gzipped: it is pasted into pages). */
 export const SNIPPET_BUDGET = 500;

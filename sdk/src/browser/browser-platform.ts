@@ -51,7 +51,7 @@ export const createBrowserPlatform = (): Platform => {
     attach: (client, s) => {
       watchLifecycle(client);
       if (s.captureClicks) captureClicks(client.click);
-      if (s.autoPageViews != false) watchPageViews(() => client.page(), page.navigated);
+      if (s.autoPageViews != false) watchPageViews(client.page, page.navigated);
     },
   };
 };

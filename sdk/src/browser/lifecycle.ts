@@ -6,19 +6,18 @@ import type { Client } from '../core/client';
  * the page goes; online retries at once; a storage event from another tab pokes the sender.
  */
 export const watchLifecycle = (client: Client): void => {
-  const on = addEventListener;
   document.addEventListener('visibilitychange', () => {
     if (document.hidden) client.hide();
   });
-  on('pagehide', client.hide);
-  on('beforeunload', client.leave);
+  addEventListener('pagehide', client.hide);
+  addEventListener('beforeunload', client.leave);
   // The Navigation API announces a link click before the new page is even requested.
   (window as { navigation?: EventTarget }).navigation?.addEventListener('navigate', (e) => {
     if (!(e as Event & { destination: { sameDocument: boolean } }).destination.sameDocument)
       client.leave();
   });
-  on('online', client.online);
-  on('storage', (e) => {
+  addEventListener('online', client.online);
+  addEventListener('storage', (e) => {
     if (e.key) client.poked(e.key);
   });
 };

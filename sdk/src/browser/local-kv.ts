@@ -5,13 +5,12 @@ import type { Kv } from '../core/types';
  * page's memory instead (and win over stale stored ones).
  */
 export const createLocalKv = (): Kv => {
-  const mem = new Map<string, string | null>();
+  const mem = new Map<string, string>();
   const ls = () => localStorage;
   return {
     get: (k) => {
-      if (mem.has(k)) return mem.get(k)!;
       try {
-        return ls().getItem(k);
+        return mem.get(k) ?? ls().getItem(k);
       } catch {
         return null;
       }

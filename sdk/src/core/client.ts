@@ -10,8 +10,6 @@ import { uuidv7 } from './uuid-v7';
 /** LIMITS.maxEventBytes of @pulse/contract (a test keeps them equal; the SDK imports types only). */
 export const MAX_EVENT_BYTES = 32768;
 
-const CONSENT = 'pulse:c';
-
 /** The initialised SDK: the public calls plus the hooks the browser glue drives. */
 export type Client = Omit<Pulse, 'init' | 'use' | 'on'> & {
   /** A click captured on the page. */
@@ -36,7 +34,9 @@ export const createClient = (
   plugins: Plugin[],
 ): Client => {
   const { kv } = env;
-  const choice = kv.get(CONSENT);
+  // The visitor's answer, kept under `pulse:c` ('1' granted, '0' refused); written as a
+  // literal both times, which minifies smaller than a constant.
+  const choice = kv.get('pulse:c');
   // Refused (consent(false), now or on an earlier visit): nothing is collected at all. Merely
   // undecided (requireConsent): events wait in memory for the answer.
   let refused = choice == '0';
@@ -165,17 +165,17 @@ export const createClient = (
     consent: safe((yes: boolean) => {
       granted = !!yes;
       refused = !yes;
+      if (refused) {
+        // Withdrawn: forget the queue, the journals and the ids; remember only the refusal.
+        void delivery.clear();
+        for (const k of kv.keys()) if (k.startsWith('pulse:')) kv.del(k);
+        id.reset();
+      }
+      kv.set('pulse:c', granted ? '1' : '0');
       if (granted) {
-        kv.set(CONSENT, '1');
         id.save();
         delivery.start();
-        return;
       }
-      // Withdrawn: forget the queue, the journals and the ids; remember only the refusal.
-      void delivery.clear();
-      for (const k of kv.keys()) if (k.startsWith('pulse:')) kv.del(k);
-      kv.set(CONSENT, '0');
-      id.reset();
     }),
     hide: safe(delivery.hide),
     online: safe(delivery.online),

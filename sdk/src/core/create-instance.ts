@@ -5,7 +5,7 @@ import type { Emit, Env, Plugin, Pulse, PulseEventName, Report } from './types';
 /** What a runtime supplies: its globals as an Env, and the glue that feeds the client. */
 export interface Platform {
   env(settings: Settings, report: Report): Env;
-  attach(client: Client, settings: Settings, env: Env): void;
+  attach(client: Client, settings: Settings): void;
 }
 
 /** Calls buffered before init(); beyond this many they are dropped with a warning. */
@@ -63,14 +63,14 @@ export const createInstance = (platform: Platform): Pulse => {
     init: (options) => {
       try {
         if (client) return report('invalid_call', 'init() called twice, ignored');
-        const { key, endpoint } = (options || {}) as Partial<PulseOptions>;
+        const settings: Settings = { ...DEFAULTS, ...options };
+        const { key, endpoint } = settings as Partial<PulseOptions>;
         if (!key || typeof key != 'string' || !endpoint || typeof endpoint != 'string') {
           return report('invalid_options', 'init() needs key and endpoint strings');
         }
-        const settings: Settings = { ...DEFAULTS, ...options };
         const env = platform.env(settings, report);
         client = createClient(settings, env, emit, report, plugins);
-        platform.attach(client, settings, env);
+        platform.attach(client, settings);
         for (const run of early.splice(0)) run();
         poll();
       } catch (error) {

@@ -53,10 +53,13 @@ export const createDelivery = (
   let keepalive = 0;
   let attempt = 0;
   let hold = 0; // no request before this time (backoff or Retry-After)
-  let hard = false; // the hold is the edge's Retry-After: nothing overrides it
-  let stopped = false; // 401/403 or another final 4xx: keep the events for a later page
+  // The flags start undefined, read as false (fewer bytes than `= false`).
+  /** The hold is the edge's Retry-After: nothing overrides it. */
+  let hard: boolean | undefined;
+  /** 401/403 or another final 4xx: keep the events for a later page. */
+  let stopped: boolean | undefined;
   let limit = o.maxBatchEvents;
-  let journaled = false;
+  let journaled: boolean | undefined;
   let due = Infinity;
   let timer: unknown;
   let busy: Promise<void> | undefined;
@@ -66,9 +69,9 @@ export const createDelivery = (
   let decide: () => void;
   const decided = new Promise<void>((r) => (decide = r));
   let held = () => false;
-  let started = false;
-  let leaving = false;
-  let dropping = false;
+  let started: boolean | undefined;
+  let leaving: boolean | undefined;
+  let dropping: boolean | undefined;
   let droppedInMemory = 0;
 
   const sender = () => !store.shared || held();
@@ -304,7 +307,7 @@ export const createDelivery = (
   const receipts = async (ids: string[]) => {
     if (!ids.length) return ids;
     const reply = await env
-      .send(at('receipts'), JSON.stringify({ event_ids: ids }), false)
+      .send(at('receipts'), JSON.stringify({ event_ids: ids }))
       .catch(() => undefined);
     const status = reply?.status || 0;
     if (status == 200) ack((reply!.body as ReceiptsResponse).received.filter((id) => pend.has(id)));
@@ -351,7 +354,7 @@ export const createDelivery = (
         const missing = (await receipts(earlier)) || earlier;
         if (elected && missing.length) {
           for (const id of missing) flight.add(id);
-          rechecked = new Promise<void>((done) => env.later(() => done(), 3e3))
+          rechecked = new Promise<void>((done) => env.later(done, 3e3))
             .then(() => receipts(missing))
             .then(() => {
               for (const id of missing) flight.delete(id);

@@ -1,11 +1,14 @@
 import type { Kv } from './types';
 
-/** Storage keys shared by every instance on the site: one visitor, one user, one session. */
-const VISITOR = 'pulse:v';
-const USER = 'pulse:u';
-const SESSION = 'pulse:s';
+/**
+ * Storage keys (`pulse:` and the letter) shared by every instance on the site: one visitor,
+ * one user, one session.
+ */
+const VISITOR = 'v';
+const USER = 'u';
+const SESSION = 's';
 /** The user's proof for decide (IdentifyOptions.userHash), kept and cleared with the user id. */
-const PROOF = 'pulse:h';
+const PROOF = 'h';
 
 export interface Identity {
   visitor(): string;
@@ -33,12 +36,12 @@ export const createIdentity = (
   persist: () => boolean,
 ): Identity => {
   const mem: Record<string, string | undefined> = {};
-  const get = (k: string) => (persist() && kv.get(k)) || mem[k] || null;
+  const get = (k: string) => (persist() && kv.get('pulse:' + k)) || mem[k] || null;
   const set = (k: string, v?: string) => {
     mem[k] = v;
     if (persist()) {
-      if (v) kv.set(k, v);
-      else kv.del(k);
+      if (v) kv.set('pulse:' + k, v);
+      else kv.del('pulse:' + k);
     }
     return v!;
   };

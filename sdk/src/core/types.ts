@@ -127,13 +127,16 @@ export interface Kv {
 /** A queue row: event id and the event's JSON. */
 export type Row = [id: string, json: string];
 
-/** The persistent queue. `shared` is false when only this page can see it (memory). */
+/**
+ * The persistent queue. `shared` is false when only this page can see it (memory). Writes
+ * resolve once done, with no value anyone reads.
+ */
 export interface Store {
   readonly shared: boolean;
   all(): Promise<Row[]>;
-  put(rows: Row[]): Promise<void>;
-  del(ids: string[]): Promise<void>;
-  clear(): Promise<void>;
+  put(rows: Row[]): Promise<unknown>;
+  del(ids: string[]): Promise<unknown>;
+  clear(): Promise<unknown>;
 }
 
 /**

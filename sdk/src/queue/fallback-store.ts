@@ -33,7 +33,7 @@ export const createFallbackStore = (
           // A level left behind that refuses too: nothing more to do with it now.
         }
       }),
-    ).then(() => {});
+    );
   return {
     get shared() {
       return top().shared;
