@@ -17,10 +17,12 @@
  * shortens further, with the same wire format, storage and API (-64 B: identity's storage keys
  * as letters under one `pulse:` prefix, -21 B; delivery's flags start undefined, -10 B;
  * consent written in one place, -8 B; localStorage reads through one `??`, -8 B; and smaller
- * steps).
+ * steps), and 6,178 B until internal members named like swc's DOM list (hide, session, store,
+ * start…), which it never shortens, were renamed and listed in sdk/internal-properties.ts
+ * (-13 B).
  * The size goal (5.5 KB, issue 14) is to take these back and more.
  */
-export const IIFE_GZIP_BUDGET = 6178;
+export const IIFE_GZIP_BUDGET = 6165;
 
 /** The script-tag snippet, minified (not gzipped: it is pasted into pages). */
 export const SNIPPET_BUDGET = 500;

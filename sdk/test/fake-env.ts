@@ -158,7 +158,7 @@ export const createWorld = (start = Date.parse('2026-01-01T00:00:00Z')) => {
           for (const [other, poke] of world.tabs) if (other != tab) queueMicrotask(() => poke(k));
         },
       },
-      store,
+      queueStore: store,
       send: (url, body, keepalive) => {
         if (world.dead.has(tab)) return new Promise(() => {});
         if (url.includes('/v1/decide')) {
@@ -215,8 +215,8 @@ export const createWorld = (start = Date.parse('2026-01-01T00:00:00Z')) => {
         timers.set(++seq, { at: t + ms, fn: () => world.dead.has(tab) || fn() });
         return seq;
       },
-      cancel: (h) => void timers.delete(h as number),
-      context: () => ({ locale: 'en-GB', page: { url: 'https://site.test/p', path: '/p' } }),
+      cancelLater: (h) => void timers.delete(h as number),
+      pageContext: () => ({ locale: 'en-GB', page: { url: 'https://site.test/p', path: '/p' } }),
       elect: (_name, onChange) => {
         line.push(onChange);
         if (line.length == 1) {

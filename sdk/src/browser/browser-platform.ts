@@ -32,7 +32,7 @@ export const createBrowserPlatform = (): Platform => {
         now: Date.now,
         rand,
         kv,
-        store: createFallbackStore(
+        queueStore: createFallbackStore(
           [
             () => createIdbStore('pulse:' + s.key),
             () => createLocalStore('pulse:q:' + s.key),
@@ -43,8 +43,8 @@ export const createBrowserPlatform = (): Platform => {
         send: (url, body, keepalive) => sendFetch(url, body, keepalive, s.timeout),
         beacon: sendBeacon,
         later: (fn, ms) => setTimeout(fn, ms),
-        cancel: (h) => clearTimeout(h as number),
-        context: page.get,
+        cancelLater: (h) => clearTimeout(h as number),
+        pageContext: page.get,
         elect: electSender(kv, rand().toString(36).slice(2)),
       };
     },

@@ -7,9 +7,9 @@ import type { Client } from '../core/client';
  */
 export const watchLifecycle = (client: Client): void => {
   document.addEventListener('visibilitychange', () => {
-    if (document.hidden) client.hide();
+    if (document.hidden) client.pageHidden();
   });
-  addEventListener('pagehide', client.hide);
+  addEventListener('pagehide', client.pageHidden);
   addEventListener('beforeunload', client.leave);
   // The Navigation API announces a link click before the new page is even requested.
   (window as { navigation?: EventTarget }).navigation?.addEventListener('navigate', (e) => {

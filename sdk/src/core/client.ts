@@ -14,7 +14,7 @@ export const MAX_EVENT_BYTES = 32768;
 export type Client = Omit<Pulse, 'init' | 'use' | 'on'> & {
   /** A click captured on the page. */
   click(name: string, properties: Properties): void;
-  hide(): void;
+  pageHidden(): void;
   online(): void;
   leave(): void;
   poked(key: string): void;
@@ -65,12 +65,12 @@ export const createClient = (
     if (typeof name != 'string' || !isProps(props)) {
       return report('invalid_call', `${type} needs a name string and a properties object`);
     }
-    const context = env.context();
+    const context = env.pageContext();
     let event: ClientEvent | null | undefined = {
       event_id: newId(),
       visitor_id: id.visitor(),
       user_id: id.user(),
-      session_id: id.session(),
+      session_id: id.currentSession(),
       event_type: type,
       event_name: name,
       // A copy: plugins may change it without touching the page's object.
@@ -97,7 +97,7 @@ export const createClient = (
         `${name} is ${size} bytes (limit ${MAX_EVENT_BYTES}), dropped`,
       );
     }
-    delivery.add(String(event.event_id), json);
+    delivery.queueEvent(String(event.event_id), json);
   };
 
   /** The user id when it is a non-empty string; otherwise reports it and gives undefined. */
@@ -108,7 +108,7 @@ export const createClient = (
   /** The segments of the last decision, to tell listeners of a change only. */
   let segments: string | undefined;
 
-  if (granted) delivery.start();
+  if (granted) delivery.startSending();
 
   return {
     track: safe((name: string, props?: Properties) => send('custom', name, props)),
@@ -117,7 +117,7 @@ export const createClient = (
         props = name;
         name = undefined;
       }
-      send('page_view', name ?? env.context().page?.path ?? '', props);
+      send('page_view', name ?? env.pageContext().page?.path ?? '', props);
     }),
     click: safe((name: string, props: Properties) => send('click', name, props)),
     identify: safe((userId: string, traits?: Properties, options?: IdentifyOptions) => {
@@ -132,7 +132,7 @@ export const createClient = (
         previous_id: previousId || id.user() || id.visitor(),
       });
     }),
-    reset: id.reset,
+    reset: id.resetIds,
     decide: async () => {
       let d: Decision = { segments: [], actions: [] };
       try {
@@ -141,7 +141,7 @@ export const createClient = (
           // The visitor id is a UUIDv7 made here: URL-safe as it is. The user is asked about
           // only with the proof identify was given for it (reset and identify replace it).
           const r = await env.send(
-            `${delivery.at('decide')}&visitor_id=${id.visitor()}${id.proof() || ''}`,
+            `${delivery.edgeUrl('decide')}&visitor_id=${id.visitor()}${id.proof() || ''}`,
           );
           if (r.status != 200) throw r.status;
           // Over the empty decision: a body that is not one (a proxy's page) leaves it empty.
@@ -167,17 +167,17 @@ export const createClient = (
       refused = !yes;
       if (refused) {
         // Withdrawn: forget the queue, the journals and the ids; remember only the refusal.
-        void delivery.clear();
+        void delivery.forgetAll();
         for (const k of kv.keys()) if (k.startsWith('pulse:')) kv.del(k);
-        id.reset();
+        id.resetIds();
       }
       kv.set('pulse:c', granted ? '1' : '0');
       if (granted) {
-        id.save();
-        delivery.start();
+        id.saveIds();
+        delivery.startSending();
       }
     }),
-    hide: safe(delivery.hide),
+    pageHidden: safe(delivery.pageHidden),
     online: safe(delivery.online),
     leave: safe(delivery.leave),
     poked: safe(delivery.poked),

@@ -7,7 +7,7 @@ vi.spyOn(console, 'warn').mockImplementation(() => {});
 /** The timer is long: only the page-hide path (or the next page) can deliver. */
 const SLOW = { flushInterval: 10_000 };
 
-const openTab = async (w: World, options = SLOW, env?: { store: Store }) => {
+const openTab = async (w: World, options = SLOW, env?: { queueStore: Store }) => {
   const tab = openNow(w, options, env);
   await w.advance(0);
   return tab;
@@ -31,7 +31,7 @@ const counts = (w: World) => {
 
 /** The page is left: pagehide, then it is gone; the same tab loads the next page. */
 const leave = (w: World, tab: Awaited<ReturnType<typeof openTab>>) => {
-  tab.client().hide();
+  tab.client().pageHidden();
   tab.close();
   w.handOver();
 };
@@ -82,7 +82,7 @@ describe('delivery when the page is hidden or left', () => {
     w.store.hang = true;
     w.store.hangDeletes = true; // only the journal can carry the answer to the next page
     trackMany(first.pulse, 'hidden-then-killed', 30);
-    first.client().hide(); // tab hidden: journal written, keepalive sent
+    first.client().pageHidden(); // tab hidden: journal written, keepalive sent
     await w.advance(0); // the keepalive answer arrives
     first.close(); // killed while hidden: no pagehide
     w.handOver();
@@ -166,9 +166,9 @@ describe('delivery when the page is hidden or left', () => {
     const first = await openTab(w);
     trackMany(first.pulse, 'closing', 30);
     w.answers.push('network'); // the tab closes: Chromium fails the keepalive fetch it still sends
-    first.client().hide(); // visibilitychange → hidden
+    first.client().pageHidden(); // visibilitychange → hidden
     await w.advance(0);
-    first.client().hide(); // pagehide
+    first.client().pageHidden(); // pagehide
     expect(w.requests).toHaveLength(1);
     expect(w.requests[0]!.batch.unload).toBe(true);
   });
@@ -210,7 +210,7 @@ describe('delivery when the page is hidden or left', () => {
     const first = await openTab(w);
     trackMany(first.pulse, 'big', 150, 'x'.repeat(900));
     w.answers.push('hang', 'hang', 'hang');
-    first.client().hide();
+    first.client().pageHidden();
     const keepalive = w.requests.filter((r) => r.keepalive);
     const bytes = keepalive.reduce((n, r) => n + JSON.stringify(r.batch).length, 0);
     expect(bytes).toBeLessThanOrEqual(64_000);
@@ -229,7 +229,7 @@ describe('delivery when the page is hidden or left', () => {
     const w = createWorld();
     const tab = await openTab(w);
     trackMany(tab.pulse, 'hidden', 10);
-    tab.client().hide(); // visibilitychange → hidden; the tab stays open
+    tab.client().pageHidden(); // visibilitychange → hidden; the tab stays open
     await w.advance(60_000);
     expect(w.requests).toHaveLength(1);
     expect(w.delivered()).toHaveLength(10);
@@ -243,7 +243,7 @@ describe('delivery when the page is hidden or left', () => {
     w.answers.push({ status: 429, retryAfter: '60', body: null });
     tab.pulse.track('a');
     await w.advance(10);
-    tab.client().hide();
+    tab.client().pageHidden();
     expect(w.requests).toHaveLength(1);
     await w.advance(60_000);
     expect(w.delivered()).toHaveLength(1);
@@ -287,9 +287,9 @@ describe('delivery across tabs', () => {
     const w = createWorld();
     const a = await openTab(w, { flushInterval: 50 });
     const hanging: Store = { ...w.store, shared: true, put: () => new Promise(() => {}) };
-    const b = await openTab(w, { flushInterval: 50 }, { store: hanging });
+    const b = await openTab(w, { flushInterval: 50 }, { queueStore: hanging });
     trackMany(b.pulse, 'from-b', 5);
-    b.client().hide();
+    b.client().pageHidden();
     b.close();
     await w.advance(100);
     expect(counts(w).size).toBe(5);

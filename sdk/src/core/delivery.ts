@@ -22,7 +22,7 @@ export const createDelivery = (
   granted: () => boolean,
   tab: string,
 ): Delivery => {
-  const { kv, store, now } = env;
+  const { kv, queueStore: store, now } = env;
   const at = (path: string) =>
     `${o.endpoint.replace(/\/+$/, '')}/v1/${path}?key=${encodeURIComponent(o.key)}`;
   const url = at('events');
@@ -111,7 +111,7 @@ export const createDelivery = (
     const t = now();
     const at = Math.max(t + ms, hold);
     if (at < due) {
-      env.cancel(timer);
+      env.cancelLater(timer);
       due = at;
       timer = env.later(() => {
         due = Infinity;
@@ -385,8 +385,8 @@ export const createDelivery = (
   };
 
   return {
-    at,
-    add: (id, json) => {
+    edgeUrl: at,
+    queueEvent: (id, json) => {
       if (full(json)) return drop(1);
       dropping = false;
       pend.set(id, json);
@@ -413,7 +413,7 @@ export const createDelivery = (
       soft();
       void pump();
     },
-    hide: () => {
+    pageHidden: () => {
       if (!granted()) return;
       journal(true);
       if (!sender() || stopped || (hard && now() < hold)) return;
@@ -437,8 +437,8 @@ export const createDelivery = (
     poked: (key) => {
       if (key == pokeKey || key.startsWith(jprefix)) void reload();
     },
-    start,
-    clear: async () => {
+    startSending: start,
+    forgetAll: async () => {
       pend.clear();
       wal.clear();
       bytes = 0;

@@ -23,21 +23,21 @@ describe('identity', () => {
   it('keeps one session while events come within 30 minutes of each other', () => {
     const { make, tick } = setup();
     const id = make();
-    const first = id.session();
+    const first = id.currentSession();
     tick(29 * MIN);
-    expect(id.session()).toBe(first);
+    expect(id.currentSession()).toBe(first);
     tick(29 * MIN); // 58 min after the start, but never 30 idle
-    expect(id.session()).toBe(first);
+    expect(id.currentSession()).toBe(first);
   });
 
   it('starts a new session after 30 minutes idle', () => {
     const { make, tick } = setup();
     const id = make();
-    const first = id.session();
+    const first = id.currentSession();
     tick(30 * MIN + 1);
-    const second = id.session();
+    const second = id.currentSession();
     expect(second).not.toBe(first);
-    expect(id.session()).toBe(second);
+    expect(id.currentSession()).toBe(second);
   });
 
   it('writes the last-activity time at most once a second, and the 30-minute rule still holds', () => {
@@ -46,19 +46,19 @@ describe('identity', () => {
     const set = kv.set;
     kv.set = (k, v) => (writes.push(k), set(k, v));
     const id = make();
-    const first = id.session();
+    const first = id.currentSession();
     for (let i = 0; i < 100; i++) {
       tick(5);
-      id.session();
+      id.currentSession();
     }
     expect(writes.filter((k) => k == 'pulse:s')).toHaveLength(1);
     tick(600);
-    id.session(); // 1.1 s after the last write
+    id.currentSession(); // 1.1 s after the last write
     expect(writes.filter((k) => k == 'pulse:s')).toHaveLength(2);
     tick(30 * MIN - 1000);
-    expect(id.session()).toBe(first); // idle less than 30 min since the last write
+    expect(id.currentSession()).toBe(first); // idle less than 30 min since the last write
     tick(30 * MIN + 1);
-    expect(id.session()).not.toBe(first);
+    expect(id.currentSession()).not.toBe(first);
   });
 
   it('shares visitor, user and session with other tabs through storage', () => {
@@ -68,18 +68,18 @@ describe('identity', () => {
     a.setUser('u1');
     expect(b.visitor()).toBe(a.visitor());
     expect(b.user()).toBe('u1');
-    expect(b.session()).toBe(a.session());
+    expect(b.currentSession()).toBe(a.currentSession());
   });
 
   it('gives a new visitor and session and no user on reset', () => {
     const { make } = setup();
     const id = make();
     id.setUser('u1');
-    const [visitor, session] = [id.visitor(), id.session()];
-    id.reset();
+    const [visitor, session] = [id.visitor(), id.currentSession()];
+    id.resetIds();
     expect(id.user()).toBeNull();
     expect(id.visitor()).not.toBe(visitor);
-    expect(id.session()).not.toBe(session);
+    expect(id.currentSession()).not.toBe(session);
   });
 
   it('stores nothing until allowed, then saves the ids it made', () => {
@@ -97,7 +97,7 @@ describe('identity', () => {
     id.setUser('u1');
     expect(kv.map.size).toBe(0);
     allowed = true;
-    id.save();
+    id.saveIds();
     expect(kv.get('pulse:v')).toBe(visitor);
     expect(kv.get('pulse:u')).toBe('u1');
   });

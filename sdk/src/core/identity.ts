@@ -17,10 +17,10 @@ export interface Identity {
   proof(): string | null;
   setUser(id: string, proof?: string): void;
   /** The session id for an event now; starts a new one after `timeout` ms idle. */
-  session(): string;
-  reset(): void;
+  currentSession(): string;
+  resetIds(): void;
   /** Writes the ids kept in memory so far (on consent). */
-  save(): void;
+  saveIds(): void;
 }
 
 /**
@@ -53,7 +53,7 @@ export const createIdentity = (
       set(USER, id);
       set(PROOF, proof && `&user_id=${encodeURIComponent(id)}&user_hash=${proof}`);
     },
-    session: () => {
+    currentSession: () => {
       const [id, at] = (get(SESSION) || '').split(' ');
       const t = now();
       const idle = t - +at!;
@@ -62,13 +62,13 @@ export const createIdentity = (
       if (sid != id || idle > 999) set(SESSION, `${sid} ${t}`);
       return sid;
     },
-    reset: () => {
+    resetIds: () => {
       set(USER);
       set(PROOF);
       set(SESSION);
       set(VISITOR, newId());
     },
-    save: () => {
+    saveIds: () => {
       for (const k in mem) set(k, mem[k]);
     },
   };

@@ -148,14 +148,14 @@ export interface Env {
   /** Uniform in [0, 1). */
   rand(): number;
   kv: Kv;
-  store: Store;
+  queueStore: Store;
   /** POST a body (GET without one); rejects on network errors. */
   send(url: string, body?: string, keepalive?: boolean): Promise<Reply>;
   /** navigator.sendBeacon: true when the browser queued it. */
   beacon(url: string, body: string): boolean;
   later(fn: () => void, ms: number): unknown;
-  cancel(handle: unknown): void;
-  context(): EventContext;
+  cancelLater(handle: unknown): void;
+  pageContext(): EventContext;
   /**
    * Elects the one tab that sends: `onChange(true)` when this tab becomes the sender,
    * `onChange(false)` when another tab holds it. Returns whether this tab holds it now.
@@ -174,21 +174,21 @@ export interface Delivery {
    * `<endpoint>/v1/<path>?key=<key>`: the one place the edge's URLs are made (events, receipts,
    * decide), so an endpoint whose host or path holds `/events` is never rewritten.
    */
-  at(path: string): string;
+  edgeUrl(path: string): string;
   /** Queues one serialised event (already checked for size). */
-  add(id: string, json: string): void;
+  queueEvent(id: string, json: string): void;
   /** Sends what is queued now; resolves when the edge has answered. */
   flush(): Promise<void>;
   /** A navigation away started: send at once, so the answer may still arrive in time. */
   leave(): void;
   /** Page hidden or leaving: journal synchronously, then keepalive/beacon what is unsent. */
-  hide(): void;
+  pageHidden(): void;
   /** Back online: retry at once. */
   online(): void;
   /** Another tab wrote to the queue (storage event on `key`). */
   poked(key: string): void;
   /** Consent given: store what waited in memory and start sending. */
-  start(): void;
+  startSending(): void;
   /** Consent withdrawn: forget every queued event. */
-  clear(): Promise<void>;
+  forgetAll(): Promise<void>;
 }
