@@ -12,9 +12,11 @@ const LEASE_MS = 3000;
 export const electSender =
   (kv: Kv, tab: string) =>
   (name: string, onChange: (sender: boolean) => void): (() => boolean) => {
-    let mine = false;
-    let gone = false;
-    let release = () => {};
+    // Unset until first assigned (fewer bytes): the flags read as false, and release is set
+    // by win() before anything calls it.
+    let mine: boolean | undefined;
+    let gone: boolean | undefined;
+    let release: () => void;
     const locks = navigator.locks;
     const win = () => {
       mine = true;
@@ -58,5 +60,5 @@ export const electSender =
     });
     if (locks) void ask();
     else beat();
-    return () => mine;
+    return () => !!mine;
   };

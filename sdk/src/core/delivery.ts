@@ -22,7 +22,8 @@ export const createDelivery = (
   granted: () => boolean,
   tab: string,
 ): Delivery => {
-  const { kv, queueStore: store, now } = env;
+  // env.now() is called as such: fewer bytes than an alias.
+  const { kv, queueStore: store } = env;
   const at = (path: string) =>
     `${o.endpoint.replace(/\/+$/, '')}/v1/${path}?key=${encodeURIComponent(o.key)}`;
   const url = at('events');
@@ -108,7 +109,7 @@ export const createDelivery = (
   };
 
   const schedule = (ms: number) => {
-    const t = now();
+    const t = env.now();
     const at = Math.max(t + ms, hold);
     if (at < due) {
       env.cancelLater(timer);
@@ -139,7 +140,7 @@ export const createDelivery = (
       }
       committing = undefined;
       journal();
-      if (!mine) kv.set(pokeKey, `${tab} ${now()}`);
+      if (!mine) kv.set(pokeKey, `${tab} ${env.now()}`);
       if (wal.size && granted()) void commit();
     }));
 
@@ -187,7 +188,7 @@ export const createDelivery = (
   };
 
   const body = (ids: string[], lost: number, unload?: boolean) =>
-    `{"sent_at":"${new Date(now()).toISOString()}","events":[${ids.map((id) => pend.get(id)).join()}]${lost ? `,"dropped":${lost}` : ''}${unload ? ',"unload":true' : ''}}`;
+    `{"sent_at":"${new Date(env.now()).toISOString()}","events":[${ids.map((id) => pend.get(id)).join()}]${lost ? `,"dropped":${lost}` : ''}${unload ? ',"unload":true' : ''}}`;
 
   /** Remembers ids sent at unload (synchronously: it may be the page's last act). */
   const unconfirmed = (): string[] => JSON.parse(kv.get(sentKey) || '[]') as string[];
@@ -209,10 +210,11 @@ export const createDelivery = (
 
   /** No request before a while: the edge's Retry-After, else backoff. Resolves false. */
   const wait = (status: number, reply?: Reply) => {
-    const after = status == 429 || status == 503 ? retryAfter(reply!.retryAfter, now()) : undefined;
+    const after =
+      status == 429 || status == 503 ? retryAfter(reply!.retryAfter, env.now()) : undefined;
     hard = after != null;
     const ms = after ?? backoff(attempt++, o.retryBase, o.retryCap, env.rand);
-    hold = now() + ms;
+    hold = env.now() + ms;
     schedule(ms);
     report('delivery', `${status || 'offline'}: retry in ${ms | 0} ms`, true);
     return false;
@@ -250,15 +252,12 @@ export const createDelivery = (
       attempt = 0;
       if (lost) addDropped(-lost);
       const rejected = (reply!.body as IngestResponse | undefined)?.rejected || [];
-      const refused = new Set<string | undefined>();
       for (const r of rejected) {
-        const id = ids[r.index];
-        refused.add(id);
-        console.warn(`pulse: ${id} rejected: ${r.message}`);
+        console.warn(`pulse: ${ids[r.index]} rejected: ${r.message}`);
         emit('rejected', r);
       }
       ack(ids);
-      emit('sent', { ids: ids.filter((id) => !refused.has(id)) });
+      emit('sent', { ids: ids.filter((_, i) => !rejected.some((r) => r.index == i)) });
       return true;
     }
     if (status == 400 || status == 413) {
@@ -285,7 +284,7 @@ export const createDelivery = (
       .then(async () => {
         while (granted() && !stopped && sender()) {
           // A timer may fire a little before the hold ends: wait for the rest of it.
-          if (now() < hold) return schedule(0);
+          if (env.now() < hold) return schedule(0);
           const ids = pick(flight);
           if (!ids.length) break;
           // Sent with a receipt and not answered: ask before sending any of them again.
@@ -416,7 +415,7 @@ export const createDelivery = (
     pageHidden: () => {
       if (!granted()) return;
       journal(true);
-      if (!sender() || stopped || (hard && now() < hold)) return;
+      if (!sender() || stopped || (hard && env.now() < hold)) return;
       // Everything unsent goes now: keepalive fetch while the budget lasts (its answer still
       // removes the events if the page survives), then sendBeacon. The events stay queued
       // until acknowledged, so the next page resends any the edge did not answer for.
