@@ -1,9 +1,10 @@
 /**
  * Wait before retry number `attempt` (0-based): "full jitter", a uniform draw in
- * [0, min(cap, base·2^attempt)), so that many clients recovering at once spread out.
+ * [0, min(cap, base·2^attempt)), so that many clients recovering at once spread out. `draw`
+ * is a random number in [0, 1).
  */
-export const backoff = (attempt: number, base: number, cap: number, rand: () => number): number =>
-  rand() * Math.min(cap, base * 2 ** attempt);
+export const backoff = (attempt: number, base: number, cap: number, draw: number): number =>
+  draw * Math.min(cap, base * 2 ** attempt);
 
 /**
  * Milliseconds to wait from a `Retry-After` header (delta-seconds or an HTTP date, RFC 9110

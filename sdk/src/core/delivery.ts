@@ -26,7 +26,6 @@ export const createDelivery = (
   const { kv, queueStore: store } = env;
   const at = (path: string) =>
     `${o.endpoint.replace(/\/+$/, '')}/v1/${path}?key=${encodeURIComponent(o.key)}`;
-  const url = at('events');
   const jprefix = `pulse:j:${o.key}:`;
   const jkey = jprefix + tab;
   const pokeKey = `pulse:p:${o.key}`;
@@ -213,7 +212,7 @@ export const createDelivery = (
     const after =
       status == 429 || status == 503 ? retryAfter(reply!.retryAfter, env.now()) : undefined;
     hard = after != null;
-    const ms = after ?? backoff(attempt++, o.retryBase, o.retryCap, env.rand);
+    const ms = after ?? backoff(attempt++, o.retryBase, o.retryCap, env.rand());
     hold = env.now() + ms;
     schedule(ms);
     report('delivery', `${status || 'offline'}: retry in ${ms | 0} ms`, true);
@@ -235,7 +234,7 @@ export const createDelivery = (
     for (const id of ids) flight.add(id);
     let reply: Reply | undefined;
     try {
-      reply = await env.send(url, text, keep);
+      reply = await env.send(at('events'), text, keep);
     } catch {
       // A network error: retried below like a 5xx.
     }
@@ -424,7 +423,7 @@ export const createDelivery = (
         for (const id of ids) skip.add(id);
         const text = body(ids, 0, true);
         if (keepalive + utf8(text) <= KEEPALIVE_BUDGET) void post(ids, true);
-        else if ((mark(ids), env.beacon(url, text))) park(ids);
+        else if ((mark(ids), env.beacon(at('events'), text))) park(ids);
         else break;
       }
     },
