@@ -1,7 +1,9 @@
 import { join, resolve } from 'node:path';
-import type { DeadLetter, Sink } from '@pulse/contract';
+import type { DeadLetter, ProfileDeletion, Sink } from '@pulse/contract';
 import { createApiApp } from './api/api-app';
-import { finishSegmentWrites } from './api/segments/segment-writes';
+import { finishSegmentWrite, finishSegmentWrites } from './api/segments/segment-writes';
+import { createProcessingHandoff } from './api/processing-handoff';
+import { deleteProfile } from './api/profiles/delete-profile';
 import { repeatWithBackoff } from './ops/repeat-with-backoff';
 import { oneAtATime } from './api/segments/one-at-a-time';
 import { openSubscriptions } from './api/graphql/live-subscriptions';
@@ -148,6 +150,12 @@ export interface BackendConfig {
    */
   definitionTimeoutMs?: number;
   /**
+   * In a process that does not process (ingest only, or a standby): how long a segment write or
+   * a profile deletion waits for the process that does before it answers 503
+   * (api/processing-handoff.ts). @default HANDOFF_TIMEOUT_MS (60 s)
+   */
+  handoffTimeoutMs?: number;
+  /**
    * How often the segment writes left unfinished (a backend stopped or failed mid-backfill, or
    * the Flink job was down) are done again, history included (api/segments/segment-writes.ts),
    * by the backend that runs the processor or the Flink loader; the first try is at start.
@@ -271,6 +279,27 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
         })
       : undefined;
   const segmentWrites = oneAtATime();
+  /** The TS processor's current lease, when processors of its group take turns. */
+  let leading: ProcessorLease | undefined;
+  const processorGroup =
+    config.groupId ?? (engine === 'flink' ? 'pulse-flink-loader' : 'pulse-processor');
+  // Processes that share the engine's state (Redis, Kafka) hand segment writes and profile
+  // deletions to the one that processes: the TS processor holding the lease, or a Flink loader.
+  const handoff =
+    redisTarget && brokers.length
+      ? createProcessingHandoff({
+          redis: redisTarget,
+          groupId: processorGroup,
+          here: () => roles.processor && (engine === 'flink' || leading?.held() === true),
+          timeoutMs: config.handoffTimeoutMs,
+          onError: config.onError,
+        })
+      : undefined;
+  // The Flink job keeps each profile's state itself: a deleted profile must leave it too.
+  const announceDeletion =
+    engine === 'flink'
+      ? (deletion: ProfileDeletion) => publisher!.publishDeletion(deletion)
+      : undefined;
   const api = createApiApp({
     warehouse,
     store,
@@ -283,16 +312,13 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     metrics,
     exportTo: config.exportTo,
     exportDestinations: config.exportDestinations,
-    // The Flink job keeps each profile's state itself: a deleted profile must leave it too.
-    announceDeletion:
-      engine === 'flink' ? (deletion) => publisher!.publishDeletion(deletion) : undefined,
+    announceDeletion,
     engineDefinitions,
     segmentWrites,
+    handoff,
   });
 
   let kafkaSink: KafkaSink | undefined;
-  /** The TS processor's current lease, when processors of its group take turns. */
-  let leading: ProcessorLease | undefined;
   let ingest: IngestServer | undefined;
   let sink: Sink;
   let deadLetters: Sink;
@@ -327,7 +353,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     } else if (roles.processor) {
       // With Redis, processors of one group take turns: one leads, the others wait. (An
       // embedded store is one process's own: a second process cannot share it at all.)
-      const groupId = config.groupId ?? 'pulse-processor';
+      const groupId = processorGroup;
       const leaseMs = config.processorLeaseMs;
       const lease = redisTarget
         ? () => {
@@ -415,8 +441,6 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   const reconcileEveryMs = config.reconcileEveryMs ?? 3_600_000;
   const reconciling = Boolean(roles.processor && archive && reconcileEveryMs > 0);
   // Kafka is the reconciliation's witness: its own consumer group records what the topics hold.
-  const processorGroup =
-    config.groupId ?? (engine === 'flink' ? 'pulse-flink-loader' : 'pulse-processor');
   const witness: Witness | undefined =
     reconciling && brokers.length
       ? await startWitness({
@@ -451,14 +475,24 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   // finishSegmentWritesEveryMs, and less often while a run keeps failing (the job is down): up
   // to 20 times that.
   const finishWritesEveryMs = config.finishSegmentWritesEveryMs ?? 30_000;
+  /** The context of the work done here: never handed over again. */
+  const here = { store, warehouse, processor, now: Date.now, engineDefinitions, announceDeletion };
+  // What processes that do not process hand over, while this one does.
+  if (roles.processor)
+    handoff?.serve((request, fromHere) => {
+      if (request.kind === 'profile-delete')
+        return deleteProfile(here, request.customer, request.id);
+      const finish = () => finishSegmentWrite(here, request.customer, request.id, request.only);
+      // In the customer's queue, unless this process's API asked: its call holds that queue.
+      return fromHere ? finish() : segmentWrites(request.customer, finish);
+    });
   const writeFinisher =
     roles.processor && finishWritesEveryMs > 0
       ? repeatWithBackoff(
           async () => {
-            const finished = await finishSegmentWrites(
-              { store, warehouse, processor, now: Date.now, engineDefinitions },
-              segmentWrites,
-            );
+            // A standby leaves them to the leader.
+            if (handoff && !handoff.here()) return;
+            const finished = await finishSegmentWrites(here, segmentWrites);
             if (finished.length) log.info({ finished }, 'finished unfinished segment writes');
           },
           {
@@ -516,6 +550,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
       // Steps still waiting for the job stop waiting; their writes stay unfinished.
       engineDefinitions?.close();
       await writeFinisher?.stop();
+      await handoff?.close();
       await ops?.close();
       await kafkaCheck?.close();
       await ingest?.close();

@@ -263,7 +263,14 @@ export class PulseStack extends Stack {
       taskImageOptions: {
         image: ecs.ContainerImage.fromRegistry(props.backendImage),
         containerPort: INGEST_PORT,
-        environment: { ...environment, PULSE_ROLES: 'ingest', PORT: String(INGEST_PORT) },
+        // The engine, as the processing tasks run it: a profile deleted through the API must
+        // reach the Flink job's state, and segment writes go to the tasks that process.
+        environment: {
+          ...environment,
+          PULSE_ROLES: 'ingest',
+          PULSE_ENGINE: engine,
+          PORT: String(INGEST_PORT),
+        },
         secrets: taskSecrets,
         logDriver: ecs.LogDrivers.awsLogs({
           streamPrefix: 'ingest',

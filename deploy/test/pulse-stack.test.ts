@@ -87,6 +87,8 @@ describe('Pulse on AWS (cdk synth)', () => {
           Environment: Match.arrayWith([
             { Name: 'PULSE_OPS_PORT', Value: String(OPS_PORT) },
             { Name: 'PULSE_ROLES', Value: 'ingest' },
+            // (A profile deleted through the ingest tasks' API must reach the job's state.)
+            { Name: 'PULSE_ENGINE', Value: 'flink' },
           ]),
           Secrets: Match.arrayWith([Match.objectLike({ Name: 'INGEST_SECRET' })]),
         }),

@@ -6,19 +6,18 @@ import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PulseEvent } from '@pulse/contract';
-import { setUpTopics } from '../../backend/src/kafka/topics';
 import {
   startProcessorLease,
   type ProcessorLease,
 } from '../../backend/src/processor/processor-lease';
-import { createKafkaSink, type KafkaSink } from '../../backend/src/sinks/kafka-sink';
-import { createRedisStore } from '../../backend/src/state/redis-store';
+import type { KafkaSink } from '../../backend/src/sinks/kafka-sink';
 import type { StateStore } from '../../backend/src/state/state-store';
 import { allMembers, pageView, PRICING_FANS } from '../fixtures/processing';
 import { missingService } from '../services/free-port';
-import { kafkaToolsAvailable, startKafka, type KafkaBroker } from '../services/kafka/broker';
+import { kafkaToolsAvailable, type KafkaBroker } from '../services/kafka/broker';
 import { redisUnavailable, startRedis, type RedisServer } from '../services/redis';
 import { startBackend } from '../../backend/src/start-backend';
+import { startScaleServices, type ScaleServices } from './scale-services';
 import { processorChild } from './processor-child';
 
 // The TS processor is the single-node engine: a second processor of the same consumer group
@@ -145,22 +144,14 @@ describe.skipIf(skip)('two processors of one group (separate processes)', () => 
   let redis: RedisServer;
   let sink: KafkaSink;
   let store: StateStore;
+  let services: ScaleServices;
 
   beforeAll(async () => {
-    [broker, redis] = await Promise.all([startKafka(), startRedis()]);
-    await setUpTopics([broker.brokers], {
-      partitions: 3,
-      replicationFactor: 1,
-      minInsyncReplicas: 1,
-      retentionMs: 3600_000,
-    });
-    sink = createKafkaSink({ brokers: [broker.brokers] });
-    store = createRedisStore(redis.url);
+    services = await startScaleServices();
+    ({ broker, redis, sink, store } = services);
   });
   afterAll(async () => {
-    await sink?.close();
-    await store?.close();
-    await Promise.all([broker?.stop(), redis?.stop()]);
+    await services?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 

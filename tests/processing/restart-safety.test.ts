@@ -5,17 +5,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PulseEvent, SegmentChange } from '@pulse/contract';
 import { Kafka, logLevel } from 'kafkajs';
 import { EVENT_TYPES } from '@pulse/contract';
-import { setUpTopics, TOPICS } from '../../backend/src/kafka/topics';
-import { createKafkaSink, type KafkaSink } from '../../backend/src/sinks/kafka-sink';
-import { createRedisStore } from '../../backend/src/state/redis-store';
+import { TOPICS } from '../../backend/src/kafka/topics';
+import type { KafkaSink } from '../../backend/src/sinks/kafka-sink';
 import type { StateStore } from '../../backend/src/state/state-store';
 import { createWarehouse } from '../../backend/src/warehouse/create-warehouse';
 import { missingService } from '../services/free-port';
-import { kafkaToolsAvailable, startKafka, type KafkaBroker } from '../services/kafka/broker';
-import { redisUnavailable, startRedis, type RedisServer } from '../services/redis';
+import { kafkaToolsAvailable, type KafkaBroker } from '../services/kafka/broker';
+import { redisUnavailable, type RedisServer } from '../services/redis';
 import { loadVectors } from '../vectors/load';
 import { allMembers, pageView, PRICING_FANS } from '../fixtures/processing';
 import { feedVector, scopeVector, verifyState, verifyWarehouse } from './check-vector';
+import { startScaleServices, type ScaleServices } from './scale-services';
 import { processorChild } from './processor-child';
 
 const why = (await kafkaToolsAvailable()) ?? redisUnavailable();
@@ -51,6 +51,7 @@ describe.skipIf(skip)('processor restart safety (kill -9)', () => {
   let redis: RedisServer;
   let sink: KafkaSink;
   let store: StateStore;
+  let services: ScaleServices;
 
   /** Resolves once the group has committed offsets up to the end of every event topic. */
   const waitForCommitted = async (groupId: string) => {
@@ -81,20 +82,11 @@ describe.skipIf(skip)('processor restart safety (kill -9)', () => {
   };
 
   beforeAll(async () => {
-    [broker, redis] = await Promise.all([startKafka(), startRedis()]);
-    await setUpTopics([broker.brokers], {
-      partitions: 3,
-      replicationFactor: 1,
-      minInsyncReplicas: 1,
-      retentionMs: 3600_000,
-    });
-    sink = createKafkaSink({ brokers: [broker.brokers] });
-    store = createRedisStore(redis.url);
+    services = await startScaleServices();
+    ({ broker, redis, sink, store } = services);
   });
   afterAll(async () => {
-    await sink?.close();
-    await store?.close();
-    await Promise.all([broker?.stop(), redis?.stop()]);
+    await services?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 

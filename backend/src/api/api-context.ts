@@ -9,6 +9,7 @@ import type { ExportDestinations } from '../config/export-destinations';
 import type { LiveFeed } from './live-feed';
 import type { SecretKeys } from './secret-keys';
 import type { SegmentWriteQueue } from './segments/one-at-a-time';
+import type { ProcessingHandoff } from './processing-handoff';
 
 /** What the query APIs (GraphQL, Segment REST API, decide) are built from. */
 export interface ApiContext {
@@ -46,4 +47,10 @@ export interface ApiContext {
    * @default a queue of the segment API's own
    */
   segmentWrites?: SegmentWriteQueue;
+  /**
+   * Set where processes share the engine's state (Redis and Kafka): while this process does
+   * not process (an ingest task, a standby processor), segment writes and profile deletions
+   * are done by the one that does (processing-handoff.ts). @default none: this process processes
+   */
+  handoff?: ProcessingHandoff;
 }

@@ -5,6 +5,7 @@ import { ApiError } from '../../errors/api-error';
 import { validationFailed } from '../segments/openapi-errors';
 import { decideFor } from '../decide/decide-for';
 import { createTriggerStore } from '../../triggers/trigger-store';
+import { deleteProfile } from './delete-profile';
 import { findProfile } from './find-profile';
 import { profileRoutes as routes } from './profile-routes';
 
@@ -61,20 +62,10 @@ export function createProfilesApp(context: ApiContext): OpenAPIHono<Env> {
   });
 
   app.openapi(routes.delete, async (c) => {
-    const customer = c.var.customer;
     const { id } = c.req.valid('param');
-    // Batches already handed to the processor land first, so none re-creates what is deleted.
-    await context.processor.idle();
-    const profile = await findProfile(context, customer, id);
-    if (!profile) throw notFound(id);
-    const ids = [profile.id, ...profile.sources];
-    // The engine's own state first (the Flink job), then the warehouse, then the state store:
-    // while the store still has the profile a failed step is retried by asking again, and the
-    // other orders could leave state or events that no retry would find.
-    await context.announceDeletion?.({ customer_id: customer, id: profile.id });
-    const events = await context.warehouse.deleteProfile(customer, ids);
-    await context.store.deleteProfile(customer, profile.id);
-    return c.json({ deleted: { id: profile.id, ids, events } }, 200);
+    const deleted = await deleteProfile(context, c.var.customer, id);
+    if (!deleted) throw notFound(id);
+    return c.json({ deleted }, 200);
   });
 
   return app;

@@ -1,8 +1,10 @@
 import type { SegmentDefinition } from '@pulse/contract';
+import { ApiError } from '../../errors/api-error';
 import type { ApiContext } from '../api-context';
 import { backfillSegment, type BackfillResult } from './backfill-segment';
 import { allMembers } from './member-page';
 import type { SegmentWriteQueue } from './one-at-a-time';
+import { HANDOFF_TIMEOUT_MS } from '../processing-handoff';
 
 /**
  * The store's document kind of a segment write that is not finished yet; the document's id is
@@ -15,7 +17,8 @@ export const UNFINISHED_WRITE_KIND = 'segment-write';
 /**
  * The document kind of the lease a running write holds on its segment (`{ until }`, ms),
  * renewed while it runs and removed when it ends: the backend that finishes unfinished writes
- * leaves a leased one alone, as another backend (the API of an ingest process) is running it.
+ * leaves a leased one alone, as it is running (in this process's API, or in a backend that
+ * stopped less than a lease ago).
  */
 export const WRITE_LEASE_KIND = 'segment-write-lease';
 
@@ -23,7 +26,7 @@ export const WRITE_LEASE_KIND = 'segment-write-lease';
 export const WRITE_LEASE_MS = 60_000;
 
 /** What an unfinished write was: a definition to fill with its history, or a deletion. */
-export type UnfinishedWrite =
+export type UnfinishedWrite = (
   | {
       kind: 'define';
       /**
@@ -32,9 +35,43 @@ export type UnfinishedWrite =
        */
       previous?: string[];
     }
-  | { kind: 'delete' };
+  | { kind: 'delete' }
+) & {
+  /**
+   * When an API that does not process handed the write over (ms, ../processing-handoff.ts):
+   * the periodic finisher leaves it to the handoff until the API stops waiting.
+   */
+  handed?: number;
+};
 
-type Context = Pick<ApiContext, 'store' | 'warehouse' | 'processor' | 'now' | 'engineDefinitions'>;
+/** What finishing a write did: nothing, a deletion, or a definition filled with its history. */
+export type FinishedWrite =
+  { kind: 'define'; backfill: BackfillResult } | { kind: 'delete' } | null;
+
+type Context = Pick<
+  ApiContext,
+  'store' | 'warehouse' | 'processor' | 'now' | 'engineDefinitions' | 'handoff'
+>;
+
+/**
+ * Finishes the write elsewhere when this process does not process now (../processing-handoff.ts):
+ * the process that does answers; undefined when this one does.
+ */
+const finishElsewhere = (
+  context: Context,
+  customer: string,
+  id: string,
+  only?: UnfinishedWrite['kind'],
+): Promise<FinishedWrite> | undefined =>
+  context.handoff && !context.handoff.here()
+    ? (context.handoff.ask(
+        { kind: 'segment-write', customer, id, only },
+        {
+          what: `the write of segment ${id}`,
+          then: 'the processor finishes it, history included, once it runs',
+        },
+      ) as Promise<FinishedWrite>)
+    : undefined;
 type Store = ApiContext['store'];
 
 const record = (store: Store, customer: string, id: string, write: UnfinishedWrite) =>
@@ -72,6 +109,11 @@ async function leased<T>(
  * Stores a new or redefined segment and fills it with its history, recorded as unfinished from
  * before anything is stored until all of it is in. Callers run it in the customer's queue.
  *
+ * In a process that does not process (an ingest task, a standby), the write is recorded and
+ * the definition stored here, and the rest is handed to the process that processes
+ * (../processing-handoff.ts), which finishes it as it finishes any unfinished write: the
+ * members it holds when it starts are those announced (`previous` is not needed).
+ *
  * - With the TypeScript processor, the history goes through the processor (backfill-segment.ts).
  *   A redefinition passes the members announced under the old rule (`previous`, read once the
  *   processor is idle): the old rule's state is dropped once the new rule is stored, and those
@@ -86,6 +128,7 @@ export function defineSegment(
   previous?: ReadonlySet<string>,
 ): Promise<BackfillResult> {
   const { store, engineDefinitions: engine } = context;
+  if (context.handoff && !context.handoff.here()) return handOver(context, customer, definition);
   return leased(context, customer, definition.id, async () => {
     if (engine) return engineDefine(context, customer, definition);
     const write: UnfinishedWrite = previous
@@ -100,6 +143,23 @@ export function defineSegment(
     await done(store, customer, definition.id);
     return backfill;
   });
+}
+
+async function handOver(
+  context: Context,
+  customer: string,
+  definition: SegmentDefinition,
+): Promise<BackfillResult> {
+  const { store } = context;
+  await record(store, customer, definition.id, { kind: 'define', handed: context.now() });
+  await store.putDefinition(customer, definition);
+  const finished = await finishElsewhere(context, customer, definition.id, 'define');
+  if (finished?.kind !== 'define') {
+    // Another write of the segment (from another API process) finished it first.
+    const message = `segment ${definition.id} was written by another request meanwhile; read it, or send this one again`;
+    throw new ApiError('unavailable', message);
+  }
+  return finished.backfill;
 }
 
 async function engineDefine(
@@ -127,12 +187,19 @@ export async function deleteSegment(
   segmentId: string,
 ): Promise<void> {
   const { store, engineDefinitions: engine } = context;
-  if (!engine) {
-    await done(store, customer, segmentId);
-    await store.deleteDefinition(customer, segmentId);
+  if (context.handoff && !context.handoff.here()) {
+    await record(store, customer, segmentId, { kind: 'delete', handed: context.now() });
+    await finishElsewhere(context, customer, segmentId, 'delete');
     return;
   }
+  if (!engine) return storeDelete(store, customer, segmentId);
   await leased(context, customer, segmentId, () => engineDelete(context, customer, segmentId));
+}
+
+/** The TS processor's delete: a write left unfinished is forgotten first (never finished back). */
+async function storeDelete(store: Store, customer: string, segmentId: string) {
+  await done(store, customer, segmentId);
+  await store.deleteDefinition(customer, segmentId);
 }
 
 async function engineDelete(context: Context, customer: string, segmentId: string) {
@@ -159,14 +226,18 @@ async function engineDelete(context: Context, customer: string, segmentId: strin
  * - The Flink job gets the definition with a new version and sets aside the members of every
  *   version before it.
  * A define cut short before a new segment was stored (the request failed) is forgotten.
+ *
+ * In a process that does not process, the process that does finishes it, and answers.
  */
 export async function finishSegmentWrite(
   context: Context,
   customer: string,
   id: string,
   only?: UnfinishedWrite['kind'],
-): Promise<{ kind: 'define'; backfill: BackfillResult } | { kind: 'delete' } | null> {
+): Promise<FinishedWrite> {
   const { store, engineDefinitions: engine } = context;
+  const elsewhere = finishElsewhere(context, customer, id, only);
+  if (elsewhere) return elsewhere;
   const read = async <T>(kind: string) =>
     (await store.getDocument(customer, kind, id)) as T | undefined;
   const write = await read<UnfinishedWrite>(UNFINISHED_WRITE_KIND);
@@ -178,7 +249,10 @@ export async function finishSegmentWrite(
       // (Recorded by the Flink engine; a backend switched to the TS processor since deletes
       // from the store alone.)
       if (engine) await engineDelete(context, customer, id);
-      else await deleteSegment(context, customer, id);
+      else {
+        await context.processor.idle();
+        await storeDelete(store, customer, id);
+      }
       return { kind: 'delete' as const };
     }
     const [definitions = []] = await store.definitions([customer]);
@@ -210,7 +284,9 @@ export async function finishSegmentWrite(
  *
  * An unfinished write's definition is in the store from before the write changes any state
  * until the write is finished, so its customer is among those with segments. A deletion
- * removes the record first (TypeScript processor) or records its own (Flink).
+ * removes the record first (TypeScript processor) or records its own (Flink, or one handed
+ * over). A write handed over by an API that still waits for it is left to that API's request
+ * (../processing-handoff.ts) for HANDOFF_TIMEOUT_MS. Run only where the processing runs.
  */
 export async function finishSegmentWrites(
   context: Context,
@@ -220,7 +296,13 @@ export async function finishSegmentWrites(
   const failed: string[] = [];
   const errors: unknown[] = [];
   for (const customer of await context.store.customersWithSegments()) {
-    for (const { id } of await context.store.listDocuments(customer, UNFINISHED_WRITE_KIND)) {
+    for (const { id, value } of await context.store.listDocuments(
+      customer,
+      UNFINISHED_WRITE_KIND,
+    )) {
+      // Handed over by an API that still waits: the handoff's request finishes it.
+      const { handed } = value as UnfinishedWrite;
+      if (handed !== undefined && handed + HANDOFF_TIMEOUT_MS > context.now()) continue;
       try {
         if (await queue(customer, () => finishSegmentWrite(context, customer, id)))
           finished.push(`${customer}/${id}`);
