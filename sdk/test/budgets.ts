@@ -23,10 +23,11 @@
  * an alias or constant (env.now(), location, window, the data-pulse- attributes: -28 B), the
  * elected tab's flags started undefined (-5 B) and the events refused in a 200 were told from
  * the sent ones by index (-6 B), and 6,126 B until backoff took the random draw instead of
- * the function that makes it and the events URL was made where it is used (-5 B).
+ * the function that makes it and the events URL was made where it is used (-5 B), and 6,121 B
+ * until the fallback store reported its moves itself (-2 B).
  * The size goal (5.5 KB, issue 14) is to take these back and more.
  */
-export const IIFE_GZIP_BUDGET = 6121;
+export const IIFE_GZIP_BUDGET = 6119;
 
 /** The script-tag snippet, minified (not gzipped: it is pasted into pages). */
 export const SNIPPET_BUDGET = 500;

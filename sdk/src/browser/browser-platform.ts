@@ -38,7 +38,7 @@ export const createBrowserPlatform = (): Platform => {
             () => createLocalStore('pulse:q:' + s.key),
             createMemoryStore,
           ],
-          (error) => report('storage', `queue storage failed, falling back (${error})`),
+          report,
         ),
         send: (url, body, keepalive) => sendFetch(url, body, keepalive, s.timeout),
         beacon: sendBeacon,

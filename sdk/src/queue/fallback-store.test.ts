@@ -36,7 +36,7 @@ describe('the queue store', () => {
     idb.broken = true;
     const mem = createMemoryStore();
     const falls: unknown[] = [];
-    const store = createFallbackStore([() => idb, () => mem], (e) => falls.push(e));
+    const store = createFallbackStore([() => idb, () => mem], (_, message) => falls.push(message));
     await store.put([row(1)]);
     await store.put([row(2)]);
     expect(await mem.all()).toEqual([row(1), row(2)]);

@@ -1,15 +1,12 @@
-import type { Row, Store } from '../core/types';
+import type { Report, Row, Store } from '../core/types';
 
 /**
  * IndexedDB, then localStorage, then memory: when the current level throws or refuses (missing,
  * blocked, full), the queue moves to the next level and the operation is retried there.
  * Reads and deletions still reach the levels left behind, so rows written there before a
- * failure are neither lost nor stuck.
+ * failure are neither lost nor stuck. Each move is reported (code `storage`).
  */
-export const createFallbackStore = (
-  levels: Array<() => Store>,
-  onFallback: (error: unknown) => void,
-): Store => {
+export const createFallbackStore = (levels: Array<() => Store>, report: Report): Store => {
   const opened = [levels[0]!()];
   const top = () => opened[opened.length - 1]!;
   const onTop = async <T>(op: (s: Store) => Promise<T>): Promise<T> => {
@@ -19,7 +16,7 @@ export const createFallbackStore = (
       } catch (error) {
         const next = levels[opened.length];
         if (!next) throw error;
-        onFallback(error);
+        report('storage', `queue storage failed, falling back (${error})`);
         opened.push(next());
       }
     }
