@@ -31,7 +31,11 @@ import { createKafkaSink, type KafkaSink } from './sinks/kafka-sink';
 import { createProcessorSink } from './sinks/processor-sink';
 import { openEmbeddedStore } from './state/embedded-store';
 import { createRedisStore, type RedisTarget } from './state/redis-store';
-import { startProcessorLease, type ProcessorLease } from './processor/processor-lease';
+import {
+  LeaseLostError,
+  startProcessorLease,
+  type ProcessorLease,
+} from './processor/processor-lease';
 import type { StateStore } from './state/state-store';
 import { runReconciliation } from './ops/reconcile-job';
 import { kafkaWitness, startWitness, type Witness } from './kafka/witness';
@@ -238,6 +242,8 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     throw new Error('the Flink engine reads and writes Kafka: set KAFKA_BROKERS');
   }
   const publisher = brokers.length ? createKafkaPublisher(brokers) : undefined;
+  /** The TS processor's current lease, when processors of its group take turns. */
+  let leading: ProcessorLease | undefined;
   const processor = createProcessor({
     store,
     warehouse,
@@ -260,6 +266,12 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
       for (const letters of parkedOutboxLetters(entry, error)) await deadLetters.write(letters);
       metrics.parked();
     },
+    // With a lease, nothing changes the state while another process may lead: not a batch of
+    // the consumer, a tick, nor a slice of a backfill (a lease lost in the middle of one).
+    fence: () => {
+      if (leading && !leading.held())
+        throw new LeaseLostError(`processor lease not held (${leading.state()}): not processed`);
+    },
   });
   let consumer: KafkaProcessor | FlinkLoader | undefined;
   // The Flink job keeps segment definitions in its own state: the API hands them to it.
@@ -279,8 +291,6 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
         })
       : undefined;
   const segmentWrites = oneAtATime();
-  /** The TS processor's current lease, when processors of its group take turns. */
-  let leading: ProcessorLease | undefined;
   const processorGroup =
     config.groupId ?? (engine === 'flink' ? 'pulse-flink-loader' : 'pulse-processor');
   // Processes that share the engine's state (Redis, Kafka) hand segment writes and profile

@@ -258,11 +258,17 @@ describe.skipIf(skip)('two processors of one group (separate processes)', () => 
       await admin.set(key, 'elsewhere:1:other', 'PX', 600_000);
       await until('back to standby', () => backend.status().consumer?.standby === true);
       expect(await leading()).toBe(0);
+      // Nothing else of this process changes the state either (a backfill's slice, a tick).
+      await expect(backend.processor.process([event('c9')])).rejects.toThrow(
+        /processor lease not held \(standby\)/,
+      );
+      await expect(backend.processor.tick(Date.now())).rejects.toThrow(/lease not held/);
       await sink.write({ customer_id: customer, events: [event('c2')], dead_letters: [] });
       await sleep(1_500);
       expect(seen.has(`${customer}/c2`)).toBe(false);
       await admin.del(key);
       await until('leading again, c2 processed', () => seen.has(`${customer}/c2`), 60_000);
+      expect(seen.has(`${customer}/c9`)).toBe(false);
       expect(backend.status().consumer?.standby).toBeUndefined();
       await until('the gauge says it leads again', async () => (await leading()) === 1);
     } finally {

@@ -37,6 +37,12 @@ export interface ProcessorOptions {
    * it, such an entry is retried before every batch, for good.
    */
   park?: (entry: OutboxEntry, error: unknown) => Promise<void>;
+  /**
+   * Throws when this process may not change the state now (its processor lease is not held:
+   * processor-lease.ts). Asked right before every batch, tick and announcement starts, those of
+   * the consumer and those of a backfill alike. @default none: this process always may
+   */
+  fence?: () => void;
 }
 
 /**
@@ -222,6 +228,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
     const result = queue.then(async () => {
       state.waiting -= 1;
       try {
+        options.fence?.();
         if (!recovered) {
           await recover();
           recovered = true;
