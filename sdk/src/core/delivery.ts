@@ -68,13 +68,13 @@ export const createDelivery = (
   let rechecked: Promise<void> | undefined;
   let decide: () => void;
   const decided = new Promise<void>((r) => (decide = r));
-  let held = () => false;
-  let started: boolean | undefined;
+  /** Whether this tab is the one that sends; unset until sending starts (consent). */
+  let held: (() => boolean) | undefined;
   let leaving: boolean | undefined;
   let dropping: boolean | undefined;
   let droppedInMemory = 0;
 
-  const sender = () => !store.shared || held();
+  const sender = () => !store.shared || held?.();
   const dropped = () => +(kv.get(dropKey) || 0);
   const addDropped = (n: number) => kv.set(dropKey, String(Math.max(0, dropped() + n)));
 
@@ -323,7 +323,8 @@ export const createDelivery = (
         if (!granted() || !sender()) return;
         await adoptJournals(kv, store, jprefix, jkey, done);
         const rows = await store.all();
-        for (const id of [...pend.keys()]) if (!wal.has(id) && !flight.has(id)) remove(id);
+        // A Map iterates safely while its entries are deleted.
+        for (const id of pend.keys()) if (!wal.has(id) && !flight.has(id)) remove(id);
         const extra: string[] = [];
         for (const [id, json] of rows) {
           if (pend.has(id) || done.has(id)) continue;
@@ -367,13 +368,10 @@ export const createDelivery = (
     // Drops counted before consent are reported from now on.
     if (droppedInMemory) addDropped(droppedInMemory);
     droppedInMemory = 0;
-    if (!started) {
-      started = true;
-      held = env.elect(`pulse:${o.key}`, (mine) => {
-        decide();
-        if (mine) void reload(true);
-      });
-    }
+    held ||= env.elect(`pulse:${o.key}`, (mine) => {
+      decide();
+      if (mine) void reload(true);
+    });
     void commit();
     schedule(0);
   };
