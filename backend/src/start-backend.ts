@@ -486,13 +486,20 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   // to 20 times that.
   const finishWritesEveryMs = config.finishSegmentWritesEveryMs ?? 30_000;
   /** The context of the work done here: never handed over again. */
-  const here = { store, warehouse, processor, now: Date.now, engineDefinitions, announceDeletion };
+  const workHere = {
+    store,
+    warehouse,
+    processor,
+    now: Date.now,
+    engineDefinitions,
+    announceDeletion,
+  };
   // What processes that do not process hand over, while this one does.
   if (roles.processor)
     handoff?.serve((request, fromHere) => {
       if (request.kind === 'profile-delete')
-        return deleteProfile(here, request.customer, request.id);
-      const finish = () => finishSegmentWrite(here, request.customer, request.id, request.only);
+        return deleteProfile(workHere, request.customer, request.id);
+      const finish = () => finishSegmentWrite(workHere, request.customer, request.id, request.only);
       // In the customer's queue, unless this process's API asked: its call holds that queue.
       return fromHere ? finish() : segmentWrites(request.customer, finish);
     });
@@ -502,7 +509,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
           async () => {
             // A standby leaves them to the leader.
             if (handoff && !handoff.here()) return;
-            const finished = await finishSegmentWrites(here, segmentWrites);
+            const finished = await finishSegmentWrites(workHere, segmentWrites);
             if (finished.length) log.info({ finished }, 'finished unfinished segment writes');
           },
           {
