@@ -15,6 +15,7 @@ import { BACKEND_ENV, ConfigError, readEnv } from './config/env';
 import { readExportDestinations } from './config/export-destinations';
 import { topicSettingsFromEnv } from './kafka/topics';
 import { startBackend } from './start-backend';
+import { LeaseLostError } from './processor/processor-lease';
 import { fileStore } from './warehouse/file-store';
 
 function readOrExit<T>(read: () => T): T {
@@ -97,10 +98,21 @@ if (env.PULSE_TICKS_FROM_PARENT === '1') {
     throw new Error('PULSE_TICKS_FROM_PARENT=1 needs an IPC channel to the parent');
   // One tick at a time, in the order sent, as the parent waits for each answer.
   let ticks = Promise.resolve();
+  /** The tick, once this process leads: ticks stand for the leader's clock (a standby's fail). */
+  const tickWhenLeading = async (at: number) => {
+    for (;;) {
+      try {
+        return await backend.processor.tick(at);
+      } catch (error) {
+        if (!(error instanceof LeaseLostError)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+  };
   process.on('message', (message: { tick: number }) => {
     ticks = ticks.then(async () => {
       try {
-        const batch = await backend.processor.tick(message.tick);
+        const batch = await tickWhenLeading(message.tick);
         console.log(JSON.stringify({ tick: { at: message.tick, changes: batch.changes } }));
       } catch (error) {
         console.log(JSON.stringify({ tick: { at: message.tick, error: String(error) } }));

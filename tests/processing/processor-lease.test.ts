@@ -218,6 +218,36 @@ describe.skipIf(skip)('two processors of one group (separate processes)', () => 
     );
   });
 
+  it("applies a parent's tick once it leads, not while it waits for the lease", async () => {
+    // A restarted processor is ready before it holds the lease: a tick sent then waits.
+    const key = 'pulse:processor-lease:lease-ticks';
+    const admin = new Redis(redis.url);
+    await admin.set(key, 'elsewhere:1:other', 'PX', 600_000);
+    const child = processorChild({
+      dataDir: join(dir, 'ticks'),
+      brokers: broker.brokers,
+      redisUrl: redis.url,
+      groupId: 'lease-ticks',
+      env: { PULSE_PROCESSOR_LEASE_MS: '3000' },
+    });
+    try {
+      await child.start();
+      const ticked = child.tick(Date.now());
+      let settled = false;
+      void ticked.then(
+        () => (settled = true),
+        () => (settled = true),
+      );
+      await sleep(1_500);
+      expect(settled).toBe(false);
+      await admin.del(key);
+      await expect(ticked).resolves.toEqual([]);
+    } finally {
+      admin.disconnect();
+      await child.stop();
+    }
+  });
+
   it('goes back to standby when its lease is lost, and leads again once it is free', async () => {
     const customer = 'lease_cycle';
     const seen = new Set<string>();
