@@ -7,7 +7,7 @@ import type { IdentityLink, SegmentChange } from '@pulse/contract';
 import { TOPICS } from '../../backend/src/kafka/topics';
 import { createKafkaSink, type KafkaSink } from '../../backend/src/sinks/kafka-sink';
 import { startBackend, type Backend } from '../../backend/src/start-backend';
-import { missingService } from '../services/free-port';
+import { missingService, waitUntil } from '../services/free-port';
 import { kafkaToolsAvailable, startKafka, type KafkaBroker } from '../services/kafka/broker';
 import { redisUnavailable, startRedis, type RedisServer } from '../services/redis';
 import { startRedisCluster, type RedisCluster } from '../services/redis-cluster';
@@ -64,6 +64,13 @@ describe.skipIf(skip).each<RedisMode>(['a Redis node', 'a Redis Cluster'])(
           for (const link of batch.links) allLinks.add(linkKey(link));
         },
       });
+      // The processor leads a moment after the start (it takes its lease, then joins the
+      // group); a tick before that would be refused by the lease's fence.
+      await waitUntil(
+        'the processor to lead and join its group',
+        async () => backend.status().consumer?.joined === true,
+        60_000,
+      );
       sink = createKafkaSink({ brokers: [broker.brokers] });
       let produced = 0;
       harness = {
