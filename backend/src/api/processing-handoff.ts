@@ -92,8 +92,11 @@ export function createProcessingHandoff(options: ProcessingHandoffOptions): Proc
   return {
     here: options.here,
     async ask(request, { what, then }) {
-      const answer = `pulse:handoff-answer:${randomUUID()}`;
-      const envelope: Envelope = { answer, from: token, request };
+      const envelope: Envelope = {
+        answer: `pulse:handoff-answer:${randomUUID()}`,
+        from: token,
+        request,
+      };
       await redis.lpush(queueKey, JSON.stringify(envelope));
       const deadline = Date.now() + timeoutMs;
       while (!closed && Date.now() < deadline) {
